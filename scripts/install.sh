@@ -1,0 +1,54 @@
+#!/bin/sh
+# Set up advocacy on a Debian or Ubuntu machine: the system libraries
+# WeasyPrint needs, a virtual environment in .venv, and the package.
+#   scripts/install.sh          install the tool (pip install .)
+#   scripts/install.sh --test   install it editable with the test extras
+set -eu
+cd "$(dirname "$0")/.."
+
+REQUIRED="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b"
+FAST="libharfbuzz-subset0"  # WeasyPrint subsets fonts 3-4x faster with it
+PYTHON="${PYTHON:-python3}"
+
+missing=""
+for pkg in $REQUIRED $FAST; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $pkg"
+    fi
+done
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ]; then
+        apt_get="apt-get"
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        apt_get="sudo apt-get"
+    else
+        apt_get=""
+    fi
+    if [ -n "$apt_get" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing system libraries:$missing"
+        # shellcheck disable=SC2086
+        $apt_get install -y -q $missing >/dev/null || {
+            $apt_get update -q >/dev/null && $apt_get install -y -q $missing >/dev/null
+        }
+    else
+        echo "advocacy needs these system libraries, which are missing:$missing" >&2
+        echo "install them with: sudo apt-get install -y$missing" >&2
+        for pkg in $REQUIRED; do
+            case " $missing " in *" $pkg "*) exit 1 ;; esac
+        done
+        echo "(continuing without $FAST: PDFs will render 3-4 times slower)" >&2
+    fi
+fi
+
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "advocacy needs Python 3.11 or newer; $PYTHON is $("$PYTHON" --version 2>&1)" >&2
+    exit 1
+fi
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+if [ "${1:-}" = "--test" ]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+else
+    .venv/bin/python -m pip install -q --disable-pip-version-check .
+fi

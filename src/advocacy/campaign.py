@@ -1,0 +1,226 @@
+"""The campaign folder: campaign.toml, templates, recipient lists.
+
+Every path the campaign names must stay inside its folder (no `..`, no
+symlink out): campaign folders travel between groups and are untrusted.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from . import l10n
+from .errors import CampaignError
+from .fsutil import is_within
+from .recipients import Recipient, load_all
+
+CAMPAIGN_FILE = "campaign.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Resolution(_Strict):
+    title: str
+    title_source: str = ""
+    date: dt.date
+    procedure: str = ""
+    url: str = ""
+    vote: dict[str, int] = Field(default_factory=dict)
+    vote_source: str = ""
+
+
+class Demand(_Strict):
+    text: str
+    summary: str = ""
+    para: str = ""
+    sources: list[str] = Field(default_factory=list)
+
+
+class Sender(_Strict):
+    organisation: str
+    name: str = ""
+    street_address: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country: str = ""
+    email: str = ""
+    phone: str = ""
+    web: str = ""
+    placeholder: bool = False
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        if value and value.upper() not in l10n.known_territories():
+            raise ValueError(f"unknown country code {value!r}; use ISO 3166-1 alpha-2")
+        return value.upper()
+
+
+class Person(_Strict):
+    name: str
+    role: str = ""
+    organisation: str = ""
+
+
+class Signature(Person):
+    image: str = ""
+    image_alt: str = ""
+
+
+class Settings(_Strict):
+    title: str
+    subject: str
+    language: str = "en"
+    fallback_language: str = "en"
+    date: dt.date | None = None
+    letter_template: str = "letter.html.j2"
+    stylesheet: str = "letter.css"
+    recipients: list[str] = Field(default_factory=lambda: ["recipients/*.yaml", "recipients/*.csv"])
+    cosignatories_csv: str = ""
+
+
+class CampaignFile(_Strict):
+    campaign: Settings
+    resolution: Resolution | None = None
+    demands: list[Demand] = Field(default_factory=list)
+    sender: Sender
+    signature: Signature | None = None
+    cosignatories: list[Person] = Field(default_factory=list)
+    facts: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass
+class Campaign:
+    root: Path
+    config: CampaignFile
+    recipients: list[Recipient]
+    cosignatories: list[Person] = field(default_factory=list)
+    bundled: bool = False
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    def path(self, relative: str, what: str) -> Path:
+        return resolve_inside(self.root, relative, what)
+
+
+def resolve_inside(root: Path, relative: str, what: str) -> Path:
+    """`relative` under `root`, refusing anything that leaves the folder."""
+    candidate = root / relative
+    if Path(relative).is_absolute() or not is_within(candidate, root):
+        raise CampaignError(
+            f"{CAMPAIGN_FILE}: {what} {relative!r} points outside the campaign folder; "
+            "keep every file of a campaign inside its folder"
+        )
+    return candidate
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise CampaignError(
+            f"{path}: not found; give a campaign folder that has {CAMPAIGN_FILE}, "
+            "or run 'advocacy init DIR' to make one"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CampaignError(f"{CAMPAIGN_FILE}: malformed TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise CampaignError(f"{CAMPAIGN_FILE}: is not UTF-8 text; save it as UTF-8") from None
+
+
+def _validate(data: dict[str, Any]) -> CampaignFile:
+    try:
+        return CampaignFile.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        if first["type"] == "missing":
+            text = "is required but missing"
+        elif first["type"] == "extra_forbidden":
+            text = "is not a known setting; check its spelling against the bundled campaign.toml"
+        else:
+            text = str(first["msg"]).removeprefix("Value error, ")
+        raise CampaignError(f"{CAMPAIGN_FILE}: '{where}' {text}") from None
+
+
+def _read_cosignatories(path: Path, shown: str) -> list[Person]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CampaignError(f"{shown}: not found (campaign.cosignatories_csv)") from None
+    except UnicodeDecodeError:
+        raise CampaignError(f"{shown}: is not UTF-8 text; save it as 'CSV UTF-8'") from None
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    people = []
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    for row in reader:
+        clean = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        if not any(clean.values()):
+            continue
+        try:
+            people.append(Person.model_validate(clean))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = ".".join(str(p) for p in first["loc"])
+            raise CampaignError(
+                f"{shown}: line {reader.line_num}: column '{name}' "
+                f"{str(first['msg']).removeprefix('Value error, ')}; columns are name, role, "
+                "organisation"
+            ) from None
+    return people
+
+
+def load_campaign(root: Path, *, bundled: bool = False) -> Campaign:
+    root = root.resolve()
+    config = _validate(_load_toml(root / CAMPAIGN_FILE))
+    settings = config.campaign
+
+    for name in (settings.letter_template, settings.stylesheet):
+        resolve_inside(root / "templates", name, "template")
+    if config.signature and config.signature.image:
+        image = resolve_inside(root, config.signature.image, "signature.image")
+        if not image.is_file():
+            raise CampaignError(f"{CAMPAIGN_FILE}: signature.image {str(image)!r} not found")
+        if not config.signature.image_alt:
+            raise CampaignError(
+                f"{CAMPAIGN_FILE}: 'signature.image_alt' is required with an image; "
+                "describe it (e.g. 'Signature of Jane Doe') for accessible PDFs"
+            )
+
+    files: list[Path] = []
+    for pattern in settings.recipients:
+        resolve_inside(root, pattern.split("*")[0] or ".", "recipients")
+        for path in sorted(root.glob(pattern)):
+            if not is_within(path, root):
+                raise CampaignError(
+                    f"{path.relative_to(root)}: is a link to a file outside the campaign "
+                    "folder; copy the list into the folder instead"
+                )
+            files.append(path)
+    if not files:
+        raise CampaignError(
+            f"{CAMPAIGN_FILE}: no recipient lists match {settings.recipients}; "
+            "add a recipients/*.yaml or *.csv file"
+        )
+    recipients = load_all(files, display_root=root)
+
+    cosignatories = list(config.cosignatories)
+    if settings.cosignatories_csv:
+        path = resolve_inside(root, settings.cosignatories_csv, "cosignatories_csv")
+        cosignatories += _read_cosignatories(path, settings.cosignatories_csv)
+
+    return Campaign(root, config, recipients, cosignatories, bundled)

@@ -1,0 +1,191 @@
+"""Command line: parse options, call the library, map errors to exit codes.
+
+The only module that imports typer or prints; every `AdvocacyError` becomes
+one red line and its exit code here, in `main()`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import __version__
+from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, AdvocacyError
+
+app = typer.Typer(
+    help="Turn a resolution's demands into localized letters to governments: "
+    "print-ready PDF and email.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"advocacy {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback when something fails.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Turn a resolution's demands into localized letters to governments."""
+    _state["debug"] = debug
+
+
+class ConsoleReporter:
+    """Progress bar on a terminal, nothing in a pipe; warnings as single lines."""
+
+    def __init__(self, show_progress: bool) -> None:
+        self.progress: Progress | None = None
+        self.task: Any = None
+        self.show_progress = show_progress
+
+    def start(self, total: int) -> None:
+        if self.show_progress and err.is_terminal:
+            self.progress = Progress(
+                TextColumn("rendering"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=err,
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("", total=total)
+
+    def advance(self, recipient_id: str) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, description=recipient_id)
+
+    def warn(self, message: str) -> None:
+        err.print(f"[yellow]warning:[/] {escape(message)}", markup=True, highlight=False)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+CampaignArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Campaign folder with campaign.toml. Default: the current folder if it has "
+        "one, else the bundled campaign.",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def render(
+    campaign: CampaignArg = None,
+    to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--to",
+            help="Only these recipients: an id (us-dos), a country code (de) or tag:NAME. "
+            "Repeatable.",
+        ),
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Write every letter in this language.")
+    ] = None,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option("--format", help="Output format: pdf (default) or html. Repeatable."),
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Output folder for letters and manifest.json.")
+    ] = Path("letters"),
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Write into an output folder that advocacy did not make."),
+    ] = False,
+    pdf_variant: Annotated[
+        str,
+        typer.Option(
+            "--pdf-variant",
+            help="PDF variant: pdf/ua-1 (tagged, accessible; default), a PDF/A variant such "
+            "as pdf/a-3b, or none.",
+        ),
+    ] = "pdf/ua-1",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Render one letter per recipient into a folder: PDF ready to print, plus a manifest."""
+    from .render import RenderOptions
+    from .render import render as do_render
+
+    reporter = ConsoleReporter(show_progress=not as_json)
+    options = RenderOptions(
+        campaign=campaign,
+        selectors=to or [],
+        formats=fmt or ["pdf"],
+        out=out_dir,
+        force=force,
+        pdf_variant=pdf_variant,
+        language=lang,
+    )
+    try:
+        summary = do_render(options, reporter)
+    finally:
+        reporter.stop()
+    if as_json:
+        out.print_json(json.dumps(summary.as_json(), ensure_ascii=False))
+        return
+    files = sum(len(e["files"]) for e in summary.letters)
+    per = summary.seconds / len(summary.letters) if summary.letters else 0.0
+    out.print(
+        f"Rendered {len(summary.letters)} letter(s), {files} file(s) into {summary.out}/ "
+        f"in {summary.seconds:.1f} s ({per:.2f} s per letter); "
+        f"{len(summary.warnings)} warning(s)."
+    )
+
+
+def main() -> None:
+    """Entry point: run the app and turn every failure into one line and an exit code."""
+    debug = "--debug" in sys.argv[1:]
+    try:
+        app(standalone_mode=False)
+    except AdvocacyError as exc:
+        if debug:
+            raise
+        err.print(f"[red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/]", markup=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except typer.Abort:
+        err.print("[red]aborted[/]", markup=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(EXIT_BAD_INPUT if exc.exit_code == 2 else exc.exit_code)
+        raise

@@ -1,0 +1,64 @@
+"""One exception tree for everything a user can cause or meet.
+
+`cli.py` maps these to one line and an exit code in a single place; nothing
+below it prints or exits.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILURE = 1  # the outside world failed (SMTP down, disk full, a letter failed)
+EXIT_BAD_INPUT = 2  # the user's files or options are wrong
+EXIT_INTERRUPTED = 130
+
+
+class AdvocacyError(Exception):
+    """Base of every error shown to the user as a single line."""
+
+    exit_code = EXIT_FAILURE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.hint}" if self.hint else self.message
+
+
+class BadInput(AdvocacyError):
+    """Something in the campaign folder or on the command line is wrong."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class CampaignError(BadInput):
+    """campaign.toml is missing, malformed or invalid."""
+
+
+class RecipientError(BadInput):
+    """A recipient list is malformed or an entry is invalid."""
+
+
+class SelectorError(BadInput):
+    """A --to selector matched nothing."""
+
+
+class TemplateError(BadInput):
+    """A template failed to compile or render."""
+
+
+class ResourceBlocked(BadInput):
+    """A template or stylesheet asked for a file or URL outside the campaign."""
+
+
+class OutputError(AdvocacyError):
+    """The output folder cannot be written."""
+
+
+class SystemDependencyError(AdvocacyError):
+    """A system library (Pango, HarfBuzz) that WeasyPrint needs is missing."""
+
+
+class RenderFailed(AdvocacyError):
+    """One or more letters could not be rendered (the others were written)."""

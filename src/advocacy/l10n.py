@@ -1,0 +1,79 @@
+"""Locale handling: language tags, dates, numbers, country names and paper sizes.
+
+Everything a reader sees localized comes from Babel (CLDR), never from
+hand-made tables; the one table here (paper size) is CLDR's own data, which
+Babel does not ship.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError, localedata
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+# CLDR supplemental measurementData, paperSize: US-Letter territories; A4 elsewhere.
+# https://github.com/unicode-org/cldr/blob/main/docs/ldml/part2/measurement-system-data.md
+LETTER_TERRITORIES = frozenset("BZ CA CL CO CR GT MX NI PA PH PR SV US VE".split())
+PAPER_SIZES = ("A4", "Letter")
+
+
+def paper_for_country(country: str) -> str:
+    return "Letter" if country.upper() in LETTER_TERRITORIES else "A4"
+
+
+@lru_cache(maxsize=None)
+def known_territories() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes known to CLDR, plus EU for institutions."""
+    codes = {code for code in Locale("en").territories if code.isalpha() and len(code) == 2}
+    codes -= {"ZZ", "XA", "XB", "QO"}
+    return frozenset(codes | {"EU"})
+
+
+def parse_language_tag(tag: str) -> Locale:
+    """Parse a BCP 47 tag such as `de-AT` or `be`; raise ValueError when unknown."""
+    try:
+        return Locale.parse(tag.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError) as exc:
+        raise ValueError(f"unknown language code {tag!r}") from exc
+
+
+def language_of(tag: str) -> str:
+    """The bare language subtag: `de-AT` -> `de`."""
+    return tag.replace("_", "-").split("-")[0].lower()
+
+
+@lru_cache(maxsize=512)
+def letter_locale(language: str, country: str) -> Locale:
+    """The locale for a letter in `language` sent to `country`.
+
+    English to Austria is en_AT (day-month dates), English to the USA en_US;
+    institutions (country EU) get the European variant where CLDR has one,
+    and a pair CLDR lacks (en_GR) the world variant (en_001) before the bare one.
+    """
+    region = "150" if country.upper() == "EU" else country.upper()
+    candidate = f"{language}_{region}"
+    for name in (candidate, f"{language}_001"):
+        if localedata.exists(name):
+            return Locale.parse(name)
+    return Locale.parse(language)
+
+
+def long_date(date: dt.date, locale: Locale) -> str:
+    return format_date(date, format="long", locale=locale)
+
+
+def number(value: float | int, locale: Locale) -> str:
+    return format_decimal(value, locale=locale)
+
+
+def country_name(code: str, locale: Locale) -> str:
+    name = locale.territories.get(code.upper())
+    return name if name else code.upper()
+
+
+def language_name(tag: str, locale: Locale | str = "en") -> str:
+    loc = locale if isinstance(locale, Locale) else Locale.parse(locale)
+    return loc.languages.get(language_of(tag), tag)

@@ -1,0 +1,163 @@
+"""PDF output with WeasyPrint, imported only when a PDF is really made.
+
+One `PdfRenderer` per process: it builds the font configuration and the
+stylesheets once and reuses them for every letter (see notes/weasyprint.md:
+reuse is what keeps WeasyPrint fast and its memory flat). Resources are
+fetched through a fetcher that serves only files inside the campaign folder
+and the package's assets, never the network.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from . import sysdeps
+from .bundled import ASSETS_DIR
+from .errors import ResourceBlocked, SystemDependencyError, TemplateError
+from .fsutil import is_within
+
+DEFAULT_VARIANT = "pdf/ua-1"
+VARIANTS = (
+    "pdf/ua-1",
+    "pdf/ua-2",
+    "pdf/a-1b",
+    "pdf/a-2b",
+    "pdf/a-3b",
+    "pdf/a-2u",
+    "pdf/a-3u",
+    "pdf/a-4",
+    "none",
+)
+
+
+def _import_weasyprint() -> Any:
+    try:
+        import weasyprint
+    except OSError as exc:
+        absent = sysdeps.missing(sysdeps.REQUIRED) or list(sysdeps.REQUIRED)
+        raise SystemDependencyError(sysdeps.missing_message(absent)) from exc
+    return weasyprint
+
+
+class _Collector(logging.Handler):
+    """Collects WeasyPrint's error records for one letter (they do not raise)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _collect_errors() -> Iterator[_Collector]:
+    logger = logging.getLogger("weasyprint")
+    collector = _Collector()
+    logger.addHandler(collector)
+    try:
+        yield collector
+    finally:
+        logger.removeHandler(collector)
+
+
+def make_fetcher(weasyprint: Any, roots: list[Path]) -> Any:
+    """A URLFetcher that allows data: URLs and files inside `roots`, nothing else."""
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+    resolved = [root.resolve() for root in roots]
+
+    class Blocked(FatalURLFetchingError):
+        pass
+
+    class CampaignFetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            scheme = url.split(":", 1)[0].lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file":
+                path = Path(unquote(urlsplit(url).path))
+                if any(is_within(path, root) for root in resolved) and path.is_file():
+                    real = path.resolve()
+                    return URLFetcherResponse(real.as_uri(), body=real.read_bytes())
+                raise Blocked(f"{path} is outside the campaign folder or missing")
+            raise Blocked(f"{url} is not a local file (network access is off)")
+
+    fetcher = CampaignFetcher(fail_on_errors=True, allowed_protocols={"file", "data"})
+    fetcher.blocked_type = Blocked
+    return fetcher
+
+
+class PdfRenderer:
+    """Renders letters' HTML to PDF, reusing fonts and stylesheets across letters."""
+
+    def __init__(self, campaign_root: Path, stylesheet: Path | None, variant: str) -> None:
+        if variant not in VARIANTS:
+            raise TemplateError(f"unknown --pdf-variant {variant!r}; use one of {VARIANTS}")
+        self.wp = _import_weasyprint()
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.root = campaign_root.resolve()
+        self.variant = None if variant == "none" else variant
+        self.fetcher = make_fetcher(self.wp, [self.root, ASSETS_DIR])
+        self.font_config = FontConfiguration()
+        self.stylesheets = [
+            self.wp.CSS(
+                string=(ASSETS_DIR / "base.css").read_text(encoding="utf-8"),
+                base_url=ASSETS_DIR.as_uri() + "/",
+                url_fetcher=self.fetcher,
+                font_config=self.font_config,
+            )
+        ]
+        if stylesheet is not None and stylesheet.is_file():
+            with self._guard(str(stylesheet.relative_to(self.root))):
+                self.stylesheets.append(
+                    self.wp.CSS(
+                        string=stylesheet.read_text(encoding="utf-8"),
+                        base_url=stylesheet.parent.as_uri() + "/",
+                        url_fetcher=self.fetcher,
+                        font_config=self.font_config,
+                    )
+                )
+
+    @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except self.fetcher.blocked_type as exc:
+            raise ResourceBlocked(
+                f"{what}: refused to load {exc}; a letter may only use files inside "
+                "its campaign folder"
+            ) from None
+        except BaseException as exc:
+            cause = exc.__cause__
+            if type(exc).__name__ == "FatalURLFetchingError" and isinstance(
+                cause, self.fetcher.blocked_type
+            ):
+                raise ResourceBlocked(
+                    f"{what}: refused to load {cause}; a letter may only use files inside "
+                    "its campaign folder"
+                ) from None
+            raise
+
+    def render(self, html: str, what: str) -> tuple[bytes, list[str]]:
+        """PDF bytes for one letter and WeasyPrint's complaints about it."""
+        with _collect_errors() as collector, self._guard(what):
+            document = self.wp.HTML(
+                string=html,
+                base_url=self.root.as_uri() + "/",
+                url_fetcher=self.fetcher,
+            )
+            data = document.write_pdf(
+                stylesheets=self.stylesheets,
+                font_config=self.font_config,
+                pdf_variant=self.variant,
+                pdf_tags=self.variant is not None and "ua" in self.variant,
+                uncompressed_pdf=False,
+            )
+        return bytes(data), collector.messages

@@ -1,0 +1,44 @@
+"""Which recipients a run is for: `--to` selectors by id, country or tag."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+from .errors import SelectorError
+from .recipients import Recipient
+
+
+def _matches(selector: str, recipient: Recipient) -> bool:
+    key = selector.strip().lower()
+    if key.startswith("tag:"):
+        return key[4:] in {tag.lower() for tag in recipient.tags}
+    if key == recipient.id.lower():
+        return True
+    return len(key) == 2 and key == recipient.country.lower()
+
+
+def select(recipients: Sequence[Recipient], selectors: Sequence[str]) -> list[Recipient]:
+    """Recipients matching any selector, in list order; all when none is given."""
+    if not selectors:
+        return list(recipients)
+    for selector in selectors:
+        if not any(_matches(selector, r) for r in recipients):
+            raise SelectorError(_unknown(selector, recipients))
+    return [r for r in recipients if any(_matches(s, r) for s in selectors)]
+
+
+def _unknown(selector: str, recipients: Sequence[Recipient]) -> str:
+    choices = sorted(
+        {r.id for r in recipients}
+        | {r.country.lower() for r in recipients}
+        | {f"tag:{t}" for r in recipients for t in r.tags}
+    )
+    close = difflib.get_close_matches(selector.lower(), choices, n=4, cutoff=0.5)
+    hint = (
+        f"did you mean {', '.join(close)}?" if close else f"ids look like {', '.join(choices[:3])}"
+    )
+    return (
+        f"--to {selector!r} matches no recipient (selectors are an id, a country code "
+        f"or tag:NAME); {hint}"
+    )
