@@ -85,8 +85,8 @@ def make_fetcher(weasyprint: Any, roots: list[Path]) -> Any:
                 if any(is_within(path, root) for root in resolved) and path.is_file():
                     real = path.resolve()
                     return URLFetcherResponse(real.as_uri(), body=real.read_bytes())
-                raise Blocked(f"{path} is outside the campaign folder or missing")
-            raise Blocked(f"{url} is not a local file (network access is off)")
+                raise Blocked(f"{path}: outside the campaign folder, or missing")
+            raise Blocked(f"{url}: not a local file, and network access is off")
 
     fetcher = CampaignFetcher(fail_on_errors=True, allowed_protocols={"file", "data"})
     fetcher.blocked_type = Blocked

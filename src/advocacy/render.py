@@ -82,7 +82,7 @@ class RenderSummary:
         }
 
 
-def _check_out_dir(out: Path, force: bool) -> None:
+def _check_out_dir(out: Path, force: bool, *, create: bool) -> None:
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: is a file, not a folder; choose another --out")
     if out.is_dir() and not force and not (out / MANIFEST).exists():
@@ -91,6 +91,8 @@ def _check_out_dir(out: Path, force: bool) -> None:
                 f"{out}: is not empty and holds no {MANIFEST} from an earlier render; "
                 "choose another --out, or use --force to write into it anyway"
             )
+    if not create:
+        return
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -152,7 +154,7 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
             raise BadInput(f"--lang {options.language!r} is not a known language code") from None
     recipients = select(campaign.recipients, options.selectors)
     out = options.out
-    _check_out_dir(out, options.force)
+    _check_out_dir(out, options.force, create=False)
 
     summary = RenderSummary(campaign.config.campaign.title, str(campaign.root), str(out))
     for message in _static_warnings(campaign):
@@ -160,6 +162,30 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
         reporter.warn(message)
 
     composer = Composer(campaign, today=options.today, language=options.language)
+    # Compose every letter once before writing anything: a template or data
+    # error then stops the run with nothing written, not halfway through.
+    for recipient in recipients:
+        composer.compose(recipient)
+    created = not out.exists()
+    _check_out_dir(out, options.force, create=True)
+    try:
+        return _render_letters(options, campaign, recipients, composer, summary, reporter, started)
+    except BaseException:
+        if created and not any(out.iterdir()):
+            out.rmdir()  # leave no trace of a run that wrote nothing
+        raise
+
+
+def _render_letters(
+    options: RenderOptions,
+    campaign: Campaign,
+    recipients: list[Recipient],
+    composer: Composer,
+    summary: RenderSummary,
+    reporter: Reporter,
+    started: float,
+) -> RenderSummary:
+    out = options.out
     renderer = None
     if "pdf" in options.formats:
         from .pdf import PdfRenderer
@@ -188,7 +214,9 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
             _write(out / f"{stem}.html", data)
             files.append(_file_entry(out / f"{stem}.html", out, data))
         if renderer is not None:
-            pdf, problems = renderer.render(letter.html, f"{letter.template} ({recipient.id})")
+            pdf, problems = renderer.render(
+                letter.html, f"templates/{letter.template} (recipient {recipient.id!r})"
+            )
             for problem in problems:
                 message = f"{recipient.id}: PDF: {problem}"
                 summary.warnings.append(message)

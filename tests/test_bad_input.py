@@ -1,0 +1,252 @@
+"""Bad input: one clear line naming file, entry and field; exit 2; nothing written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import MINI_RECIPIENTS, files_in, run_cli
+
+Edit = Callable[[Path], None]
+
+
+def _recipients(text: str) -> Edit:
+    def edit(root: Path) -> None:
+        (root / "recipients" / "list.yaml").write_text(text, encoding="utf-8")
+
+    return edit
+
+
+def _replace(old: str, new: str) -> Edit:
+    def edit(root: Path) -> None:
+        path = root / "recipients" / "list.yaml"
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return edit
+
+
+def _template(body: str) -> Edit:
+    def edit(root: Path) -> None:
+        (root / "templates" / "letter.html.j2").write_text(
+            '{% extends "advocacy/base.html.j2" %}\n{% block body %}\n' + body
+            + "\n{% endblock %}\n",
+            encoding="utf-8",
+        )
+
+    return edit
+
+
+def _csv(data: bytes) -> Edit:
+    def edit(root: Path) -> None:
+        (root / "recipients" / "list.yaml").unlink()
+        (root / "recipients" / "list.csv").write_bytes(data)
+
+    return edit
+
+
+def _toml(old: str, new: str) -> Edit:
+    def edit(root: Path) -> None:
+        path = root / "campaign.toml"
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return edit
+
+
+def _secret_outside(root: Path) -> Path:
+    secret = root.parent / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT", encoding="utf-8")
+    return secret
+
+
+def _symlinked_template(root: Path) -> None:
+    secret = _secret_outside(root)
+    (root / "templates" / "evil.html").symlink_to(secret)
+    _template("{% include 'evil.html' %}")(root)
+
+
+def _symlinked_image(root: Path) -> None:
+    secret = _secret_outside(root)
+    (root / "templates" / "pic.svg").symlink_to(secret)
+    _template('<img src="templates/pic.svg" alt="x">')(root)
+
+
+CASES: dict[str, tuple[Edit, list[str]]] = {
+    "unknown country": (
+        _replace("country: DE", "country: XX"),
+        ["recipients/list.yaml", "entry 1 (id 'de-mfa')", "field 'country'", "'XX'"],
+    ),
+    "unknown language": (
+        _replace("languages: [de-DE]", "languages: [qq-ZZ]"),
+        ["recipients/list.yaml", "entry 1 (id 'de-mfa')", "field 'languages'", "'qq-ZZ'"],
+    ),
+    "duplicate id": (
+        _replace("id: us-dos", "id: de-mfa"),
+        ["recipients/list.yaml", "entry 2 (id 'de-mfa')", "field 'id'", "duplicates"],
+    ),
+    "id with a path separator": (
+        _replace("id: us-dos", "id: ../us-dos"),
+        ["entry 2 (id '../us-dos')", "field 'id'", "path separator"],
+    ),
+    "id with a leading dot": (
+        _replace("id: us-dos", "id: .hidden"),
+        ["entry 2 (id '.hidden')", "field 'id'", "not a safe file name"],
+    ),
+    "missing required field": (
+        _replace("  organisation: U.S. Department of State\n", ""),
+        ["entry 2 (id 'us-dos')", "field 'organisation'", "required"],
+    ),
+    "unknown field": (
+        _replace("tags: [partner]", "tagz: [partner]"),
+        ["entry 2 (id 'us-dos')", "field 'tagz'", "not a known field"],
+    ),
+    "unknown paper": (
+        _replace("tags: [partner]", "paper: A5"),
+        ["entry 2 (id 'us-dos')", "field 'paper'", "'A5'"],
+    ),
+    "malformed YAML": (
+        _recipients("- id: a\n  country: DE\n organisation: x\n"),
+        ["recipients/list.yaml", "malformed YAML", "line 3"],
+    ),
+    "YAML that is not a list": (
+        _recipients("id: a\n"),
+        ["recipients/list.yaml", "expected a list"],
+    ),
+    "CSV with a ragged row": (
+        _csv(b"id,country,organisation\nat-mfa,AT,Ministry,extra\n"),
+        ["recipients/list.csv", "line 2", "more cells than the header"],
+    ),
+    "CSV that is not UTF-8": (
+        _csv("id,country,organisation\nat-mfa,AT,Außenministerium\n".encode("latin-1")),
+        ["recipients/list.csv", "line 2", "not UTF-8", "CSV UTF-8"],
+    ),
+    "CSV without an id column": (
+        _csv(b"name,country\nx,AT\n"),
+        ["recipients/list.csv", "'id'"],
+    ),
+    "template with a missing variable": (
+        _template("<p>{{ recipient.minister_name }}</p>"),
+        ["templates/letter.html.j2:3", "minister_name", "recipient 'de-mfa'"],
+    ),
+    "template syntax error": (
+        _template("<p>{% if %}</p>"),
+        ["templates/letter.html.j2:3", "syntax error"],
+    ),
+    "template attribute walk": (
+        _template("{{ ''.__class__.__mro__ }}"),
+        ["templates/letter.html.j2:3", "sandbox"],
+    ),
+    "template includes /etc/passwd": (
+        _template("{% include '/etc/passwd' %}"),
+        ["templates/letter.html.j2:3", "'/etc/passwd' not found"],
+    ),
+    "template includes a symlink out of the folder": (
+        _symlinked_template,
+        ["templates/letter.html.j2:3", "'evil.html' not found"],
+    ),
+    "image from /etc/passwd": (
+        _template('<img src="file:///etc/passwd" alt="x">'),
+        ["templates/letter.html.j2 (recipient 'de-mfa')", "refused to load /etc/passwd", "inside its campaign folder"],
+    ),
+    "image through ..": (
+        _template('<img src="../secret.txt" alt="x">'),
+        ["refused to load", "secret.txt"],
+    ),
+    "image through a symlink": (_symlinked_image, ["refused to load", "pic.svg"]),
+    "stylesheet from the network": (
+        _template('<link rel="stylesheet" href="http://127.0.0.1:9/x.css">'),
+        ["refused to load http://127.0.0.1:9/x.css", "network access is off"],
+    ),
+    "attachment of a local file": (
+        _template('<link rel="attachment" href="../secret.txt">'),
+        ["refused to load", "secret.txt"],
+    ),
+    "base href to the root": (
+        _template('<base href="file:///etc/"><img src="passwd" alt="x">'),
+        ["refused to load /etc/passwd"],
+    ),
+    "malformed campaign.toml": (
+        _toml("[campaign]", "[campaign"),
+        ["campaign.toml", "malformed TOML"],
+    ),
+    "campaign.toml missing a field": (
+        _toml('title = "Release all political prisoners in Belarus"\n', ""),
+        ["campaign.toml", "'campaign.title'", "required"],
+    ),
+    "recipients outside the folder": (
+        _toml('recipients = ["recipients/*.yaml", "recipients/*.csv"]', 'recipients = ["../*.yaml"]'),
+        ["campaign.toml", "outside the campaign folder"],
+    ),
+    "stylesheet outside the folder": (
+        _toml('stylesheet = "letter.css"', 'stylesheet = "../../x.css"'),
+        ["campaign.toml", "outside the campaign folder"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input(case: str, mini_campaign: Path, tmp_path: Path) -> None:
+    edit, expected = CASES[case]
+    edit(mini_campaign)
+    out = tmp_path / "out"
+    result = run_cli("render", str(mini_campaign), "--out", str(out))
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, result.stderr
+    for part in expected:
+        assert part in lines[0], (part, lines[0])
+    assert "Traceback" not in result.stderr
+    assert "TOP-SECRET-CONTENT" not in result.stderr + result.stdout
+    assert not out.exists(), files_in(out)
+
+
+def test_unknown_selector_lists_close_matches(mini_campaign: Path, tmp_path: Path) -> None:
+    result = run_cli("render", str(mini_campaign), "--to", "de-mf", "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert "--to 'de-mf' matches no recipient" in result.stderr
+    assert "did you mean de-mfa" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_output_folder_that_is_a_file(mini_campaign: Path, tmp_path: Path) -> None:
+    target = tmp_path / "letters"
+    target.write_text("not a folder")
+    result = run_cli("render", str(mini_campaign), "--out", str(target))
+    assert result.returncode == 1
+    assert "is a file, not a folder" in result.stderr
+    assert target.read_text() == "not a folder"
+
+
+def test_foreign_output_folder_needs_force(mini_campaign: Path, tmp_path: Path) -> None:
+    target = tmp_path / "letters"
+    target.mkdir()
+    (target / "thesis.docx").write_text("precious")
+    result = run_cli("render", str(mini_campaign), "--out", str(target))
+    assert result.returncode == 2
+    assert "--force" in result.stderr
+    assert files_in(target) == ["thesis.docx"]
+
+
+def test_debug_shows_the_traceback(mini_campaign: Path, tmp_path: Path) -> None:
+    _replace("country: DE", "country: XX")(mini_campaign)
+    result = run_cli("--debug", "render", str(mini_campaign), "--out", str(tmp_path / "o"))
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr
+
+
+def test_failed_render_leaves_no_partial_file(mini_campaign: Path, tmp_path: Path) -> None:
+    """The second letter fails to compose: the run stops before writing anything."""
+    (mini_campaign / "templates" / "letter.html.j2").write_text(
+        '{% extends "advocacy/base.html.j2" %}{% block body %}'
+        "{% if recipient.id == 'us-dos' %}{{ recipient.nope }}{% endif %}{% endblock %}",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = run_cli("render", str(mini_campaign), "--out", str(out))
+    assert result.returncode == 2
+    assert "recipient 'us-dos'" in result.stderr
+    assert files_in(out) == []

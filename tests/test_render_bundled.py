@@ -1,0 +1,132 @@
+"""The bundled campaign, rendered once per test worker and read back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from babel.dates import format_date
+from conftest import FIXED_DATE, REPO, normalize, pdf_text
+from pypdf import PdfReader
+
+from advocacy.render import RenderOptions, SilentReporter, render
+
+
+def bundled_entries() -> list[dict]:
+    entries = []
+    for path in sorted((REPO / "recipients").glob("*.yaml")):
+        entries += yaml.safe_load(path.read_text(encoding="utf-8"))
+    return entries
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SilentReporter]:
+    out = tmp_path_factory.mktemp("letters") / "letters"
+    reporter = SilentReporter()
+    render(RenderOptions(campaign=REPO, out=out, today=FIXED_DATE), reporter)
+    return out, reporter
+
+
+def test_one_pdf_per_recipient_and_a_manifest(rendered: tuple[Path, SilentReporter]) -> None:
+    out, _ = rendered
+    entries = bundled_entries()
+    assert len(entries) == 32
+    pdfs = sorted(p.name for p in out.glob("*.pdf"))
+    assert pdfs == sorted(f"{e['id']}.en.pdf" for e in entries)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["letters"]) == 32
+    for letter in manifest["letters"]:
+        (file,) = letter["files"]
+        data = (out / file["path"]).read_bytes()
+        assert file["sha256"] == hashlib.sha256(data).hexdigest()
+        assert data.startswith(b"%PDF-")
+        assert letter["source"].startswith("http")
+
+
+def test_every_letter_reads_back_with_its_facts(rendered: tuple[Path, SilentReporter]) -> None:
+    import tomllib
+
+    out, _ = rendered
+    campaign = tomllib.loads((REPO / "campaign.toml").read_text(encoding="utf-8"))
+    demands = [normalize(d["text"]) for d in campaign["demands"]]
+    title = normalize(campaign["resolution"]["title"])
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    by_id = {e["id"]: e for e in bundled_entries()}
+    for letter in manifest["letters"]:
+        text = pdf_text(out / letter["files"][0]["path"])
+        entry = by_id[letter["recipient"]]
+        organisation = entry["organisation"]["en"]
+        assert normalize(organisation) in text, letter["recipient"]
+        assert format_date(FIXED_DATE, "long", locale=letter["locale"]) in text
+        assert format_date(campaign["resolution"]["date"], "long", locale=letter["locale"]) in text
+        assert campaign["resolution"]["procedure"] in text
+        assert title in text
+        for demand in demands:
+            assert demand in text, (letter["recipient"], demand)
+
+
+def test_dates_follow_the_recipients_conventions(rendered: tuple[Path, SilentReporter]) -> None:
+    out, _ = rendered
+    assert "December 10, 2026" in pdf_text(out / "us-dos.en.pdf")
+    assert "10 December 2026" in pdf_text(out / "de-mfa.en.pdf")
+
+
+def test_paper_size_by_country(rendered: tuple[Path, SilentReporter]) -> None:
+    out, _ = rendered
+    for entry in bundled_entries():
+        page = PdfReader(out / f"{entry['id']}.en.pdf").pages[0]
+        size = (round(float(page.mediabox.width)), round(float(page.mediabox.height)))
+        expected = (612, 792) if entry["country"] in {"US", "CA"} else (595, 842)
+        assert size == expected, entry["id"]
+
+
+def test_unverified_addresses_are_withheld_and_warned(
+    rendered: tuple[Path, SilentReporter],
+) -> None:
+    out, reporter = rendered
+    withheld = [e for e in bundled_entries() if not e.get("address") or e["confidence"] == "low"]
+    assert {e["id"] for e in withheld} >= {"gr-mfa", "lt-mfa"}
+    manifest = {e["recipient"]: e for e in json.loads((out / "manifest.json").read_text())["letters"]}
+    for entry in withheld:
+        assert manifest[entry["id"]]["address_block"] is False
+        assert sum(entry["id"] in w and "without an address" in w for w in reporter.warnings) == 1
+        import pdfplumber
+
+        with pdfplumber.open(out / f"{entry['id']}.en.pdf") as pdf:
+            words = pdf.pages[0].extract_words()
+        # Nothing below the return-address line inside the address window.
+        in_window = [w for w in words if 57 <= w["x0"] < 297 and 142 < w["top"] < 255]
+        assert in_window == [], entry["id"]
+    assert manifest["de-mfa"]["address_block"] is True
+
+
+def test_pdf_metadata_and_accessibility_tags(rendered: tuple[Path, SilentReporter]) -> None:
+    out, _ = rendered
+    reader = PdfReader(out / "de-mfa.en.pdf")
+    meta = reader.metadata
+    assert meta is not None
+    assert "Political prisoners in Belarus" in (meta.title or "")
+    assert meta.author == "Example Belarusian Diaspora Association"
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "en"
+    assert "/StructTreeRoot" in root  # tagged (pdf/ua-1)
+    assert root["/MarkInfo"]["/Marked"]
+
+
+def test_fonts_are_embedded_subsets_of_the_bundled_font(
+    rendered: tuple[Path, SilentReporter],
+) -> None:
+    out, _ = rendered
+    fonts = set()
+    for page in PdfReader(out / "cy-mfa.en.pdf").pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            assert "/FontFile2" in descriptor or "/FontFile3" in descriptor
+            fonts.add(str(font["/BaseFont"]).split("+")[-1])
+    assert fonts and all(name.startswith("Advocacy-Serif") for name in fonts), fonts
+    # Greek address block reads back (no missing-glyph boxes).
+    assert "Υπουργείο Εξωτερικών" in pdf_text(out / "cy-mfa.en.pdf")
