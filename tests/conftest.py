@@ -42,8 +42,9 @@ MINI_RECIPIENTS = """\
 """
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
     """The real command line, as a user runs it."""
     return subprocess.run(
         [sys.executable, "-m", "advocacy", *args],

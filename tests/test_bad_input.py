@@ -6,7 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MINI_RECIPIENTS, files_in, run_cli
+
+from conftest import files_in, run_cli
 
 Edit = Callable[[Path], None]
 
@@ -31,7 +32,8 @@ def _replace(old: str, new: str) -> Edit:
 def _template(body: str) -> Edit:
     def edit(root: Path) -> None:
         (root / "templates" / "letter.html.j2").write_text(
-            '{% extends "advocacy/base.html.j2" %}\n{% block body %}\n' + body
+            '{% extends "advocacy/base.html.j2" %}\n{% block body %}\n'
+            + body
             + "\n{% endblock %}\n",
             encoding="utf-8",
         )
@@ -150,7 +152,11 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
     ),
     "image from /etc/passwd": (
         _template('<img src="file:///etc/passwd" alt="x">'),
-        ["templates/letter.html.j2 (recipient 'de-mfa')", "refused to load /etc/passwd", "inside its campaign folder"],
+        [
+            "templates/letter.html.j2 (recipient 'de-mfa')",
+            "refused to load /etc/passwd",
+            "inside its campaign folder",
+        ],
     ),
     "image through ..": (
         _template('<img src="../secret.txt" alt="x">'),
@@ -178,7 +184,9 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
         ["campaign.toml", "'campaign.title'", "required"],
     ),
     "recipients outside the folder": (
-        _toml('recipients = ["recipients/*.yaml", "recipients/*.csv"]', 'recipients = ["../*.yaml"]'),
+        _toml(
+            'recipients = ["recipients/*.yaml", "recipients/*.csv"]', 'recipients = ["../*.yaml"]'
+        ),
         ["campaign.toml", "outside the campaign folder"],
     ),
     "stylesheet outside the folder": (

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pdfplumber
 import pytest
-from conftest import FIXED_DATE
 
 from advocacy.render import RenderOptions, render
+from conftest import FIXED_DATE
 
 MM = 72 / 25.4
 INCH = 72.0
@@ -21,9 +21,9 @@ US_NO_10 = (0.6875 * INCH, 2.1875 * INCH, 4.5 * INCH, 1.125 * INCH)
 
 @pytest.fixture(scope="module")
 def letters(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conftest import MINI_RECIPIENTS, REPO
-
     import shutil
+
+    from conftest import MINI_RECIPIENTS, REPO
 
     root = tmp_path_factory.mktemp("camp")
     shutil.copytree(REPO / "templates", root / "templates")

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 from babel.dates import format_date
-from conftest import FIXED_DATE, REPO, normalize, pdf_text
 from pypdf import PdfReader
 
 from advocacy.render import RenderOptions, SilentReporter, render
+from conftest import FIXED_DATE, REPO, normalize, pdf_text
 
 
 def bundled_entries() -> list[dict]:
@@ -89,7 +89,9 @@ def test_unverified_addresses_are_withheld_and_warned(
     out, reporter = rendered
     withheld = [e for e in bundled_entries() if not e.get("address") or e["confidence"] == "low"]
     assert {e["id"] for e in withheld} >= {"gr-mfa", "lt-mfa"}
-    manifest = {e["recipient"]: e for e in json.loads((out / "manifest.json").read_text())["letters"]}
+    manifest = {
+        e["recipient"]: e for e in json.loads((out / "manifest.json").read_text())["letters"]
+    }
     for entry in withheld:
         assert manifest[entry["id"]]["address_block"] is False
         assert sum(entry["id"] in w and "without an address" in w for w in reporter.warnings) == 1

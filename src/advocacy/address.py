@@ -16,9 +16,7 @@ def _uppercase_greek(line: str) -> str:
     if not any("\u0370" <= ch <= "\u03ff" for ch in line) or line != line.upper():
         return line
     decomposed = unicodedata.normalize("NFD", line)
-    return unicodedata.normalize(
-        "NFC", "".join(ch for ch in decomposed if ch not in _GREEK_TONOS)
-    )
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _GREEK_TONOS))
 
 
 def address_lines(recipient: Recipient, *, sender_country: str = "") -> list[str]:

@@ -182,10 +182,10 @@ def main() -> None:
         sys.exit(EXIT_INTERRUPTED)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(EXIT_BAD_INPUT if exc.exit_code == 2 else exc.exit_code)
-        raise
+    except typer.TyperException as exc:  # usage errors: unknown option, bad value
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        code = getattr(exc, "exit_code", EXIT_BAD_INPUT)
+        sys.exit(EXIT_BAD_INPUT if code in (1, 2) else code)

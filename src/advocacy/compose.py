@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import l10n
 from .address import address_lines
@@ -32,9 +33,7 @@ BASE_PREFIX = "advocacy"  # templates extend "advocacy/base.html.j2"
 class ContainedLoader(jinja2.FileSystemLoader):
     """A FileSystemLoader that refuses files reached through a symlink out of its root."""
 
-    def get_source(
-        self, environment: jinja2.Environment, template: str
-    ) -> tuple[str, str, Any]:
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
         source, filename, uptodate = super().get_source(environment, template)
         if not any(is_within(Path(filename), Path(root)) for root in self.searchpath):
             raise jinja2.TemplateNotFound(template, f"{template} links outside its folder")

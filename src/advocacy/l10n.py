@@ -8,7 +8,7 @@ Babel does not ship.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from babel import Locale, UnknownLocaleError, localedata
 from babel.dates import format_date
@@ -16,7 +16,9 @@ from babel.numbers import format_decimal
 
 # CLDR supplemental measurementData, paperSize: US-Letter territories; A4 elsewhere.
 # https://github.com/unicode-org/cldr/blob/main/docs/ldml/part2/measurement-system-data.md
-LETTER_TERRITORIES = frozenset("BZ CA CL CO CR GT MX NI PA PH PR SV US VE".split())
+LETTER_TERRITORIES = frozenset(
+    ["BZ", "CA", "CL", "CO", "CR", "GT", "MX", "NI", "PA", "PH", "PR", "SV", "US", "VE"]
+)
 PAPER_SIZES = ("A4", "Letter")
 
 
@@ -24,10 +26,14 @@ def paper_for_country(country: str) -> str:
     return "Letter" if country.upper() in LETTER_TERRITORIES else "A4"
 
 
-@lru_cache(maxsize=None)
+@cache
 def known_territories() -> frozenset[str]:
     """ISO 3166-1 alpha-2 codes known to CLDR, plus EU for institutions."""
-    codes = {code for code in Locale("en").territories if code.isalpha() and len(code) == 2}
+    codes = {
+        str(code)
+        for code in Locale("en").territories
+        if isinstance(code, str) and code.isalpha() and len(code) == 2
+    }
     codes -= {"ZZ", "XA", "XB", "QO"}
     return frozenset(codes | {"EU"})
 
@@ -76,4 +82,4 @@ def country_name(code: str, locale: Locale) -> str:
 
 def language_name(tag: str, locale: Locale | str = "en") -> str:
     loc = locale if isinstance(locale, Locale) else Locale.parse(locale)
-    return loc.languages.get(language_of(tag), tag)
+    return str(loc.languages.get(language_of(tag), tag))

@@ -72,7 +72,7 @@ def make_fetcher(weasyprint: Any, roots: list[Path]) -> Any:
 
     resolved = [root.resolve() for root in roots]
 
-    class Blocked(FatalURLFetchingError):
+    class Blocked(FatalURLFetchingError):  # type: ignore[misc]
         pass
 
     class CampaignFetcher(URLFetcher):  # type: ignore[misc]

@@ -217,8 +217,7 @@ def parse_entries(raw_entries: list[Any], source: Path) -> list[Recipient]:
         label = _entry_label(raw, index)
         if not isinstance(raw, Mapping):
             raise RecipientError(
-                f"{source}: {label}: is not a mapping of fields; "
-                "each entry starts with '- id: ...'"
+                f"{source}: {label}: is not a mapping of fields; each entry starts with '- id: ...'"
             )
         try:
             recipients.append(Recipient.model_validate(dict(raw)))

@@ -85,12 +85,12 @@ class RenderSummary:
 def _check_out_dir(out: Path, force: bool, *, create: bool) -> None:
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: is a file, not a folder; choose another --out")
-    if out.is_dir() and not force and not (out / MANIFEST).exists():
-        if any(not p.name.startswith(".") for p in out.iterdir()):
-            raise BadInput(
-                f"{out}: is not empty and holds no {MANIFEST} from an earlier render; "
-                "choose another --out, or use --force to write into it anyway"
-            )
+    foreign = out.is_dir() and not force and not (out / MANIFEST).exists()
+    if foreign and any(not p.name.startswith(".") for p in out.iterdir()):
+        raise BadInput(
+            f"{out}: is not empty and holds no {MANIFEST} from an earlier render; "
+            "choose another --out, or use --force to write into it anyway"
+        )
     if not create:
         return
     try:
