@@ -16,7 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import __version__
+import advocacy
+
 from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, AdvocacyError
 
 app = typer.Typer(
@@ -33,7 +34,7 @@ _state = {"debug": False}
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"advocacy {__version__}")
+        typer.echo(f"advocacy {advocacy.__version__}")
         raise typer.Exit()
 
 
