@@ -170,3 +170,48 @@ def test_pdf_variants(
     xmp = root["/Metadata"].get_object().get_data().decode() if "/Metadata" in root else ""
     assert ("pdfaid" in xmp) is pdfa
     assert "Department of State" in normalize(reader.pages[0].extract_text())
+
+
+def test_belarusian_and_greek_text_use_the_embedded_font(
+    mini_campaign: Path, tmp_path: Path
+) -> None:
+    (mini_campaign / "recipients" / "list.yaml").write_text(
+        """\
+- id: by-diaspora
+  country: LT
+  organisation: {be: "Беларуская дыяспара ў Вільні і Коўне", en: "Diaspora"}
+  languages: [be]
+  address: {street_address: "Вуліца Ўзгорская 1", postal_code: "01100", city: "Vilnius"}
+- id: gr-test
+  country: GR
+  organisation: {el: "Υπουργείο Εξωτερικών", en: "Ministry"}
+  languages: [el-GR]
+  address: {street_address: "Βασιλίσσης Σοφίας 1", postal_code: "106 71", city: "Αθήνα"}
+""",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    reporter = SilentReporter()
+    render(RenderOptions(campaign=mini_campaign, out=out, today=FIXED_DATE), reporter)
+    assert "Беларуская дыяспара ў Вільні і Коўне" in pdf_text(out / "by-diaspora.en.pdf")
+    assert "Вуліца Ўзгорская 1" in pdf_text(out / "by-diaspora.en.pdf")
+    assert "ΑΘΗΝΑ" in pdf_text(out / "gr-test.en.pdf")  # capitals without accents
+    for name in ("by-diaspora.en.pdf", "gr-test.en.pdf"):
+        for page in PdfReader(out / name).pages:
+            for font in page["/Resources"]["/Font"].values():
+                assert "Advocacy-Serif" in str(font.get_object()["/BaseFont"])
+    assert not [w for w in reporter.warnings if "PDF:" in w]
+
+
+def test_accessibility_problems_are_reported(mini_campaign: Path, tmp_path: Path) -> None:
+    (mini_campaign / "templates" / "letter.html.j2").write_text(
+        '{% extends "advocacy/base.html.j2" %}{% block body %}'
+        '<img src="data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22 '
+        'width=%2210%22 height=%2210%22/%3E">{% endblock %}',
+        encoding="utf-8",
+    )
+    reporter = SilentReporter()
+    render(
+        RenderOptions(campaign=mini_campaign, out=tmp_path / "o", selectors=["de-mfa"]), reporter
+    )
+    assert [w for w in reporter.warnings if "PDF:" in w and "alt" in w]

@@ -68,6 +68,11 @@ def test_every_letter_reads_back_with_its_facts(rendered: tuple[Path, SilentRepo
             assert demand in text, (letter["recipient"], demand)
 
 
+def test_weasyprint_reported_no_errors(rendered: tuple[Path, SilentReporter]) -> None:
+    _, reporter = rendered
+    assert [w for w in reporter.warnings if "PDF:" in w] == []
+
+
 def test_dates_follow_the_recipients_conventions(rendered: tuple[Path, SilentReporter]) -> None:
     out, _ = rendered
     assert "December 10, 2026" in pdf_text(out / "us-dos.en.pdf")

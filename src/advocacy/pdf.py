@@ -21,6 +21,10 @@ from .bundled import ASSETS_DIR
 from .errors import ResourceBlocked, SystemDependencyError, TemplateError
 from .fsutil import is_within
 
+FONTS_DIR = ASSETS_DIR / "fonts"
+FONT_FILES = [
+    FONTS_DIR / f"DejaVuSerif{style}.ttf" for style in ("", "-Bold", "-Italic", "-BoldItalic")
+]
 DEFAULT_VARIANT = "pdf/ua-1"
 VARIANTS = (
     "pdf/ua-1",
@@ -99,6 +103,12 @@ class PdfRenderer:
     def __init__(self, campaign_root: Path, stylesheet: Path | None, variant: str) -> None:
         if variant not in VARIANTS:
             raise TemplateError(f"unknown --pdf-variant {variant!r}; use one of {VARIANTS}")
+        missing = [f.name for f in FONT_FILES if not f.is_file()]
+        if missing:
+            raise SystemDependencyError(
+                f"the bundled fonts {', '.join(missing)} are missing from {FONTS_DIR}; "
+                "reinstall advocacy"
+            )
         self.wp = _import_weasyprint()
         from weasyprint.text.fonts import FontConfiguration
 
