@@ -29,7 +29,7 @@ class _Strict(BaseModel):
 
 
 class Resolution(_Strict):
-    title: str
+    title: str | dict[str, str]  # one text, or language -> title as published
     title_source: str = ""
     date: dt.date
     procedure: str = ""

@@ -190,3 +190,79 @@ def main() -> None:
         show()
         code = getattr(exc, "exit_code", EXIT_BAD_INPUT)
         sys.exit(EXIT_BAD_INPUT if code in (1, 2) else code)
+
+
+translations_app = typer.Typer(
+    help="Work on a campaign's translations (gettext catalogs under locales/).",
+    no_args_is_help=True,
+)
+app.add_typer(translations_app, name="translations")
+
+
+def _load(campaign: Path | None) -> Any:
+    from .bundled import find_campaign
+    from .campaign import load_campaign
+
+    root, bundled = find_campaign(campaign)
+    return load_campaign(root, bundled=bundled)
+
+
+@translations_app.command("status")
+def translations_status(
+    campaign: CampaignArg = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+) -> None:
+    """Show each language: strings translated of the total, fuzzy ones, review state."""
+    from rich.table import Table
+
+    from .translate import status
+
+    rows = status(_load(campaign))
+    if as_json:
+        out.print_json(json.dumps([row.as_json() for row in rows], ensure_ascii=False))
+        return
+    table = Table("language", "name", "translated", "fuzzy", "review", "used in letters")
+    for row in rows:
+        table.add_row(
+            row.language,
+            row.name,
+            f"{row.translated}/{row.total}",
+            str(row.fuzzy),
+            row.review,
+            "yes" if row.complete else "no (incomplete: falls back)",
+        )
+    out.print(table)
+
+
+@translations_app.command("extract")
+def translations_extract(campaign: CampaignArg = None) -> None:
+    """Collect every translatable string into locales/messages.pot."""
+    from .translate import extract_pot
+
+    c = _load(campaign)
+    path = extract_pot(c)
+    out.print(f"Wrote {path.relative_to(c.root)}")
+
+
+@translations_app.command("update")
+def translations_update(
+    campaign: CampaignArg = None,
+    lang: Annotated[
+        list[str] | None,
+        typer.Option("--lang", help="Also start a catalog for this language. Repeatable."),
+    ] = None,
+) -> None:
+    """Merge new and changed strings into every catalog (new ones start empty)."""
+    from .translate import update
+
+    done = update(_load(campaign), lang or [])
+    out.print(f"Updated {len(done)} catalog(s): {', '.join(done) or 'none'}")
+
+
+@translations_app.command("compile")
+def translations_compile(campaign: CampaignArg = None) -> None:
+    """Check every translation's placeholders and markup, and write the .mo files."""
+    from .translate import compile_all
+
+    done = compile_all(_load(campaign))
+    out.print(f"Compiled {len(done)} catalog(s): {', '.join(done) or 'none'}")

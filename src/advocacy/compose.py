@@ -4,12 +4,17 @@ Templates may come from strangers: the environment is sandboxed (no attribute
 walks to Python internals), undefined names are errors, HTML is escaped, and
 the loader serves only files inside the campaign's templates folder and the
 package's own base template.
+
+Each letter is written in one language (or two, bilingual): the recipient's
+first language that has a complete catalog or a hand-written template, else
+the campaign's fallback language.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +23,9 @@ from typing import Any
 import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
-from . import l10n
+from . import catalogs, l10n
 from .address import address_lines
 from .bundled import ASSETS_DIR
 from .campaign import Campaign
@@ -28,6 +34,8 @@ from .fsutil import is_within
 from .recipients import Recipient
 
 BASE_PREFIX = "advocacy"  # templates extend "advocacy/base.html.j2"
+POLICIES = ("recipient", "bilingual")
+CONTINUATION_MARK = "<!-- continuations -->"
 
 
 class ContainedLoader(jinja2.FileSystemLoader):
@@ -43,14 +51,40 @@ class ContainedLoader(jinja2.FileSystemLoader):
 @dataclass
 class Letter:
     recipient_id: str
-    language: str
+    language: str  # "de", or "de+en" for a bilingual letter
+    languages: list[str]
     locale: str
     paper: str
     subject: str
     title: str
     html: str
     template: str
+    review: dict[str, str] = field(default_factory=dict)
+    fell_back_from: str | None = None
     warnings: list[str] = field(default_factory=list)
+
+
+def css_string(value: Any) -> Markup:
+    """A CSS string literal, safe inside <style> (no quote or `</style` can escape)."""
+    text = re.sub(r"\s+", " ", str(value))
+    escaped = "".join(
+        f"\\{ord(ch):x} " if ch in '"\\<>&' or ord(ch) < 32 else ch for ch in text
+    )
+    return Markup(f'"{escaped}"')
+
+
+def css_counters(value: Any) -> Markup:
+    """`Page {page} of {pages}` -> `"Page " counter(page) " of " counter(pages)`."""
+    parts = re.split(r"(\{page\}|\{pages\})", str(value))
+    out = []
+    for part in parts:
+        if part == "{page}":
+            out.append("counter(page)")
+        elif part == "{pages}":
+            out.append("counter(pages)")
+        elif part:
+            out.append(str(css_string(part)))
+    return Markup(" ".join(out) or '""')
 
 
 def make_environment(campaign: Campaign) -> ImmutableSandboxedEnvironment:
@@ -67,7 +101,10 @@ def make_environment(campaign: Campaign) -> ImmutableSandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.filters["css_string"] = css_string
+    env.filters["css_counters"] = css_counters
     return env
 
 
@@ -84,38 +121,12 @@ def _template_location(exc: BaseException, root: Path) -> str:
     return "template"
 
 
-def available_languages(campaign: Campaign) -> list[str]:
-    """Languages this campaign can write: the fallback and every letter.<lang>.html.j2."""
+def handwritten_languages(campaign: Campaign) -> set[str]:
     stem = campaign.config.campaign.letter_template.removesuffix(".html.j2")
-    found = {
+    return {
         path.name.removeprefix(f"{stem}.").removesuffix(".html.j2")
         for path in campaign.templates_dir.glob(f"{stem}.*.html.j2")
     }
-    return sorted(found | {l10n.language_of(campaign.config.campaign.fallback_language)})
-
-
-def pick_template(
-    campaign: Campaign, recipient: Recipient, forced: str | None = None
-) -> tuple[str, str]:
-    """The template and letter language: a hand-written `letter.<lang>.html.j2` wins."""
-    base = campaign.config.campaign.letter_template
-    stem = base.removesuffix(".html.j2")
-    fallback = l10n.language_of(campaign.config.campaign.fallback_language)
-    wanted = [forced] if forced else [l10n.language_of(t) for t in recipient.languages[:1]]
-    for lang in wanted:
-        name = f"{stem}.{lang}.html.j2"
-        if (campaign.templates_dir / name).is_file():
-            return name, lang
-    if forced and forced != fallback:
-        raise BadInput(
-            f"--lang {forced}: this campaign has no letter in that language (it has "
-            f"{', '.join(available_languages(campaign))}); add templates/{stem}.{forced}.html.j2"
-        )
-    return base, fallback
-
-
-def _salutation(recipient: Recipient, language: str, default: str) -> str:
-    return recipient.salutation.get(language) or default
 
 
 class Composer:
@@ -124,18 +135,83 @@ class Composer:
     def __init__(
         self, campaign: Campaign, *, today: dt.date | None = None, language: str | None = None
     ) -> None:
+        from .translate import required_ids
+
         self.campaign = campaign
-        self.language = l10n.language_of(language) if language else None
+        settings = campaign.config.campaign
         self.env = make_environment(campaign)
-        self.date = campaign.config.campaign.date or today or dt.date.today()
+        self.date = settings.date or today or dt.date.today()
+        self.fallback = l10n.language_of(settings.fallback_language)
+        self.handwritten = handwritten_languages(campaign)
+        self.catalogs = catalogs.load_all(campaign.root, required_ids(campaign))
+        self.policy = self._policy(language or settings.language, bool(language))
         self._base_context = self._campaign_context()
+
+    # -- language choice -------------------------------------------------------
+
+    def available(self, language: str) -> bool:
+        info = self.catalogs.get(language)
+        return (
+            language == self.fallback
+            or language in self.handwritten
+            or (info is not None and info.complete)
+        )
+
+    def available_languages(self) -> list[str]:
+        return sorted(lang for lang in {self.fallback, *self.handwritten, *self.catalogs}
+                      if self.available(lang))
+
+    def _policy(self, policy: str, from_option: bool) -> str:
+        if policy in POLICIES:
+            return policy
+        where = "--lang" if from_option else "campaign.toml: campaign.language"
+        try:
+            l10n.parse_language_tag(policy)
+        except ValueError:
+            raise BadInput(
+                f"{where} {policy!r} is neither 'recipient', 'bilingual' nor a language code"
+            ) from None
+        language = l10n.language_of(policy)
+        if not self.available(language):
+            info = self.catalogs.get(language)
+            why = (
+                f"its catalog lacks {len(info.missing)} of the campaign's strings "
+                "(run 'advocacy translations status')"
+                if info
+                else f"it has no locales/{language} catalog and no letter.{language}.html.j2"
+            )
+            raise BadInput(
+                f"{where} {language}: this campaign cannot write that language: {why}; "
+                f"available: {', '.join(self.available_languages())}"
+            )
+        return language
+
+    def choose(self, recipient: Recipient) -> tuple[list[str], str | None]:
+        """The letter's languages and, when it fell back, the language it wanted."""
+        if self.policy not in POLICIES:
+            return [self.policy], None
+        wanted = [l10n.language_of(tag) for tag in recipient.languages]
+        primary = next((lang for lang in wanted if self.available(lang)), self.fallback)
+        fell_back = wanted[0] if primary != wanted[0] else None
+        languages = [primary]
+        if self.policy == "bilingual" and primary != self.fallback:
+            languages.append(self.fallback)
+        return languages, fell_back
+
+    def review_state(self, language: str) -> str:
+        if language in self.handwritten:
+            return "hand-written"
+        if language == self.fallback or language not in self.catalogs:
+            return "source"
+        return self.catalogs[language].review
+
+    # -- rendering -------------------------------------------------------------
 
     def _campaign_context(self) -> dict[str, Any]:
         cfg = self.campaign.config
         return {
             "campaign": cfg.campaign.model_dump(),
             "resolution": cfg.resolution.model_dump() if cfg.resolution else {},
-            "demands": [d.model_dump() for d in cfg.demands],
             "sender": cfg.sender.model_dump(),
             "signature": cfg.signature.model_dump() if cfg.signature else None,
             "cosignatories": [p.model_dump() for p in self.campaign.cosignatories],
@@ -167,69 +243,94 @@ class Composer:
             )
         return TemplateError(f"{where}: {type(exc).__name__}: {exc} (recipient {recipient.id!r})")
 
-    def compose(self, recipient: Recipient) -> Letter:
-        template_name, language = pick_template(self.campaign, recipient, self.language)
+    def _template_for(self, language: str) -> str:
+        base = self.campaign.config.campaign.letter_template
+        if language in self.handwritten:
+            return f"{base.removesuffix('.html.j2')}.{language}.html.j2"
+        return base
+
+    def _part(
+        self, recipient: Recipient, language: str, *, continuation: bool, warnings: list[str]
+    ) -> tuple[str, dict[str, Any], str]:
+        cfg = self.campaign.config
         locale = l10n.letter_locale(language, recipient.address_country)
-        sender = self.campaign.config.sender
-        warnings: list[str] = []
+        info = None if language in self.handwritten else self.catalogs.get(language)
+        gettext, ngettext = catalogs.gettext_callables(info)
+        self.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+        self.env.filters["date"] = lambda value, fmt="long": l10n.long_date(
+            dt.date.fromisoformat(value) if isinstance(value, str) else value, locale
+        )
+        self.env.filters["number"] = lambda value: l10n.number(value, locale)
+        self.env.filters["country"] = lambda code: l10n.country_name(str(code), locale)
+
         withheld = recipient.address_withheld
         lines: list[str] = []
-        if withheld:
+        if withheld and not continuation:
             warnings.append(
                 f"{recipient.id}: {withheld}; the letter is rendered without an address block "
                 "(add a checked address to the recipient list)"
             )
-        else:
-            lines = address_lines(recipient, sender_country=sender.country)
-        organisation = recipient.text(recipient.organisation, [language])
-        resolution = self.campaign.config.resolution
-
-        def date_filter(value: dt.date | str, fmt: str = "long") -> str:
-            if isinstance(value, str):
-                value = dt.date.fromisoformat(value)
-            return l10n.long_date(value, locale) if fmt == "long" else str(value)
-
-        letter_ctx = {
+        elif not withheld:
+            lines = address_lines(recipient, sender_country=cfg.sender.country)
+        resolution = cfg.resolution
+        title = ""
+        if resolution:
+            titles = resolution.title if isinstance(resolution.title, dict) else {}
+            title = titles.get(language) or titles.get("en") or str(resolution.title)
+        letter_ctx: dict[str, Any] = {
+            "part": "continuation" if continuation else "full",
             "language": language,
+            "language_name": l10n.language_name(language, locale).capitalize(),
             "locale": str(locale),
             "paper": recipient.paper_size,
             "date": l10n.long_date(self.date, locale),
             "iso_date": self.date.isoformat(),
             "resolution_date": l10n.long_date(resolution.date, locale) if resolution else "",
+            "resolution_title": title,
             "address_lines": lines,
             "address_withheld": bool(withheld),
-            "organisation": organisation,
+            "organisation": recipient.text(recipient.organisation, [language]),
             "country_name": l10n.country_name(recipient.country, locale),
-            "salutation": _salutation(recipient, language, "Dear Sir or Madam,"),
+            "salutation": recipient.salutation.get(language, ""),
         }
         context = {
             **self._base_context,
+            "demands": [{**d.model_dump(), "text": gettext(d.text)} for d in cfg.demands],
             "recipient": recipient.model_dump(mode="json"),
             "letter": letter_ctx,
         }
-        self.env.filters["date"] = date_filter
-        self.env.filters["number"] = lambda value: l10n.number(value, locale)
-        self.env.filters["country"] = lambda code: l10n.country_name(str(code), locale)
-
         try:
-            subject = self.env.from_string(self.campaign.config.campaign.subject).render(context)
+            subject = self.env.from_string(gettext(cfg.campaign.subject)).render(context)
         except jinja2.TemplateError as exc:
-            raise self._fail(exc, recipient, f"{'campaign.toml'}: campaign.subject") from None
-        subject = " ".join(subject.split())
-        letter_ctx["subject"] = subject
+            raise self._fail(exc, recipient, "campaign.toml: campaign.subject") from None
+        letter_ctx["subject"] = " ".join(subject.split())
+        template_name = self._template_for(language)
         try:
-            template = self.env.get_template(template_name)
-            html = template.render(context)
+            html = self.env.get_template(template_name).render(context)
         except jinja2.TemplateError as exc:
             raise self._fail(exc, recipient) from None
+        return html, letter_ctx, template_name
+
+    def compose(self, recipient: Recipient) -> Letter:
+        languages, fell_back = self.choose(recipient)
+        warnings: list[str] = []
+        html, first, template = self._part(
+            recipient, languages[0], continuation=False, warnings=warnings
+        )
+        for language in languages[1:]:
+            more, _, _ = self._part(recipient, language, continuation=True, warnings=warnings)
+            html = html.replace(CONTINUATION_MARK, more + CONTINUATION_MARK, 1)
         return Letter(
             recipient_id=recipient.id,
-            language=language,
-            locale=str(locale),
+            language="+".join(languages),
+            languages=languages,
+            locale=first["locale"],
             paper=recipient.paper_size,
-            subject=subject,
-            title=f"{subject} — {organisation}",
+            subject=first["subject"],
+            title=f"{first['subject']} — {first['organisation']}",
             html=html,
-            template=template_name,
+            template=template,
+            review={lang: self.review_state(lang) for lang in languages},
+            fell_back_from=fell_back,
             warnings=warnings,
         )

@@ -147,11 +147,6 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
             raise BadInput(f"unknown --format {fmt!r}; use one of {', '.join(FORMATS)}")
     root, bundled = find_campaign(options.campaign)
     campaign = load_campaign(root, bundled=bundled)
-    if options.language:
-        try:
-            l10n.parse_language_tag(options.language)
-        except ValueError:
-            raise BadInput(f"--lang {options.language!r} is not a known language code") from None
     recipients = select(campaign.recipients, options.selectors)
     out = options.out
     _check_out_dir(out, options.force, create=False)
@@ -200,12 +195,25 @@ def _render_letters(
         if isinstance(e, dict)
     }
     unverified: list[str] = []
+    fell_back: list[str] = []
+    drafted: set[str] = set()
     reporter.start(len(recipients))
     for recipient in recipients:
         letter: Letter = composer.compose(recipient)
         for message in letter.warnings:
             summary.warnings.append(message)
             reporter.warn(message)
+        for language, state in letter.review.items():
+            if state in ("machine-drafted", "draft") and language not in drafted:
+                drafted.add(language)
+                message = (
+                    f"{l10n.language_name(language)} text is {state}; have a native speaker "
+                    f"review locales/{language}"
+                )
+                summary.warnings.append(message)
+                reporter.warn(message)
+        if letter.fell_back_from:
+            fell_back.append(f"{recipient.id} ({letter.fell_back_from} -> {letter.language})")
         unverified += _letter_warnings(recipient)
         files = []
         stem = f"{recipient.id}.{letter.language}"
@@ -227,6 +235,9 @@ def _render_letters(
             "recipient": recipient.id,
             "country": recipient.country,
             "language": letter.language,
+            "languages": letter.languages,
+            "review": letter.review,
+            "fell_back_from": letter.fell_back_from,
             "locale": letter.locale,
             "paper": letter.paper,
             "subject": letter.subject,
@@ -241,6 +252,13 @@ def _render_letters(
         summary.letters.append(entries[f"{recipient.id}.{letter.language}"])
         reporter.advance(recipient.id)
 
+    if fell_back:
+        message = (
+            f"{len(fell_back)} letter(s) are not in the recipient's first language, which has "
+            f"no complete translation: {', '.join(fell_back)}"
+        )
+        summary.warnings.append(message)
+        reporter.warn(message)
     if unverified:
         message = (
             f"{len(unverified)} recipient(s) are not verified with the office itself "

@@ -1,0 +1,201 @@
+"""Gettext catalogs of a campaign: loading, checking, completeness, review state.
+
+Catalogs live in `locales/<lang>/LC_MESSAGES/messages.po` and are read
+directly from the .po file (no stale .mo can disagree with what a translator
+sees). A sidecar `locales/<lang>/review.toml` records who wrote the
+translation: `state = "machine-drafted"` until a native speaker has reviewed it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import PoFileError, read_po
+
+from . import l10n
+from .errors import BadInput
+
+DOMAIN = "messages"
+REVIEW_FILE = "review.toml"
+REVIEW_STATES = ("machine-drafted", "draft", "reviewed")
+
+_PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\{.*?\}\}|\{\w+\}")
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_VOID = {"br", "img", "wbr", "hr"}
+
+
+class CatalogError(BadInput):
+    """A translation breaks its source string (placeholder or markup)."""
+
+
+def po_path(root: Path, language: str) -> Path:
+    return root / "locales" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@dataclass
+class CatalogInfo:
+    language: str
+    path: Path
+    messages: dict[str, str]  # msgid -> msgstr, translated and not fuzzy
+    fuzzy: set[str]
+    all_ids: set[str]
+    review: str = "machine-drafted"
+    review_note: str = ""
+    missing: set[str] = field(default_factory=set)  # required ids without a translation
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def gettext(self, message: str) -> str:
+        return self.messages.get(message) or message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+
+def _read(path: Path, shown: str) -> Catalog:
+    try:
+        with path.open("rb") as handle:
+            return read_po(handle, abort_invalid=True)
+    except (PoFileError, UnicodeDecodeError, ValueError) as exc:
+        raise CatalogError(f"{shown}: malformed catalog: {exc}; fix the .po file") from None
+
+
+def _review(folder: Path, shown: str) -> tuple[str, str]:
+    path = folder / REVIEW_FILE
+    if not path.is_file():
+        return "machine-drafted", "no review.toml: treated as machine-drafted"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{shown}/{REVIEW_FILE}: malformed TOML: {exc}") from None
+    state = str(data.get("state", "machine-drafted"))
+    if state not in REVIEW_STATES:
+        raise CatalogError(
+            f"{shown}/{REVIEW_FILE}: state {state!r} is not one of {', '.join(REVIEW_STATES)}"
+        )
+    return state, str(data.get("note", ""))
+
+
+def load(root: Path, language: str) -> CatalogInfo:
+    path = po_path(root, language)
+    shown = path.relative_to(root).as_posix()
+    catalog = _read(path, shown)
+    messages: dict[str, str] = {}
+    fuzzy: set[str] = set()
+    ids: set[str] = set()
+    for message in catalog:
+        if not message.id or not isinstance(message.id, str):
+            continue
+        ids.add(message.id)
+        text = message.string if isinstance(message.string, str) else ""
+        if message.fuzzy:
+            fuzzy.add(message.id)
+        elif text:
+            check_message(message.id, text, language, shown)
+            messages[message.id] = text
+    review, note = _review(path.parent.parent, f"locales/{language}")
+    return CatalogInfo(language, path, messages, fuzzy, ids, review, note)
+
+
+def languages(root: Path) -> list[str]:
+    folder = root / "locales"
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if po_path(root, p.name).is_file())
+
+
+def load_all(root: Path, required: Iterable[str]) -> dict[str, CatalogInfo]:
+    needed = set(required)
+    result = {}
+    for language in languages(root):
+        try:
+            l10n.parse_language_tag(language)
+        except ValueError:
+            raise CatalogError(
+                f"locales/{language}: is not a known language code; name the folder "
+                "with a BCP 47 code such as de or pt"
+            ) from None
+        info = load(root, language)
+        info.missing = {m for m in needed if m not in info.messages}
+        result[language] = info
+    return result
+
+
+# -- checks --------------------------------------------------------------------
+
+
+class _Balance(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.error = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.error = self.error or f"</{tag}> does not close an open tag"
+        else:
+            self.stack.pop()
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_message(msgid: str, msgstr: str, language: str, shown: str) -> None:
+    """Refuse a translation that drops or renames a placeholder or breaks markup."""
+    where = f"{shown}: message {_short(msgid)!r}"
+    want, got = Counter(_PLACEHOLDER.findall(msgid)), Counter(_PLACEHOLDER.findall(msgstr))
+    if want != got:
+        lost = sorted((want - got).elements())
+        extra = sorted((got - want).elements())
+        detail = "; ".join(
+            part
+            for part in (
+                f"drops {', '.join(lost)}" if lost else "",
+                f"adds {', '.join(extra)}" if extra else "",
+            )
+            if part
+        )
+        raise CatalogError(
+            f"{where}: the {language} translation {detail}; keep every placeholder of the "
+            "source string exactly as it is"
+        )
+    if Counter(_TAG.findall(msgid)) != Counter(_TAG.findall(msgstr)):
+        raise CatalogError(
+            f"{where}: the {language} translation changes the markup; keep the tags "
+            f"{' '.join(_TAG.findall(msgid)) or '(none)'} as they are"
+        )
+    parser = _Balance()
+    parser.feed(msgstr)
+    parser.close()
+    if parser.error or parser.stack:
+        problem = parser.error or f"<{parser.stack[-1]}> is never closed"
+        raise CatalogError(f"{where}: the {language} translation breaks the markup: {problem}")
+    if "%(" in msgid:
+        try:
+            msgstr % {name[2:-2]: "" for name in re.findall(r"%\(\w+\)s", msgid)}
+        except (ValueError, TypeError, KeyError) as exc:
+            raise CatalogError(
+                f"{where}: the {language} translation is not a valid format string ({exc}); "
+                "write a literal % as %%"
+            ) from None
+
+
+def gettext_callables(info: CatalogInfo | None) -> tuple[Callable[[str], str], ...]:
+    if info is None:
+        return (lambda s: s, lambda s, p, n: s if n == 1 else p)
+    return (info.gettext, info.ngettext)

@@ -1,0 +1,169 @@
+"""`advocacy translations`: extract, update, compile and report catalogs.
+
+Wraps Babel so translators never need pybabel's flags. Messages come from the
+campaign's templates, the bundled base template, and the translatable texts
+of campaign.toml (the subject and every demand).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import write_po
+from jinja2.ext import babel_extract
+
+from . import catalogs, l10n
+from .bundled import ASSETS_DIR
+from .campaign import CAMPAIGN_FILE, Campaign
+from .errors import BadInput
+from .fsutil import write_atomic
+
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "false", "silent": "false"}
+POT = "messages.pot"
+
+
+def _template_files(campaign: Campaign) -> Iterator[tuple[Path, str]]:
+    yield ASSETS_DIR / "templates" / "base.html.j2", "advocacy/base.html.j2"
+    for path in sorted(campaign.templates_dir.rglob("*.j2")):
+        # Hand-written per-language letters are not translated through catalogs.
+        if path.name.count(".") > 2:
+            continue
+        yield path, path.relative_to(campaign.root).as_posix()
+
+
+def campaign_messages(campaign: Campaign) -> list[tuple[str, str]]:
+    """(msgid, location) for campaign.toml's subject and demands."""
+    cfg = campaign.config
+    found = [(cfg.campaign.subject, f"{CAMPAIGN_FILE}:campaign.subject")]
+    found += [(d.text, f"{CAMPAIGN_FILE}:demands[{i}]") for i, d in enumerate(cfg.demands)]
+    return found
+
+
+def extract_catalog(campaign: Campaign) -> Catalog:
+    catalog = Catalog(project=campaign.config.campaign.title, fuzzy=False)
+    for path, shown in _template_files(campaign):
+        with path.open("rb") as handle:
+            for lineno, message, comments, context in extract(
+                babel_extract,  # type: ignore[arg-type]
+                handle,
+                keywords=KEYWORDS,
+                options=JINJA_OPTIONS,
+            ):
+                catalog.add(message, locations=[(shown, lineno)], auto_comments=comments)
+    for text, where in campaign_messages(campaign):
+        catalog.add(text, locations=[(where, 0)])
+    return catalog
+
+
+def required_ids(campaign: Campaign) -> set[str]:
+    ids = set()
+    for message in extract_catalog(campaign):
+        if message.id:
+            ids.add(message.id if isinstance(message.id, str) else message.id[0])
+    return ids
+
+
+def _po_bytes(catalog: Catalog) -> bytes:
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=88, sort_output=False, include_previous=True)
+    return buffer.getvalue()
+
+
+def extract_pot(campaign: Campaign) -> Path:
+    target = campaign.root / "locales" / POT
+    write_atomic(target, _po_bytes(extract_catalog(campaign)))
+    return target
+
+
+def update(campaign: Campaign, new_languages: list[str]) -> list[str]:
+    """Merge the current messages into every catalog (and start new ones)."""
+    from babel.messages.pofile import read_po
+
+    template = extract_catalog(campaign)
+    done = []
+    for language in sorted(set(catalogs.languages(campaign.root)) | set(new_languages)):
+        try:
+            locale = Locale.parse(language.replace("-", "_"))
+        except ValueError:
+            raise BadInput(f"--lang {language!r} is not a known language code") from None
+        path = catalogs.po_path(campaign.root, language)
+        if path.is_file():
+            with path.open("rb") as handle:
+                catalog = read_po(handle, locale=locale)
+        else:
+            catalog = Catalog(locale=locale, project=template.project, fuzzy=False)
+            catalog.revision_date = dt.datetime.now(dt.UTC)
+            review = path.parent.parent / catalogs.REVIEW_FILE
+            if not review.exists():
+                write_atomic(review, b'state = "draft"\nnote = "started with advocacy translations update"\n')
+        catalog.update(template, update_header_comment=False)
+        write_atomic(path, _po_bytes(catalog))
+        done.append(language)
+    return done
+
+
+def compile_all(campaign: Campaign) -> list[str]:
+    """Check every catalog (placeholders, markup) and write its .mo file."""
+    from babel.messages.pofile import read_po
+
+    done = []
+    for language in catalogs.languages(campaign.root):
+        catalogs.load(campaign.root, language)  # raises on a broken translation
+        path = catalogs.po_path(campaign.root, language)
+        with path.open("rb") as handle:
+            catalog = read_po(handle)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        write_atomic(path.with_suffix(".mo"), buffer.getvalue())
+        done.append(language)
+    return done
+
+
+@dataclass
+class LanguageStatus:
+    language: str
+    name: str
+    translated: int
+    total: int
+    fuzzy: int
+    review: str
+    complete: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def status(campaign: Campaign) -> list[LanguageStatus]:
+    required = required_ids(campaign)
+    rows = []
+    fallback = l10n.language_of(campaign.config.campaign.fallback_language)
+    infos = catalogs.load_all(campaign.root, required)
+    if fallback not in infos:
+        rows.append(
+            LanguageStatus(fallback, l10n.language_name(fallback), len(required), len(required),
+                           0, "source", True)
+        )
+    for language, info in infos.items():
+        rows.append(
+            LanguageStatus(
+                language,
+                l10n.language_name(language),
+                len(required) - len(info.missing),
+                len(required),
+                len(info.fuzzy & required),
+                info.review,
+                info.complete,
+            )
+        )
+    return sorted(rows, key=lambda row: row.language)
