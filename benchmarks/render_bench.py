@@ -1,9 +1,10 @@
-"""Render benchmark: the bundled campaign, PDF sizes, pdf/ua-1's cost, start-up.
+"""Render benchmark: the bundled campaign, PDF sizes, pdf/ua-1's cost, languages, start-up.
 
 Run: .venv/bin/python benchmarks/render_bench.py [--repeat 3]
 
 Prints figures and ratios against baselines measured in the same run, so the
-numbers compare across machines: pdf/ua-1 against untagged PDF, and
+numbers compare across machines: pdf/ua-1 against untagged PDF, letters in
+each recipient's language against English-only letters (`--lang en`), and
 `advocacy --help` against a bare `python -c pass`.
 """
 
@@ -30,9 +31,15 @@ def _startup(args: list[str], repeat: int) -> float:
     return statistics.median(times)
 
 
-def _render(variant: str, out: Path) -> tuple[float, int, list[int]]:
+def _render(variant: str, out: Path, language: str | None = None) -> tuple[float, int, list[int]]:
     summary = render(
-        RenderOptions(campaign=bundled_campaign_dir(), out=out, pdf_variant=variant, force=True)
+        RenderOptions(
+            campaign=bundled_campaign_dir(),
+            out=out,
+            pdf_variant=variant,
+            force=True,
+            language=language,
+        )
     )
     sizes = [f["bytes"] for letter in summary.letters for f in letter["files"]]
     return summary.seconds, len(summary.letters), sizes
@@ -55,11 +62,13 @@ def main() -> None:
         _render("none", Path(tmp) / "warmup")
         results: dict[str, list[float]] = {"pdf/ua-1": [], "none": []}
         sizes: dict[str, list[int]] = {}
+        english: list[float] = []
         count = 0
         for i in range(args.repeat):
             for variant in results:
                 seconds, count, sizes[variant] = _render(variant, Path(tmp) / f"{i}-{variant[-4:]}")
                 results[variant].append(seconds)
+            english.append(_render("pdf/ua-1", Path(tmp) / f"{i}-en", "en")[0])
     for variant, times in results.items():
         best = min(times)
         print(
@@ -70,6 +79,10 @@ def main() -> None:
         )
     ua, plain = min(results["pdf/ua-1"]), min(results["none"])
     extra = statistics.median(sizes["pdf/ua-1"]) - statistics.median(sizes["none"])
+    print(
+        f"letters in the recipients' languages: {ua:.2f} s; all in English (--lang en): "
+        f"{min(english):.2f} s (ratio {ua / min(english):.2f}x)"
+    )
     print(
         f"pdf/ua-1 costs {ua / plain:.2f}x the time of an untagged PDF "
         f"({(ua - plain) / count * 1000:+.0f} ms and {extra / 1024:+.1f} KiB per letter)"

@@ -15,6 +15,10 @@ from advocacy.render import RenderOptions, SilentReporter, render
 from conftest import FIXED_DATE, REPO, normalize, pdf_text
 
 
+def _manifest(out: Path) -> list[dict]:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))["letters"]
+
+
 def bundled_entries() -> list[dict]:
     entries = []
     for path in sorted((REPO / "recipients").glob("*.yaml")):
@@ -34,10 +38,11 @@ def test_one_pdf_per_recipient_and_a_manifest(rendered: tuple[Path, SilentReport
     out, _ = rendered
     entries = bundled_entries()
     assert len(entries) == 32
-    pdfs = sorted(p.name for p in out.glob("*.pdf"))
-    assert pdfs == sorted(f"{e['id']}.en.pdf" for e in entries)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest["letters"]) == 32
+    pdfs = sorted(p.name for p in out.glob("*.pdf"))
+    assert pdfs == sorted(f"{e['recipient']}.{e['language']}.pdf" for e in manifest["letters"])
+    assert sorted(e["recipient"] for e in manifest["letters"]) == sorted(e["id"] for e in entries)
     for letter in manifest["letters"]:
         (file,) = letter["files"]
         data = (out / file["path"]).read_bytes()
@@ -49,23 +54,38 @@ def test_one_pdf_per_recipient_and_a_manifest(rendered: tuple[Path, SilentReport
 def test_every_letter_reads_back_with_its_facts(rendered: tuple[Path, SilentReporter]) -> None:
     import tomllib
 
+    from advocacy import catalogs
+    from advocacy.campaign import load_campaign
+    from advocacy.translate import required_ids
+
     out, _ = rendered
     campaign = tomllib.loads((REPO / "campaign.toml").read_text(encoding="utf-8"))
-    demands = [normalize(d["text"]) for d in campaign["demands"]]
-    title = normalize(campaign["resolution"]["title"])
+    infos = catalogs.load_all(REPO, required_ids(load_campaign(REPO)))
+    titles = campaign["resolution"]["title"]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     by_id = {e["id"]: e for e in bundled_entries()}
+    languages = set()
     for letter in manifest["letters"]:
-        text = pdf_text(out / letter["files"][0]["path"])
+        language = letter["language"]
+        languages.add(language)
         entry = by_id[letter["recipient"]]
-        organisation = entry["organisation"]["en"]
-        assert normalize(organisation) in text, letter["recipient"]
+        # The recipient's first language, or the next one that has a catalog.
+        wanted = [tag.split("-")[0] for tag in entry["languages"]]
+        assert language == next((w for w in wanted if w in infos or w == "en"), "en")
+
+        def tr(text: str, language: str = language) -> str:
+            return infos[language].gettext(text) if language in infos else text
+
+        text = pdf_text(out / letter["files"][0]["path"])
+        organisations = entry["organisation"]
+        assert normalize(organisations.get(language) or organisations["en"]) in text
         assert format_date(FIXED_DATE, "long", locale=letter["locale"]) in text
         assert format_date(campaign["resolution"]["date"], "long", locale=letter["locale"]) in text
         assert campaign["resolution"]["procedure"] in text
-        assert title in text
-        for demand in demands:
-            assert demand in text, (letter["recipient"], demand)
+        assert normalize(titles.get(language, titles["en"])) in text
+        for demand in campaign["demands"]:
+            assert normalize(tr(demand["text"])) in text, (letter["recipient"], demand)
+    assert len(languages) >= 20  # the letters speak their recipients' languages
 
 
 def test_weasyprint_reported_no_errors(rendered: tuple[Path, SilentReporter]) -> None:
@@ -76,13 +96,16 @@ def test_weasyprint_reported_no_errors(rendered: tuple[Path, SilentReporter]) ->
 def test_dates_follow_the_recipients_conventions(rendered: tuple[Path, SilentReporter]) -> None:
     out, _ = rendered
     assert "December 10, 2026" in pdf_text(out / "us-dos.en.pdf")
-    assert "10 December 2026" in pdf_text(out / "de-mfa.en.pdf")
+    assert "10 December 2026" in pdf_text(out / "gb-fcdo.en.pdf")
+    assert "10. Dezember 2026" in pdf_text(out / "de-mfa.de.pdf")
+    assert "10. Dezember 2026" in pdf_text(out / "at-mfa.de.pdf")
 
 
 def test_paper_size_by_country(rendered: tuple[Path, SilentReporter]) -> None:
     out, _ = rendered
+    files = {e["recipient"]: e["files"][0]["path"] for e in _manifest(out)}
     for entry in bundled_entries():
-        page = PdfReader(out / f"{entry['id']}.en.pdf").pages[0]
+        page = PdfReader(out / files[entry["id"]]).pages[0]
         size = (round(float(page.mediabox.width)), round(float(page.mediabox.height)))
         expected = (612, 792) if entry["country"] in {"US", "CA"} else (595, 842)
         assert size == expected, entry["id"]
@@ -102,7 +125,7 @@ def test_unverified_addresses_are_withheld_and_warned(
         assert sum(entry["id"] in w and "without an address" in w for w in reporter.warnings) == 1
         import pdfplumber
 
-        with pdfplumber.open(out / f"{entry['id']}.en.pdf") as pdf:
+        with pdfplumber.open(out / manifest[entry["id"]]["files"][0]["path"]) as pdf:
             words = pdf.pages[0].extract_words()
         # Nothing below the return-address line inside the address window.
         in_window = [w for w in words if 57 <= w["x0"] < 297 and 142 < w["top"] < 255]
@@ -112,13 +135,14 @@ def test_unverified_addresses_are_withheld_and_warned(
 
 def test_pdf_metadata_and_accessibility_tags(rendered: tuple[Path, SilentReporter]) -> None:
     out, _ = rendered
-    reader = PdfReader(out / "de-mfa.en.pdf")
+    reader = PdfReader(out / "us-dos.en.pdf")
     meta = reader.metadata
     assert meta is not None
     assert "Political prisoners in Belarus" in (meta.title or "")
     assert meta.author == "Example Belarusian Diaspora Association"
     root = reader.trailer["/Root"]
     assert root["/Lang"] == "en"
+    assert PdfReader(out / "pl-mfa.pl.pdf").trailer["/Root"]["/Lang"] == "pl"
     assert "/StructTreeRoot" in root  # tagged (pdf/ua-1)
     assert root["/MarkInfo"]["/Marked"]
 
@@ -128,7 +152,7 @@ def test_fonts_are_embedded_subsets_of_the_bundled_font(
 ) -> None:
     out, _ = rendered
     fonts = set()
-    for page in PdfReader(out / "cy-mfa.en.pdf").pages:
+    for page in PdfReader(out / "cy-mfa.el.pdf").pages:
         for font in page["/Resources"]["/Font"].values():
             font = font.get_object()
             descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
@@ -136,4 +160,4 @@ def test_fonts_are_embedded_subsets_of_the_bundled_font(
             fonts.add(str(font["/BaseFont"]).split("+")[-1])
     assert fonts and all(name.startswith("Advocacy-Serif") for name in fonts), fonts
     # Greek address block reads back (no missing-glyph boxes).
-    assert "Υπουργείο Εξωτερικών" in pdf_text(out / "cy-mfa.en.pdf")
+    assert "Υπουργείο Εξωτερικών" in pdf_text(out / "cy-mfa.el.pdf")

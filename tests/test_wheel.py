@@ -70,7 +70,7 @@ def test_installed_wheel_renders_the_bundled_campaign(tmp_path: Path) -> None:
     ).stdout
     assert str(REPO / "src") not in where  # really the installed wheel
     assert sorted(p.name for p in (elsewhere / "letters").iterdir()) == [
-        "fr-mfa.en.pdf",
+        "fr-mfa.fr.pdf",
         "manifest.json",
         "us-dos.en.pdf",
     ]

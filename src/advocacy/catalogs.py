@@ -195,7 +195,20 @@ def check_message(msgid: str, msgstr: str, language: str, shown: str) -> None:
             ) from None
 
 
-def gettext_callables(info: CatalogInfo | None) -> tuple[Callable[[str], str], ...]:
+Gettext = Callable[[str], str]
+NGettext = Callable[[str, str, int], str]
+
+
+def _identity(message: str) -> str:
+    return message
+
+
+def _plural(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
+
+
+def gettext_callables(info: CatalogInfo | None) -> tuple[Gettext, NGettext]:
+    """gettext and ngettext for one language; the source language passes through."""
     if info is None:
-        return (lambda s: s, lambda s, p, n: s if n == 1 else p)
-    return (info.gettext, info.ngettext)
+        return _identity, _plural
+    return info.gettext, info.ngettext

@@ -221,7 +221,7 @@ def translations_status(
     if as_json:
         out.print_json(json.dumps([row.as_json() for row in rows], ensure_ascii=False))
         return
-    table = Table("language", "name", "translated", "fuzzy", "review", "used in letters")
+    table = Table("language", "name", "translated", "fuzzy", "review", "complete")
     for row in rows:
         table.add_row(
             row.language,
@@ -229,7 +229,7 @@ def translations_status(
             f"{row.translated}/{row.total}",
             str(row.fuzzy),
             row.review,
-            "yes" if row.complete else "no (incomplete: falls back)",
+            "yes" if row.complete else "no: letters fall back",
         )
     out.print(table)
 
@@ -266,3 +266,100 @@ def translations_compile(campaign: CampaignArg = None) -> None:
 
     done = compile_all(_load(campaign))
     out.print(f"Compiled {len(done)} catalog(s): {', '.join(done) or 'none'}")
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the campaign in.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Copy into a folder that is not empty.")
+    ] = False,
+) -> None:
+    """Copy the bundled campaign into DIRECTORY to make it your own."""
+    from .scaffold import init_campaign
+
+    written = init_campaign(directory, force=force)
+    out.print(f"Created a campaign in {directory}/: {', '.join(p.name for p in written)}")
+    out.print("Next:")
+    out.print(f"  1. edit {directory}/campaign.toml (your sender, signature, demands)")
+    out.print(f"  2. advocacy recipients check {directory}")
+    out.print(f"  3. advocacy render {directory} --out {directory}/letters")
+
+
+recipients_app = typer.Typer(help="List and check a campaign's recipients.", no_args_is_help=True)
+app.add_typer(recipients_app, name="recipients")
+
+
+@recipients_app.command("list")
+def recipients_list(
+    campaign: CampaignArg = None,
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", help="Only these recipients: an id, a country code or tag:NAME."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """Show every recipient: id, country, organisation, language, paper, email, verified."""
+    from rich.table import Table
+
+    from .plan import select
+
+    c = _load(campaign)
+    chosen = select(c.recipients, to or [])
+    rows = [
+        {
+            "id": r.id,
+            "country": r.country,
+            "organisation": r.text(r.organisation, r.languages),
+            "language": r.primary_language,
+            "paper": r.paper_size,
+            "email": bool(r.email),
+            "verified": r.verified if r.verified else False,
+        }
+        for r in chosen
+    ]
+    if as_json:
+        out.print_json(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    table = Table("id", "country", "organisation", "language", "paper", "email", "verified")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            str(row["country"]),
+            str(row["organisation"]),
+            str(row["language"]),
+            str(row["paper"]),
+            "yes" if row["email"] else "no",
+            str(row["verified"]) if row["verified"] else "no",
+        )
+    out.print(table)
+    out.print(f"{len(rows)} recipient(s)")
+
+
+@recipients_app.command("check")
+def recipients_check(
+    campaign: CampaignArg = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Check every list before a rally; exit 1 when something blocks rendering."""
+    from .checks import check
+    from .errors import BadInput, CheckFailed
+
+    try:
+        report = check(_load(campaign))
+    except BadInput as exc:
+        raise CheckFailed(str(exc)) from None
+    if as_json:
+        data = {
+            "recipients": report.recipients,
+            "findings": [f.as_json() for f in report.findings],
+        }
+        out.print_json(json.dumps(data, ensure_ascii=False))
+        return
+    for finding in report.findings:
+        out.print(f"{finding.recipient}: {finding.kind}: {escape(finding.message)}")
+    kinds: dict[str, int] = {}
+    for finding in report.findings:
+        kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "nothing to fix"
+    out.print(f"{report.recipients} recipient(s) checked: {counts}; nothing blocks rendering.")

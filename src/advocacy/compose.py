@@ -67,9 +67,7 @@ class Letter:
 def css_string(value: Any) -> Markup:
     """A CSS string literal, safe inside <style> (no quote or `</style` can escape)."""
     text = re.sub(r"\s+", " ", str(value))
-    escaped = "".join(
-        f"\\{ord(ch):x} " if ch in '"\\<>&' or ord(ch) < 32 else ch for ch in text
-    )
+    escaped = "".join(f"\\{ord(ch):x} " if ch in '"\\<>&' or ord(ch) < 32 else ch for ch in text)
     return Markup(f'"{escaped}"')
 
 
@@ -158,8 +156,11 @@ class Composer:
         )
 
     def available_languages(self) -> list[str]:
-        return sorted(lang for lang in {self.fallback, *self.handwritten, *self.catalogs}
-                      if self.available(lang))
+        return sorted(
+            lang
+            for lang in {self.fallback, *self.handwritten, *self.catalogs}
+            if self.available(lang)
+        )
 
     def _policy(self, policy: str, from_option: bool) -> str:
         if policy in POLICIES:

@@ -60,5 +60,9 @@ class SystemDependencyError(AdvocacyError):
     """A system library (Pango, HarfBuzz) that WeasyPrint needs is missing."""
 
 
+class CheckFailed(AdvocacyError):
+    """`recipients check` found something that blocks rendering (exit 1 by design)."""
+
+
 class RenderFailed(AdvocacyError):
     """One or more letters could not be rendered (the others were written)."""

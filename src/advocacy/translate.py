@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +53,7 @@ def extract_catalog(campaign: Campaign) -> Catalog:
     catalog = Catalog(project=campaign.config.campaign.title, fuzzy=False)
     for path, shown in _template_files(campaign):
         with path.open("rb") as handle:
-            for lineno, message, comments, context in extract(
+            for lineno, message, comments, _context in extract(
                 babel_extract,  # type: ignore[arg-type]
                 handle,
                 keywords=KEYWORDS,
@@ -106,7 +105,9 @@ def update(campaign: Campaign, new_languages: list[str]) -> list[str]:
             catalog.revision_date = dt.datetime.now(dt.UTC)
             review = path.parent.parent / catalogs.REVIEW_FILE
             if not review.exists():
-                write_atomic(review, b'state = "draft"\nnote = "started with advocacy translations update"\n')
+                write_atomic(
+                    review, b'state = "draft"\nnote = "started with advocacy translations update"\n'
+                )
         catalog.update(template, update_header_comment=False)
         write_atomic(path, _po_bytes(catalog))
         done.append(language)
@@ -151,8 +152,15 @@ def status(campaign: Campaign) -> list[LanguageStatus]:
     infos = catalogs.load_all(campaign.root, required)
     if fallback not in infos:
         rows.append(
-            LanguageStatus(fallback, l10n.language_name(fallback), len(required), len(required),
-                           0, "source", True)
+            LanguageStatus(
+                fallback,
+                l10n.language_name(fallback),
+                len(required),
+                len(required),
+                0,
+                "source",
+                True,
+            )
         )
     for language, info in infos.items():
         rows.append(

@@ -1,0 +1,105 @@
+"""`advocacy recipients check`: what a user must fix before a rally."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import l10n
+from .campaign import Campaign
+from .compose import Composer
+from .recipients import Recipient
+
+STALE_AFTER = dt.timedelta(days=365)
+
+
+@dataclass
+class Finding:
+    recipient: str
+    kind: str  # no-address, no-email, unverified, stale, no-translation, duplicate-email
+    message: str
+    blocking: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+@dataclass
+class CheckReport:
+    recipients: int
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def blocking(self) -> bool:
+        return any(f.blocking for f in self.findings)
+
+    def of_kind(self, kind: str) -> list[Finding]:
+        return [f for f in self.findings if f.kind == kind]
+
+
+def _verified_findings(r: Recipient, today: dt.date) -> list[Finding]:
+    if isinstance(r.verified, dt.date):
+        if today - r.verified > STALE_AFTER:
+            return [
+                Finding(
+                    r.id,
+                    "stale",
+                    f"verified on {r.verified.isoformat()}, more than 12 "
+                    "months ago; check the address and names again",
+                )
+            ]
+        return []
+    if r.verified is True:
+        return []
+    return [
+        Finding(
+            r.id,
+            "unverified",
+            "not verified with the office; check the address, "
+            "then set verified to the date you checked",
+        )
+    ]
+
+
+def check(campaign: Campaign, *, today: dt.date | None = None) -> CheckReport:
+    today = today or dt.date.today()
+    composer = Composer(campaign, today=today)
+    report = CheckReport(len(campaign.recipients))
+    emails: dict[str, list[str]] = defaultdict(list)
+    for r in campaign.recipients:
+        withheld = r.address_withheld
+        if withheld:
+            report.findings.append(
+                Finding(r.id, "no-address", f"{withheld}: its letter has no address block")
+            )
+        if not r.email:
+            report.findings.append(
+                Finding(r.id, "no-email", "no email address: it cannot be sent by email")
+            )
+        else:
+            emails[r.email.lower()].append(r.id)
+        report.findings += _verified_findings(r, today)
+        composer.compose(r)  # a template or catalog problem blocks rendering: it raises
+        languages, fell_back = composer.choose(r)
+        if fell_back:
+            report.findings.append(
+                Finding(
+                    r.id,
+                    "no-translation",
+                    f"no complete {l10n.language_name(fell_back)} "
+                    f"({fell_back}) translation: its letter is in {languages[0]}",
+                )
+            )
+    for email, ids in emails.items():
+        if len(ids) > 1:
+            for rid in ids:
+                report.findings.append(
+                    Finding(
+                        rid,
+                        "duplicate-email",
+                        f"shares {email} with {', '.join(i for i in ids if i != rid)}",
+                    )
+                )
+    return report

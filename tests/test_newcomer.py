@@ -1,0 +1,156 @@
+"""A newcomer's path: init, recipients, help for everything, README commands."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from advocacy.cli import app
+from conftest import REPO, pdf_text, run_cli
+
+
+def _walk(command: Any, path: str = "advocacy") -> list[tuple[str, Any]]:
+    found = [(path, command)]
+    for name, sub in getattr(command, "commands", {}).items():
+        found += _walk(sub, f"{path} {name}")
+    return found
+
+
+def test_every_command_and_option_has_help() -> None:
+    root = typer.main.get_command(app)
+    missing = []
+    for path, command in _walk(root):
+        if not (command.help or "").strip():
+            missing.append(path)
+        for param in command.params:
+            if not (getattr(param, "help", None) or "").strip():
+                missing.append(f"{path} {param.name}")
+    assert missing == []
+
+
+def test_init_then_render_and_edit(tmp_path: Path) -> None:
+    target = tmp_path / "my-campaign"
+    result = run_cli("init", str(target))
+    assert result.returncode == 0, result.stderr
+    assert "advocacy render" in result.stdout
+    assert sorted(p.name for p in target.iterdir()) == [
+        "campaign.toml",
+        "locales",
+        "recipients",
+        "templates",
+    ]
+    letter = target / "templates" / "letter.html.j2"
+    letter.write_text(
+        letter.read_text().replace("{% block body %}", "{% block body %}<p>Edited-by-us-42</p>", 1)
+    )
+    result = run_cli("render", "--to", "us-dos", cwd=target)
+    assert result.returncode == 0, result.stderr
+    assert "Edited-by-us-42" in pdf_text(target / "letters" / "us-dos.en.pdf")
+    # The bundled campaign itself is untouched.
+    assert "Edited-by-us-42" not in (REPO / "templates" / "letter.html.j2").read_text()
+
+
+def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    result = run_cli("init", str(tmp_path))
+    assert result.returncode == 2
+    assert "is not empty" in result.stderr and "--force" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    assert run_cli("init", str(tmp_path), "--force").returncode == 0
+    assert (tmp_path / "campaign.toml").is_file() and (tmp_path / "notes.txt").is_file()
+
+
+def test_recipients_list(tmp_path: Path) -> None:
+    result = run_cli("recipients", "list", str(REPO), "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) == 32
+    us = next(row for row in rows if row["id"] == "us-dos")
+    assert us["paper"] == "Letter" and us["language"] == "en-US" and us["verified"] is False
+    result = run_cli("recipients", "list", str(REPO), "--to", "tag:partner")
+    assert result.returncode == 0
+    assert "3 recipient(s)" in result.stdout
+
+
+def test_recipients_check_reports_exactly_the_unverified(tmp_path: Path) -> None:
+    import yaml
+
+    result = run_cli("recipients", "check", str(REPO), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    unverified = {f["recipient"] for f in report["findings"] if f["kind"] == "unverified"}
+    expected = set()
+    for path in (REPO / "recipients").glob("*.yaml"):
+        expected |= {e["id"] for e in yaml.safe_load(path.read_text()) if not e.get("verified")}
+    assert unverified == expected
+    no_address = {f["recipient"] for f in report["findings"] if f["kind"] == "no-address"}
+    assert {"gr-mfa", "lt-mfa"} <= no_address
+
+
+def test_recipients_check_on_a_broken_list_exits_1(mini_campaign: Path) -> None:
+    path = mini_campaign / "recipients" / "list.yaml"
+    path.write_text(path.read_text().replace("languages: [en-US]", "languages: [xx-QQ]"))
+    result = run_cli("recipients", "check", str(mini_campaign))
+    assert result.returncode == 1
+    assert "recipients/list.yaml: entry 2 (id 'us-dos'): field 'languages'" in result.stderr
+
+
+def test_recipients_check_flags_stale_and_duplicate(mini_campaign: Path) -> None:
+    path = mini_campaign / "recipients" / "list.yaml"
+    text = path.read_text()
+    text = text.replace("  confidence: high\n", "  confidence: high\n  email: office@example.org\n")
+    text = text.replace(
+        "  source: https://example.org/us\n",
+        "  source: https://example.org/us\n  verified: 2020-01-01\n",
+    )
+    path.write_text(text)
+    result = run_cli("recipients", "check", str(mini_campaign), "--json")
+    findings = json.loads(result.stdout)["findings"]
+    kinds = {(f["recipient"], f["kind"]) for f in findings}
+    assert ("us-dos", "stale") in kinds and ("us-dos", "unverified") not in kinds
+    assert ("de-mfa", "duplicate-email") in kinds and ("us-dos", "duplicate-email") in kinds
+
+
+def _walkthrough_commands() -> list[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Walkthrough", 1)[1].split("\n## ", 1)[0]
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", section, flags=re.S):
+        for line in block.splitlines():
+            line = line.split("  #", 1)[0].strip()
+            if line and not line.startswith("#"):
+                commands.append(line)
+    return commands
+
+
+@pytest.mark.slow
+def test_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
+    commands = _walkthrough_commands()
+    assert any(c.startswith("advocacy init") for c in commands)
+    assert any(c.startswith("advocacy render") for c in commands)
+    bin_dir = Path(sys.executable).parent
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "120"}
+    for command in commands:
+        if "--no-dry-run" in command or "--send" in command:
+            continue  # needs a real mail server
+        words = shlex.split(command)
+        if words[0] == "$EDITOR" or words[0] == "sed":
+            continue
+        result = subprocess.run(
+            command,
+            shell=True,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, (command, result.stderr)
