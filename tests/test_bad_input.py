@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -246,8 +247,8 @@ def test_debug_shows_the_traceback(mini_campaign: Path, tmp_path: Path) -> None:
     assert "Traceback" in result.stderr
 
 
-def test_failed_render_leaves_no_partial_file(mini_campaign: Path, tmp_path: Path) -> None:
-    """The second letter fails to compose: the run stops before writing anything."""
+def test_one_failed_letter_does_not_stop_the_batch(mini_campaign: Path, tmp_path: Path) -> None:
+    """The second letter fails to compose: the first is written whole, the failure named."""
     (mini_campaign / "templates" / "letter.html.j2").write_text(
         '{% extends "advocacy/base.html.j2" %}{% block body %}'
         "{% if recipient.id == 'us-dos' %}{{ recipient.nope }}{% endif %}{% endblock %}",
@@ -256,5 +257,8 @@ def test_failed_render_leaves_no_partial_file(mini_campaign: Path, tmp_path: Pat
     out = tmp_path / "out"
     result = run_cli("render", str(mini_campaign), "--out", str(out))
     assert result.returncode == 2
+    assert "1 of 2 letter(s) failed (us-dos)" in result.stderr
     assert "recipient 'us-dos'" in result.stderr
-    assert files_in(out) == []
+    assert files_in(out) == ["de-mfa.en.pdf", "manifest.json"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [e["recipient"] for e in manifest["letters"]] == ["de-mfa"]

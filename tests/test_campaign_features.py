@@ -151,7 +151,8 @@ def test_hand_written_language_template_wins(mini_campaign: Path, tmp_path: Path
 def test_lang_without_a_template_is_refused(mini_campaign: Path, tmp_path: Path) -> None:
     result = run_cli("render", str(mini_campaign), "--lang", "fr", "--out", str(tmp_path / "o"))
     assert result.returncode == 2
-    assert "--lang fr: this campaign has no letter in that language (it has en)" in result.stderr
+    assert "--lang fr: this campaign cannot write that language" in result.stderr
+    assert "no locales/fr catalog and no letter.fr.html.j2; available: en" in result.stderr
 
 
 @pytest.mark.parametrize(

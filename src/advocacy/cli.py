@@ -83,6 +83,9 @@ class ConsoleReporter:
     def warn(self, message: str) -> None:
         err.print(f"[yellow]warning:[/] {escape(message)}", markup=True, highlight=False)
 
+    def fail(self, recipient_id: str, message: str) -> None:
+        err.print(f"[red]failed:[/] {escape(message)}", markup=True, highlight=False)
+
     def stop(self) -> None:
         if self.progress is not None:
             self.progress.stop()
@@ -121,7 +124,11 @@ def render(
     ] = Path("letters"),
     force: Annotated[
         bool,
-        typer.Option("--force", help="Write into an output folder that advocacy did not make."),
+        typer.Option(
+            "--force",
+            help="Render every letter, also unchanged ones, and write into an output folder "
+            "that advocacy did not make.",
+        ),
     ] = False,
     pdf_variant: Annotated[
         str,
@@ -131,14 +138,42 @@ def render(
             "as pdf/a-3b, or none.",
         ),
     ] = "pdf/ua-1",
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", help="Worker processes. Default: one per CPU.", min=1),
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="Render only a stable K/N share of the letters (by recipient id), e.g. 2/4, "
+            "so that N machines can share one campaign.",
+        ),
+    ] = None,
+    merge: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--merge",
+            help="Instead of rendering, copy the letters of these shard output folders into "
+            "--out with one manifest. Repeatable.",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
 ) -> None:
-    """Render one letter per recipient into a folder: PDF ready to print, plus a manifest."""
+    """Render one letter per recipient into a folder: PDF ready to print, plus a manifest.
+
+    Letters whose inputs did not change since the last render are skipped.
+    """
     from .render import RenderOptions
+    from .render import merge as do_merge
     from .render import render as do_render
 
+    if merge:
+        merged = do_merge(merge, out_dir)
+        out.print(f"Merged {len(merged)} letter(s) from {len(merge)} folder(s) into {out_dir}/")
+        return
     reporter = ConsoleReporter(show_progress=not as_json)
     options = RenderOptions(
         campaign=campaign,
@@ -148,6 +183,8 @@ def render(
         force=force,
         pdf_variant=pdf_variant,
         language=lang,
+        jobs=jobs,
+        shard=shard,
     )
     try:
         summary = do_render(options, reporter)
@@ -155,14 +192,18 @@ def render(
         reporter.stop()
     if as_json:
         out.print_json(json.dumps(summary.as_json(), ensure_ascii=False))
-        return
-    files = sum(len(e["files"]) for e in summary.letters)
-    per = summary.seconds / len(summary.letters) if summary.letters else 0.0
-    out.print(
-        f"Rendered {len(summary.letters)} letter(s), {files} file(s) into {summary.out}/ "
-        f"in {summary.seconds:.1f} s ({per:.2f} s per letter); "
-        f"{len(summary.warnings)} warning(s)."
-    )
+    else:
+        files = sum(len(e["files"]) for e in summary.letters)
+        per = summary.seconds / len(summary.letters) if summary.letters else 0.0
+        out.print(
+            f"Rendered {len(summary.letters)} letter(s), {files} file(s) into {summary.out}/ "
+            f"in {summary.seconds:.1f} s ({per:.2f} s per letter, {summary.jobs} process(es)); "
+            f"{len(summary.skipped)} unchanged, {len(summary.failed)} failed; "
+            f"{len(summary.warnings)} warning(s)."
+        )
+    failure = summary.failure()
+    if failure is not None:
+        raise failure
 
 
 def main() -> None:

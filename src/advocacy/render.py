@@ -1,42 +1,47 @@
 """`advocacy render`: the campaign's letters as files in an output folder.
 
 Library code: it reports progress and warnings through a `Reporter` and
-raises `AdvocacyError`s; it never prints.
+raises `AdvocacyError`s; it never prints. Letters are rendered in a pool of
+worker processes (one per core), skipped when nothing they are made from has
+changed, and a letter that fails does not stop the others.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import json
+import multiprocessing
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import __version__, l10n, sysdeps
+from . import __version__, l10n, manifest, sysdeps
 from .bundled import find_campaign
 from .campaign import Campaign, load_campaign
-from .compose import Composer, Letter
-from .errors import BadInput, OutputError
-from .fsutil import write_atomic
+from .compose import Composer
+from .errors import BadInput, OutputError, RenderFailed
 from .plan import select
 from .recipients import Recipient
+from .worker import LetterWorker, WorkerConfig, init_process, run_in_process
 
-MANIFEST = "manifest.json"
+MANIFEST = manifest.MANIFEST
 FORMATS = ("pdf", "html")
+SAVE_EVERY = 100  # letters between manifest saves: a crash loses little bookkeeping
 
 
 class Reporter(Protocol):
     def start(self, total: int) -> None: ...
     def advance(self, recipient_id: str) -> None: ...
     def warn(self, message: str) -> None: ...
+    def fail(self, recipient_id: str, message: str) -> None: ...
 
 
 class SilentReporter:
     def __init__(self) -> None:
         self.warnings: list[str] = []
+        self.failures: list[str] = []
 
     def start(self, total: int) -> None:
         pass
@@ -46,6 +51,9 @@ class SilentReporter:
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
+
+    def fail(self, recipient_id: str, message: str) -> None:
+        self.failures.append(message)
 
 
 @dataclass
@@ -57,7 +65,9 @@ class RenderOptions:
     force: bool = False
     pdf_variant: str = "pdf/ua-1"
     language: str | None = None
-    today: dt.date | None = None
+    today: Any = None  # datetime.date; None means the day of rendering
+    jobs: int | None = None  # None: one per CPU
+    shard: str | None = None  # "K/N"
 
 
 @dataclass
@@ -66,8 +76,11 @@ class RenderSummary:
     campaign_dir: str
     out: str
     letters: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    jobs: int = 1
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -75,11 +88,46 @@ class RenderSummary:
             "campaign_dir": self.campaign_dir,
             "out": self.out,
             "rendered": len(self.letters),
+            "skipped": len(self.skipped),
+            "failed": len(self.failed),
             "files": sum(len(entry["files"]) for entry in self.letters),
             "seconds": round(self.seconds, 3),
+            "jobs": self.jobs,
             "warnings": self.warnings,
+            "failures": self.failed,
             "letters": self.letters,
         }
+
+    def failure(self) -> RenderFailed | None:
+        """The error to exit with when letters failed: bad input (2) or the world (1)."""
+        if not self.failed:
+            return None
+        first = self.failed[0]
+        ids = ", ".join(f["recipient"] for f in self.failed[:5])
+        more = ", ..." if len(self.failed) > 5 else ""
+        error = RenderFailed(
+            f"{len(self.failed)} of {len(self.failed) + len(self.letters)} letter(s) failed "
+            f"({ids}{more}); first: {first['error']}"
+        )
+        if all(f["bad_input"] for f in self.failed):
+            error.exit_code = BadInput.exit_code
+        return error
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise BadInput(f"--shard {text!r}: write K/N, e.g. 2/4 for the second of four") from None
+    if not 1 <= k <= n:
+        raise BadInput(f"--shard {text!r}: K must be between 1 and N")
+    return k, n
+
+
+def in_shard(recipient_id: str, k: int, n: int) -> bool:
+    """Stable across machines and runs: a hash of the id, not Python's hash()."""
+    digest = hashlib.sha256(recipient_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % n == k - 1
 
 
 def _check_out_dir(out: Path, force: bool, *, create: bool) -> None:
@@ -97,29 +145,8 @@ def _check_out_dir(out: Path, force: bool, *, create: bool) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
-
-
-def _load_manifest(out: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write(path: Path, data: bytes) -> None:
-    try:
-        write_atomic(path, data)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
-
-
-def _file_entry(path: Path, out: Path, data: bytes) -> dict[str, Any]:
-    return {
-        "path": path.relative_to(out).as_posix(),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "bytes": len(data),
-    }
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise OutputError(f"{out}: the output folder is not writable; choose another --out")
 
 
 def _static_warnings(campaign: Campaign) -> list[str]:
@@ -135,151 +162,202 @@ def _static_warnings(campaign: Campaign) -> list[str]:
     return warnings
 
 
-def _letter_warnings(recipient: Recipient) -> list[str]:
-    return [] if recipient.is_verified or recipient.address_withheld else [recipient.id]
+def _preflight(composer: Composer, recipients: list[Recipient]) -> None:
+    """Compose one letter per language before writing anything: a broken template
+    or catalog then stops the run with nothing written."""
+    seen: set[tuple[str, ...]] = set()
+    for recipient in recipients:
+        languages = tuple(composer.choose(recipient)[0])
+        if languages not in seen:
+            seen.add(languages)
+            composer.compose(recipient)
+
+
+class _Run:
+    """Collects results, warnings and the manifest as letters come back."""
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        out: Path,
+        summary: RenderSummary,
+        reporter: Reporter,
+        old: list[dict[str, Any]],
+    ) -> None:
+        self.campaign, self.out, self.summary, self.reporter = campaign, out, summary, reporter
+        self.entries = {(str(e["recipient"]), str(e["language"])): e for e in old}
+        self.drafted: set[str] = set()
+        self.fell_back: list[str] = []
+        self.since_save = 0
+
+    def warn(self, message: str) -> None:
+        self.summary.warnings.append(message)
+        self.reporter.warn(message)
+
+    def take(self, result: dict[str, Any]) -> None:
+        if not result["ok"]:
+            failure = {k: result[k] for k in ("recipient", "error", "bad_input")}
+            self.summary.failed.append(failure)
+            self.reporter.fail(result["recipient"], result["error"])
+            self.reporter.advance(result["recipient"])
+            return
+        entry = result["entry"]
+        for message in result["warnings"]:
+            self.warn(message)
+        for language, state in entry["review"].items():
+            if state in ("machine-drafted", "draft") and language not in self.drafted:
+                self.drafted.add(language)
+                self.warn(
+                    f"{l10n.language_name(language)} text is {state}; have a native speaker "
+                    f"review locales/{language}"
+                )
+        if entry["fell_back_from"]:
+            self.fell_back.append(
+                f"{entry['recipient']} ({entry['fell_back_from']} -> {entry['language']})"
+            )
+        self._replace(entry)
+        self.summary.letters.append(entry)
+        self.reporter.advance(entry["recipient"])
+        self.since_save += 1
+        if self.since_save >= SAVE_EVERY:
+            self.save()
+
+    def _replace(self, entry: dict[str, Any]) -> None:
+        """A recipient's new letter supersedes its old ones (another language, say)."""
+        new_paths = {f["path"] for f in entry["files"]}
+        for key in [k for k in self.entries if k[0] == entry["recipient"]]:
+            for item in self.entries.pop(key).get("files", []):
+                if item.get("path") not in new_paths:
+                    stale = self.out / str(item.get("path", ""))
+                    if stale.parent == self.out and stale.is_file():
+                        stale.unlink()
+        self.entries[(entry["recipient"], entry["language"])] = entry
+
+    def save(self) -> None:
+        self.since_save = 0
+        kept = [
+            e
+            for e in self.entries.values()
+            if all((self.out / str(f.get("path", ""))).is_file() for f in e.get("files", []))
+        ]
+        if kept or (self.out / MANIFEST).exists():
+            manifest.save(
+                self.out,
+                kept,
+                tool=f"advocacy {__version__}",
+                campaign=self.campaign.config.campaign.title,
+            )
 
 
 def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSummary:
+    """Render the selected letters; failed letters are in `summary.failed`."""
     reporter = reporter or SilentReporter()
     started = time.perf_counter()
     for fmt in options.formats:
         if fmt not in FORMATS:
             raise BadInput(f"unknown --format {fmt!r}; use one of {', '.join(FORMATS)}")
+    shard = parse_shard(options.shard) if options.shard else None
     root, bundled = find_campaign(options.campaign)
     campaign = load_campaign(root, bundled=bundled)
     recipients = select(campaign.recipients, options.selectors)
+    if shard:
+        recipients = [r for r in recipients if in_shard(r.id, *shard)]
     out = options.out
     _check_out_dir(out, options.force, create=False)
 
     summary = RenderSummary(campaign.config.campaign.title, str(campaign.root), str(out))
+    composer = Composer(campaign, today=options.today, language=options.language)
+    _preflight(composer, recipients)
     for message in _static_warnings(campaign):
         summary.warnings.append(message)
         reporter.warn(message)
 
-    composer = Composer(campaign, today=options.today, language=options.language)
-    # Compose every letter once before writing anything: a template or data
-    # error then stops the run with nothing written, not halfway through.
+    settings = {
+        "formats": sorted(options.formats),
+        "pdf_variant": options.pdf_variant,
+        "language": options.language or campaign.config.campaign.language,
+        "date": composer.date.isoformat(),
+    }
+    common = manifest.campaign_digest(campaign, settings)
+    old = manifest.entries(manifest.load(out))
+    done = {str(e["recipient"]): e for e in old}
+    todo: list[Recipient] = []
     for recipient in recipients:
-        composer.compose(recipient)
+        previous = done.get(recipient.id)
+        if (
+            not options.force
+            and previous is not None
+            and previous.get("input_hash") == manifest.letter_digest(common, recipient)
+            and manifest.files_intact(out, previous)
+        ):
+            summary.skipped.append(recipient.id)
+        else:
+            todo.append(recipient)
+
     created = not out.exists()
     _check_out_dir(out, options.force, create=True)
+    run = _Run(campaign, out, summary, reporter, old)
+    config = WorkerConfig(
+        campaign.root,
+        bundled,
+        out.resolve(),
+        tuple(options.formats),
+        options.pdf_variant,
+        options.language,
+        options.today,
+        common,
+    )
+    jobs = max(1, min(options.jobs or os.cpu_count() or 1, len(todo)))
+    summary.jobs = jobs
+    reporter.start(len(recipients))
+    for rid in summary.skipped:
+        reporter.advance(rid)
     try:
-        return _render_letters(options, campaign, recipients, composer, summary, reporter, started)
-    except BaseException:
+        for result in _results(config, [r.id for r in todo], jobs):
+            run.take(result)
+    finally:
+        run.save()
         if created and not any(out.iterdir()):
             out.rmdir()  # leave no trace of a run that wrote nothing
-        raise
+    _closing_warnings(run, recipients)
+    summary.seconds = time.perf_counter() - started
+    return summary
 
 
-def _render_letters(
-    options: RenderOptions,
-    campaign: Campaign,
-    recipients: list[Recipient],
-    composer: Composer,
-    summary: RenderSummary,
-    reporter: Reporter,
-    started: float,
-) -> RenderSummary:
-    out = options.out
-    renderer = None
-    if "pdf" in options.formats:
-        from .pdf import PdfRenderer
+def _results(config: WorkerConfig, ids: list[str], jobs: int) -> Iterator[dict[str, Any]]:
+    if not ids:
+        return
+    if jobs == 1:
+        worker = LetterWorker(config)
+        for rid in ids:
+            yield worker.run(rid)
+        return
+    if "pdf" in config.formats:
+        from .pdf import _import_weasyprint
 
-        stylesheet = campaign.templates_dir / campaign.config.campaign.stylesheet
-        renderer = PdfRenderer(campaign.root, stylesheet, options.pdf_variant)
+        _import_weasyprint()  # once, before forking, instead of 0.6 s in every worker
+    # fork: workers start with the parent's imports and no pickling of the campaign.
+    context = multiprocessing.get_context("fork")
+    chunk = max(1, min(16, len(ids) // (jobs * 4)))
+    with context.Pool(jobs, initializer=init_process, initargs=(config,)) as pool:
+        yield from pool.imap_unordered(run_in_process, ids, chunksize=chunk)
 
-    manifest = _load_manifest(out)
-    entries: dict[str, Any] = {
-        f"{e.get('recipient')}.{e.get('language')}": e
-        for e in manifest.get("letters", [])
-        if isinstance(e, dict)
-    }
-    unverified: list[str] = []
-    fell_back: list[str] = []
-    drafted: set[str] = set()
-    reporter.start(len(recipients))
-    for recipient in recipients:
-        letter: Letter = composer.compose(recipient)
-        for message in letter.warnings:
-            summary.warnings.append(message)
-            reporter.warn(message)
-        for language, state in letter.review.items():
-            if state in ("machine-drafted", "draft") and language not in drafted:
-                drafted.add(language)
-                message = (
-                    f"{l10n.language_name(language)} text is {state}; have a native speaker "
-                    f"review locales/{language}"
-                )
-                summary.warnings.append(message)
-                reporter.warn(message)
-        if letter.fell_back_from:
-            fell_back.append(f"{recipient.id} ({letter.fell_back_from} -> {letter.language})")
-        unverified += _letter_warnings(recipient)
-        files = []
-        stem = f"{recipient.id}.{letter.language}"
-        if "html" in options.formats:
-            data = letter.html.encode("utf-8")
-            _write(out / f"{stem}.html", data)
-            files.append(_file_entry(out / f"{stem}.html", out, data))
-        if renderer is not None:
-            pdf, problems = renderer.render(
-                letter.html, f"templates/{letter.template} (recipient {recipient.id!r})"
-            )
-            for problem in problems:
-                message = f"{recipient.id}: PDF: {problem}"
-                summary.warnings.append(message)
-                reporter.warn(message)
-            _write(out / f"{stem}.pdf", pdf)
-            files.append(_file_entry(out / f"{stem}.pdf", out, pdf))
-        entry = {
-            "recipient": recipient.id,
-            "country": recipient.country,
-            "language": letter.language,
-            "languages": letter.languages,
-            "review": letter.review,
-            "fell_back_from": letter.fell_back_from,
-            "locale": letter.locale,
-            "paper": letter.paper,
-            "subject": letter.subject,
-            "template": letter.template,
-            "address_block": not recipient.address_withheld,
-            "verified": recipient.verified if recipient.verified else False,
-            "source": recipient.source,
-            "files": files,
-            "warnings": letter.warnings,
-        }
-        entries[f"{recipient.id}.{letter.language}"] = json.loads(json.dumps(entry, default=str))
-        summary.letters.append(entries[f"{recipient.id}.{letter.language}"])
-        reporter.advance(recipient.id)
 
-    if fell_back:
-        message = (
-            f"{len(fell_back)} letter(s) are not in the recipient's first language, which has "
-            f"no complete translation: {', '.join(fell_back)}"
+def _closing_warnings(run: _Run, recipients: list[Recipient]) -> None:
+    if run.fell_back:
+        run.warn(
+            f"{len(run.fell_back)} letter(s) are not in the recipient's first language, which "
+            f"has no complete translation: {', '.join(sorted(run.fell_back))}"
         )
-        summary.warnings.append(message)
-        reporter.warn(message)
+    unverified = [r.id for r in recipients if not r.is_verified and not r.address_withheld]
     if unverified:
-        message = (
+        run.warn(
             f"{len(unverified)} recipient(s) are not verified with the office itself "
             f"({', '.join(unverified[:5])}{', ...' if len(unverified) > 5 else ''}); "
             "check addresses before sending"
         )
-        summary.warnings.append(message)
-        reporter.warn(message)
 
-    # Keep entries of earlier runs only while their files are still there.
-    kept = [
-        e
-        for e in entries.values()
-        if all((out / f.get("path", "")).is_file() for f in e.get("files", []))
-    ]
-    manifest = {
-        "tool": f"advocacy {__version__}",
-        "campaign": campaign.config.campaign.title,
-        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "letters": sorted(kept, key=lambda e: (e["recipient"], e["language"])),
-    }
-    _write(out / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode() + b"\n")
-    summary.seconds = time.perf_counter() - started
-    return summary
+
+def merge(sources: list[Path], out: Path) -> list[dict[str, Any]]:
+    """`render --merge`: combine the output folders of several shards into `out`."""
+    return manifest.merge(sources, out, tool=f"advocacy {__version__}")

@@ -19,12 +19,13 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import write_po
+from jinja2 import TemplateSyntaxError
 from jinja2.ext import babel_extract
 
 from . import catalogs, l10n
 from .bundled import ASSETS_DIR
 from .campaign import CAMPAIGN_FILE, Campaign
-from .errors import BadInput
+from .errors import BadInput, TemplateError
 from .fsutil import write_atomic
 
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
@@ -53,13 +54,21 @@ def extract_catalog(campaign: Campaign) -> Catalog:
     catalog = Catalog(project=campaign.config.campaign.title, fuzzy=False)
     for path, shown in _template_files(campaign):
         with path.open("rb") as handle:
-            for lineno, message, comments, _context in extract(
-                babel_extract,  # type: ignore[arg-type]
-                handle,
-                keywords=KEYWORDS,
-                options=JINJA_OPTIONS,
-            ):
-                catalog.add(message, locations=[(shown, lineno)], auto_comments=comments)
+            try:
+                found = list(
+                    extract(
+                        babel_extract,  # type: ignore[arg-type]
+                        handle,
+                        keywords=KEYWORDS,
+                        options=JINJA_OPTIONS,
+                    )
+                )
+            except TemplateSyntaxError as exc:
+                raise TemplateError(
+                    f"{shown}:{exc.lineno}: template syntax error: {exc.message}; fix the template"
+                ) from None
+        for lineno, message, comments, _context in found:
+            catalog.add(message, locations=[(shown, lineno)], auto_comments=comments)
     for text, where in campaign_messages(campaign):
         catalog.add(text, locations=[(where, 0)])
     return catalog

@@ -1,0 +1,143 @@
+"""Render letters inside one process (a pool worker, or the main process).
+
+Each worker loads the campaign and builds its Jinja environment, catalogs,
+WeasyPrint stylesheets and font configuration once, then composes and renders
+many letters, writing each file itself: nothing but a small manifest entry
+travels back to the parent, so memory stays flat however large the batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .campaign import load_campaign
+from .compose import Composer
+from .errors import AdvocacyError, BadInput
+from .fsutil import write_atomic
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    campaign_root: Path
+    bundled: bool
+    out: Path
+    formats: tuple[str, ...]
+    pdf_variant: str
+    language: str | None
+    today: dt.date | None
+    common_hash: str
+
+
+def _file_entry(out: Path, path: Path, data: bytes) -> dict[str, Any]:
+    return {
+        "path": path.relative_to(out).as_posix(),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+    }
+
+
+class LetterWorker:
+    def __init__(self, config: WorkerConfig) -> None:
+        from .manifest import letter_digest
+
+        self.config = config
+        self.campaign = load_campaign(config.campaign_root, bundled=config.bundled)
+        self.recipients = {r.id: r for r in self.campaign.recipients}
+        self.composer = Composer(self.campaign, today=config.today, language=config.language)
+        self.digest = letter_digest
+        self.renderer: Any = None
+        if "pdf" in config.formats:
+            from .pdf import PdfRenderer
+
+            settings = self.campaign.config.campaign
+            stylesheet = self.campaign.templates_dir / settings.stylesheet
+            self.renderer = PdfRenderer(self.campaign.root, stylesheet, config.pdf_variant)
+
+    def run(self, recipient_id: str) -> dict[str, Any]:
+        """Render one letter; failures come back as data, so the batch goes on."""
+        try:
+            return {"ok": True, **self._render(recipient_id)}
+        except AdvocacyError as exc:
+            return {
+                "ok": False,
+                "recipient": recipient_id,
+                "error": str(exc),
+                "bad_input": isinstance(exc, BadInput),
+            }
+        except OSError as exc:
+            return {
+                "ok": False,
+                "recipient": recipient_id,
+                "error": f"{exc.filename or self.config.out}: cannot write: {exc.strerror}",
+                "bad_input": False,
+            }
+
+    def _render(self, recipient_id: str) -> dict[str, Any]:
+        out = self.config.out
+        recipient = self.recipients[recipient_id]
+        letter = self.composer.compose(recipient)
+        warnings = list(letter.warnings)
+        files = []
+        stem = f"{recipient.id}.{letter.language}"
+        if "html" in self.config.formats:
+            data = letter.html.encode("utf-8")
+            write_atomic(out / f"{stem}.html", data)
+            files.append(_file_entry(out, out / f"{stem}.html", data))
+        if self.renderer is not None:
+            pdf, problems = self.renderer.render(
+                letter.html, f"templates/{letter.template} (recipient {recipient.id!r})"
+            )
+            warnings += [f"{recipient.id}: PDF: {problem}" for problem in problems]
+            write_atomic(out / f"{stem}.pdf", pdf)
+            files.append(_file_entry(out, out / f"{stem}.pdf", pdf))
+        entry = {
+            "recipient": recipient.id,
+            "country": recipient.country,
+            "language": letter.language,
+            "languages": letter.languages,
+            "review": letter.review,
+            "fell_back_from": letter.fell_back_from,
+            "locale": letter.locale,
+            "paper": letter.paper,
+            "subject": letter.subject,
+            "template": letter.template,
+            "address_block": not recipient.address_withheld,
+            "verified": recipient.verified if recipient.verified else False,
+            "source": recipient.source,
+            "input_hash": self.digest(self.config.common_hash, recipient),
+            "files": files,
+            "warnings": warnings,
+        }
+        return {"entry": json.loads(json.dumps(entry, default=str)), "warnings": warnings}
+
+
+# One worker per pool process, built by the pool's initializer. An error while
+# building it (a broken stylesheet, a missing library) is kept and returned for
+# every letter, so the parent reports it instead of the pool hanging.
+_WORKER: LetterWorker | None = None
+_INIT_ERROR: AdvocacyError | None = None
+
+
+def init_process(config: WorkerConfig) -> None:
+    global _WORKER, _INIT_ERROR
+    try:
+        _WORKER = LetterWorker(config)
+    except AdvocacyError as exc:
+        _INIT_ERROR = exc
+
+
+def run_in_process(recipient_id: str) -> dict[str, Any]:
+    if _WORKER is None:
+        error = _INIT_ERROR or AdvocacyError("the render worker did not start")
+        return {
+            "ok": False,
+            "recipient": recipient_id,
+            "error": str(error),
+            "bad_input": isinstance(error, BadInput),
+        }
+    return _WORKER.run(recipient_id)
