@@ -1,0 +1,223 @@
+"""Scale benchmark: thousands of letters against WeasyPrint's own speed.
+
+Run: .venv/bin/python benchmarks/scale_bench.py [--sizes 200 2000] [--naive 40]
+
+Makes a synthetic campaign (the bundled templates and catalogs; N recipients
+over 12 languages, A4 and Letter, names and addresses in Latin, Greek and
+Cyrillic) and prints, in one run:
+1. the ceiling: pure WeasyPrint on the same HTML the tool produces, one
+   process per core, each reusing its CSS and fonts (letters/s);
+2. `advocacy render` on the same campaign (letters/s) and its ratio to the ceiling;
+3. the naive loop (new HTML, CSS and fonts per letter, one process) and the ratio;
+4. peak RSS of the largest process for each N;
+5. a rerun with nothing changed and with one recipient changed, against the full render;
+6. the start-up time of `advocacy --help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from advocacy.bundled import ASSETS_DIR, bundled_campaign_dir
+
+LANGS = [
+    ("DE", "de-DE", "Berlin", "10117"),
+    ("FR", "fr-FR", "Paris", "75007"),
+    ("PL", "pl-PL", "Warszawa", "00-580"),
+    ("GR", "el-GR", "Αθήνα", "106 71"),
+    ("BG", "bg-BG", "София", "1113"),
+    ("IT", "it-IT", "Roma", "00135"),
+    ("ES", "es-ES", "Madrid", "28001"),
+    ("NL", "nl-NL", "Den Haag", "2515 XP"),
+    ("SE", "sv-SE", "Stockholm", "103 39"),
+    ("US", "en-US", "Washington", "20520"),
+    ("CA", "fr-CA", "Ottawa", "K1A 0G2"),
+    ("LT", "be", "Vilnius", "01100"),
+]
+NAMES = ["Anna Schmidt", "Γιώργος Παπαδόπουλος", "Алена Кавалёва", "Jean Dupont", "Іван Петраў"]
+
+
+def make_campaign(root: Path, n: int) -> None:
+    source = bundled_campaign_dir()
+    for part in ("templates", "locales"):
+        shutil.copytree(source / part, root / part, ignore=shutil.ignore_patterns("*.mo"))
+    shutil.copy(source / "campaign.toml", root / "campaign.toml")
+    (root / "recipients").mkdir()
+    entries = []
+    for i in range(n):
+        country, lang, city, postcode = LANGS[i % len(LANGS)]
+        entry: dict[str, Any] = {
+            "id": f"r{i:05d}",
+            "country": country,
+            "organisation": {"en": f"Office {i}", lang.split("-")[0]: f"{NAMES[i % 5]} {i}"},
+            "name": NAMES[(i + 2) % 5],
+            "languages": [lang],
+            "address": {
+                "street_address": f"{NAMES[i % 5].split()[0]} {i}",
+                "city": city,
+                "postal_code": postcode,
+            },
+            "tags": ["mfa"] if i % 2 else ["group"],
+            "confidence": "high",
+        }
+        if country == "US":
+            entry["address"]["country_area"] = "DC"
+        if country == "CA":
+            entry["address"]["country_area"] = "ON"
+        entries.append(entry)
+    (root / "recipients" / "list.yaml").write_text(
+        yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+
+
+def run_advocacy(*args: str) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of the largest process of one advocacy run."""
+    code = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL,"
+        " stderr=subprocess.DEVNULL)\n"
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, sys.executable, "-m", "advocacy", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds, rss = result.stdout.split()
+    return float(seconds), int(rss)
+
+
+# -- pure WeasyPrint ------------------------------------------------------------
+_STATE: dict[str, Any] = {}
+
+
+def _stylesheets(weasyprint: Any, fonts: Any, campaign_css: str) -> list[Any]:
+    """The same two stylesheets advocacy uses: the bundled layout and the campaign's."""
+    base = (ASSETS_DIR / "base.css").read_text(encoding="utf-8")
+    return [
+        weasyprint.CSS(string=base, base_url=ASSETS_DIR.as_uri() + "/", font_config=fonts),
+        weasyprint.CSS(string=campaign_css, font_config=fonts),
+    ]
+
+
+def _ceiling_init(base_url: str, css_text: str) -> None:
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    css = _stylesheets(weasyprint, fonts, css_text)
+    _STATE.update(wp=weasyprint, fonts=fonts, css=css, base=base_url)
+
+
+def _ceiling_one(html: str) -> int:
+    document = _STATE["wp"].HTML(string=html, base_url=_STATE["base"])
+    data = document.write_pdf(
+        stylesheets=_STATE["css"],
+        font_config=_STATE["fonts"],
+        pdf_variant="pdf/ua-1",
+        pdf_tags=True,
+    )
+    return len(data)
+
+
+def ceiling(html_files: list[Path], base_url: str, css_text: str) -> float:
+    texts = [p.read_text(encoding="utf-8") for p in html_files]
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(
+        os.cpu_count(), initializer=_ceiling_init, initargs=(base_url, css_text)
+    ) as pool:
+        list(pool.imap_unordered(_ceiling_one, texts, chunksize=8))
+    return len(texts) / (time.perf_counter() - started)
+
+
+def naive(html_files: list[Path], base_url: str, css_text: str) -> float:
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    started = time.perf_counter()
+    for path in html_files:
+        fonts = FontConfiguration()
+        css = _stylesheets(weasyprint, fonts, css_text)
+        weasyprint.HTML(string=path.read_text(encoding="utf-8"), base_url=base_url).write_pdf(
+            stylesheets=css, font_config=fonts, pdf_variant="pdf/ua-1", pdf_tags=True
+        )
+    return len(html_files) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 2000])
+    parser.add_argument("--naive", type=int, default=40, help="letters for the naive loop")
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} CPUs; python {sys.version.split()[0]}")
+
+    help_times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "advocacy", "--help"], capture_output=True, check=True
+        )
+        help_times.append(time.perf_counter() - t)
+    print(f"advocacy --help: {statistics.median(help_times):.3f} s (median of 5)")
+
+    rss: dict[int, int] = {}
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp) / "campaign"
+            root.mkdir()
+            make_campaign(root, n)
+            html_out = Path(tmp) / "html"
+            run_advocacy("render", str(root), "--format", "html", "--out", str(html_out))
+            html_files = sorted(html_out.glob("*.html"))
+            base_url = root.resolve().as_uri() + "/"
+            css_text = (root / "templates" / "letter.css").read_text(encoding="utf-8")
+            ceil = ceiling(html_files, base_url, css_text)
+
+            out = Path(tmp) / "letters"
+            full, rss[n] = run_advocacy("render", str(root), "--out", str(out))
+            rate = n / full
+            rerun, _ = run_advocacy("render", str(root), "--out", str(out))
+            path = root / "recipients" / "list.yaml"
+            path.write_text(
+                path.read_text(encoding="utf-8").replace(
+                    "street_address: Anna 0\n", "street_address: Anna 0a\n", 1
+                ),
+                encoding="utf-8",
+            )
+            one, _ = run_advocacy("render", str(root), "--out", str(out))
+            print(
+                f"N={n}: ceiling {ceil:.1f} letters/s; advocacy render {rate:.1f} letters/s "
+                f"({full:.1f} s, ratio to ceiling {rate / ceil:.2f}); peak RSS "
+                f"{rss[n] / 1024:.0f} MiB"
+            )
+            print(
+                f"N={n}: rerun, nothing changed {rerun:.2f} s ({rerun / full:.1%} of full); "
+                f"one recipient changed {one:.2f} s ({one / full:.1%})"
+            )
+            if n == args.sizes[0]:
+                slow = naive(html_files[: args.naive], base_url, css_text)
+                print(
+                    f"naive loop ({args.naive} letters): {slow:.1f} letters/s; advocacy is "
+                    f"{rate / slow:.1f}x faster"
+                )
+    if len(rss) > 1:
+        small, large = min(rss), max(rss)
+        print(f"peak RSS N={large} / N={small}: {rss[large] / rss[small]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
