@@ -9,7 +9,7 @@ import pdfplumber
 import pytest
 
 from advocacy.render import RenderOptions, render
-from conftest import FIXED_DATE
+from conftest import FIXED_DATE, normalize
 
 MM = 72 / 25.4
 INCH = 72.0
@@ -105,4 +105,4 @@ def test_fixed_date_from_campaign_file_wins(tmp_path: Path, mini_campaign: Path)
     out = tmp_path / "out"
     render(RenderOptions(campaign=mini_campaign, out=out, today=dt.date(2030, 1, 1)))
     with pdfplumber.open(out / "de-mfa.en.pdf") as pdf:
-        assert "1 March 2024" in pdf.pages[0].extract_text()
+        assert "1 March 2024" in normalize(pdf.pages[0].extract_text())

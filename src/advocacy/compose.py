@@ -119,6 +119,10 @@ def _template_location(exc: BaseException, root: Path) -> str:
     return "template"
 
 
+def _nobreak(text: str) -> str:
+    return text.replace(" ", "\u00a0")
+
+
 def handwritten_languages(campaign: Campaign) -> set[str]:
     stem = campaign.config.campaign.letter_template.removesuffix(".html.j2")
     return {
@@ -284,9 +288,12 @@ class Composer:
             "language_name": l10n.language_name(language, locale).capitalize(),
             "locale": str(locale),
             "paper": recipient.paper_size,
-            "date": l10n.long_date(self.date, locale),
+            # No line break inside a date ("14. / december" reads badly).
+            "date": _nobreak(l10n.long_date(self.date, locale)),
             "iso_date": self.date.isoformat(),
-            "resolution_date": l10n.long_date(resolution.date, locale) if resolution else "",
+            "resolution_date": _nobreak(l10n.long_date(resolution.date, locale))
+            if resolution
+            else "",
             "resolution_title": title,
             "address_lines": lines,
             "address_withheld": bool(withheld),
