@@ -285,7 +285,7 @@ class Composer:
         letter_ctx: dict[str, Any] = {
             "part": "continuation" if continuation else "full",
             "language": language,
-            "language_name": l10n.language_name(language, locale).capitalize(),
+            "language_name": l10n.language_name(language, locale),
             "locale": str(locale),
             "paper": recipient.paper_size,
             # No line break inside a date ("14. / december" reads badly).
