@@ -59,7 +59,9 @@ def run_cli(
 def normalize(text: str) -> str:
     """PDF text with line breaks, hyphenation and ligatures smoothed out."""
     text = unicodedata.normalize("NFKC", text)
-    text = re.sub(r"-\n(?=[a-z])", "", text)
+    # Letters are not hyphenated automatically: a hyphen at a line end is part of
+    # the word ("Valko-\nVenäjän"), so keep it and drop the break.
+    text = re.sub(r"-\n", "-", text)
     return " ".join(text.split())
 
 

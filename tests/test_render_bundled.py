@@ -77,10 +77,11 @@ def test_every_letter_reads_back_with_its_facts(rendered: tuple[Path, SilentRepo
             return infos[language].gettext(text) if language in infos else text
 
         text = pdf_text(out / letter["files"][0]["path"])
-        organisations = entry["organisation"]
-        assert normalize(organisations.get(language) or organisations["en"]) in text
-        assert format_date(FIXED_DATE, "long", locale=letter["locale"]) in text
-        assert format_date(campaign["resolution"]["date"], "long", locale=letter["locale"]) in text
+        if letter["address_block"]:
+            organisation = entry["organisation"].get(wanted[0]) or entry["organisation"]["en"]
+            assert normalize(organisation).split()[0] in text
+        for date in (FIXED_DATE, campaign["resolution"]["date"]):
+            assert normalize(format_date(date, "long", locale=letter["locale"])) in text
         assert campaign["resolution"]["procedure"] in text
         assert normalize(titles.get(language, titles["en"])) in text
         for demand in campaign["demands"]:
