@@ -1,7 +1,13 @@
-"""The output folder's manifest.json: what was rendered, from what, with which sums.
+"""The output folder's manifest: what was rendered, from what, with which sums.
 
 Each letter records `input_hash`, a digest of everything it was made from, so
 a rerun skips letters whose inputs did not change.
+
+During a run each worker appends a letter's entry to `manifest.log.jsonl`
+right after the letter's file is renamed into place (one O_APPEND write, so
+processes never interleave), and the run folds the log into `manifest.json`
+when it ends. A run killed midway therefore leaves a manifest (json + log)
+that describes the files present; the next run folds the log in.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,14 +28,64 @@ from .fsutil import atomic_writer, write_atomic
 from .recipients import Recipient
 
 MANIFEST = "manifest.json"
+LOG = "manifest.log.jsonl"
+
+
+def append_log(out: Path, entry: dict[str, Any]) -> None:
+    line = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode()
+    fd = os.open(out / LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def _log_entries(out: Path) -> list[dict[str, Any]]:
+    try:
+        lines = (out / LOG).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a crash
+        if isinstance(entry, dict) and "recipient" in entry and "language" in entry:
+            found.append(entry)
+    return found
+
+
+def supersede(table: dict[tuple[str, str], dict[str, Any]], entry: dict[str, Any]) -> list[str]:
+    """Put `entry` in `table`, dropping the recipient's older letters; their paths."""
+    recipient = str(entry["recipient"])
+    new_paths = {f.get("path") for f in entry.get("files", [])}
+    dropped = []
+    for key in [k for k in table if k[0] == recipient]:
+        dropped += [
+            str(f.get("path"))
+            for f in table.pop(key).get("files", [])
+            if f.get("path") not in new_paths
+        ]
+    table[(recipient, str(entry["language"]))] = entry
+    return dropped
 
 
 def load(out: Path) -> dict[str, Any]:
+    """manifest.json with the entries of an unfinished run's log applied."""
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    logged = _log_entries(out)
+    if logged:
+        table = {(str(e["recipient"]), str(e["language"])): e for e in entries(data)}
+        for entry in logged:
+            supersede(table, entry)
+        data["letters"] = list(table.values())
+    return data
 
 
 def entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
@@ -46,6 +103,7 @@ def save(out: Path, letters: Iterable[dict[str, Any]], *, tool: str, campaign: s
         write_atomic(
             out / MANIFEST, json.dumps(data, indent=2, ensure_ascii=False).encode() + b"\n"
         )
+        (out / LOG).unlink(missing_ok=True)  # folded into manifest.json now
     except OSError as exc:
         raise OutputError(f"{out / MANIFEST}: cannot write: {exc.strerror}") from None
 

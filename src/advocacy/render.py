@@ -8,6 +8,8 @@ changed, and a letter that fails does not stop the others.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import multiprocessing
 import os
@@ -28,7 +30,7 @@ from .worker import LetterWorker, WorkerConfig, init_process, run_in_process
 
 MANIFEST = manifest.MANIFEST
 FORMATS = ("pdf", "html")
-SAVE_EVERY = 100  # letters between manifest saves: a crash loses little bookkeeping
+LOCK = ".advocacy.lock"
 
 
 class Reporter(Protocol):
@@ -188,7 +190,7 @@ class _Run:
         self.entries = {(str(e["recipient"]), str(e["language"])): e for e in old}
         self.drafted: set[str] = set()
         self.fell_back: list[str] = []
-        self.since_save = 0
+        self.fatal = False
 
     def warn(self, message: str) -> None:
         self.summary.warnings.append(message)
@@ -196,6 +198,7 @@ class _Run:
 
     def take(self, result: dict[str, Any]) -> None:
         if not result["ok"]:
+            self.fatal = self.fatal or bool(result.get("fatal"))
             failure = {k: result[k] for k in ("recipient", "error", "bad_input")}
             self.summary.failed.append(failure)
             self.reporter.fail(result["recipient"], result["error"])
@@ -215,26 +218,15 @@ class _Run:
             self.fell_back.append(
                 f"{entry['recipient']} ({entry['fell_back_from']} -> {entry['language']})"
             )
-        self._replace(entry)
+        # A recipient's new letter supersedes its old ones (another language, say).
+        for path in manifest.supersede(self.entries, entry):
+            stale = self.out / path
+            if stale.parent == self.out and stale.is_file():
+                stale.unlink()
         self.summary.letters.append(entry)
         self.reporter.advance(entry["recipient"])
-        self.since_save += 1
-        if self.since_save >= SAVE_EVERY:
-            self.save()
-
-    def _replace(self, entry: dict[str, Any]) -> None:
-        """A recipient's new letter supersedes its old ones (another language, say)."""
-        new_paths = {f["path"] for f in entry["files"]}
-        for key in [k for k in self.entries if k[0] == entry["recipient"]]:
-            for item in self.entries.pop(key).get("files", []):
-                if item.get("path") not in new_paths:
-                    stale = self.out / str(item.get("path", ""))
-                    if stale.parent == self.out and stale.is_file():
-                        stale.unlink()
-        self.entries[(entry["recipient"], entry["language"])] = entry
 
     def save(self) -> None:
-        self.since_save = 0
         kept = [
             e
             for e in self.entries.values()
@@ -296,7 +288,6 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
 
     created = not out.exists()
     _check_out_dir(out, options.force, create=True)
-    run = _Run(campaign, out, summary, reporter, old)
     config = WorkerConfig(
         campaign.root,
         bundled,
@@ -307,21 +298,60 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
         options.today,
         common,
     )
-    jobs = max(1, min(options.jobs or os.cpu_count() or 1, len(todo)))
-    summary.jobs = jobs
-    reporter.start(len(recipients))
-    for rid in summary.skipped:
-        reporter.advance(rid)
     try:
-        for result in _results(config, [r.id for r in todo], jobs):
-            run.take(result)
+        with _exclusive(out):
+            run = _Run(campaign, out, summary, reporter, old)
+            try:
+                _run_batch(run, config, todo, recipients, options.jobs)
+            finally:
+                run.save()
     finally:
-        run.save()
         if created and not any(out.iterdir()):
             out.rmdir()  # leave no trace of a run that wrote nothing
     _closing_warnings(run, recipients)
+    order = {r.id: i for i, r in enumerate(recipients)}  # list order, not completion order
+    summary.letters.sort(key=lambda e: order.get(e["recipient"], 0))
+    summary.failed.sort(key=lambda f: order.get(f["recipient"], 0))
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _run_batch(
+    run: _Run,
+    config: WorkerConfig,
+    todo: list[Recipient],
+    recipients: list[Recipient],
+    jobs_wanted: int | None,
+) -> None:
+    jobs = max(1, min(jobs_wanted or os.cpu_count() or 1, len(todo)))
+    run.summary.jobs = jobs
+    run.reporter.start(len(recipients))
+    for rid in run.summary.skipped:
+        run.reporter.advance(rid)
+    for result in _results(config, [r.id for r in todo], jobs):
+        run.take(result)
+        if run.fatal:
+            break  # the disk is full or read-only: the rest would fail the same way
+
+
+@contextlib.contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """One run at a time per output folder; clear what a killed run left half-written."""
+    handle = (out / LOCK).open("a")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(
+                f"{out}: another advocacy run is writing to this folder; wait for it to end "
+                "or choose another --out"
+            ) from None
+        for partial in out.glob(".*.tmp"):
+            partial.unlink(missing_ok=True)  # temporary files of a killed run
+        yield
+    finally:
+        handle.close()
+        (out / LOCK).unlink(missing_ok=True)
 
 
 def _results(config: WorkerConfig, ids: list[str], jobs: int) -> Iterator[dict[str, Any]]:

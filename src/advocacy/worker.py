@@ -9,6 +9,7 @@ travels back to the parent, so memory stays flat however large the batch.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from .campaign import load_campaign
 from .compose import Composer
 from .errors import AdvocacyError, BadInput
 from .fsutil import write_atomic
+from .manifest import append_log
+
+FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class LetterWorker:
                 "recipient": recipient_id,
                 "error": f"{exc.filename or self.config.out}: cannot write: {exc.strerror}",
                 "bad_input": False,
+                # A full or read-only disk fails every letter after this one too.
+                "fatal": exc.errno in FATAL_ERRNOS,
             }
 
     def _render(self, recipient_id: str) -> dict[str, Any]:
@@ -113,7 +119,9 @@ class LetterWorker:
             "files": files,
             "warnings": warnings,
         }
-        return {"entry": json.loads(json.dumps(entry, default=str)), "warnings": warnings}
+        entry = json.loads(json.dumps(entry, default=str))
+        append_log(out, entry)
+        return {"entry": entry, "warnings": warnings}
 
 
 # One worker per pool process, built by the pool's initializer. An error while
