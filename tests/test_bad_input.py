@@ -78,7 +78,32 @@ def _symlinked_image(root: Path) -> None:
     _template('<img src="templates/pic.svg" alt="x">')(root)
 
 
-CASES: dict[str, tuple[Edit, list[str]]] = {
+def _symlinked_list(root: Path) -> None:
+    secret = root.parent / "elsewhere.yaml"
+    secret.write_text("- id: x\n  country: DE\n  organisation: TOP-SECRET-CONTENT\n")
+    (root / "recipients" / "evil.yaml").symlink_to(secret)
+
+
+def _symlinked_letter(root: Path) -> None:
+    secret = _secret_outside(root)
+    target = root / "templates" / "letter.html.j2"
+    target.unlink()
+    target.symlink_to(secret)
+
+
+def _import_from(port_file: Path) -> Edit:
+    def edit(root: Path) -> None:
+        port = port_file.read_text()
+        css = root / "templates" / "letter.css"
+        css.write_text(f"@import url(http://127.0.0.1:{port}/x.css);\n" + css.read_text())
+
+    return edit
+
+
+Case = tuple[Edit, list[str]] | tuple[Edit, list[str], int] | tuple[Edit, list[str], int, list[str]]
+NOTHING: Edit = lambda root: None  # noqa: E731
+
+CASES: dict[str, Case] = {
     "unknown country": (
         _replace("country: DE", "country: XX"),
         ["recipients/list.yaml", "entry 1 (id 'de-mfa')", "field 'country'", "'XX'"],
@@ -194,23 +219,102 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
         _toml('stylesheet = "letter.css"', 'stylesheet = "../../x.css"'),
         ["campaign.toml", "outside the campaign folder"],
     ),
+    "letter template outside the folder": (
+        _toml('letter_template = "letter.html.j2"', 'letter_template = "../../x.html.j2"'),
+        ["campaign.toml", "template '../../x.html.j2' points outside"],
+    ),
+    "letter template is a symlink out": (
+        _symlinked_letter,
+        ["campaign.toml: template 'letter.html.j2' points outside the campaign folder"],
+    ),
+    "recipient list is a symlink out": (
+        _symlinked_list,
+        ["recipients/evil.yaml", "link to a file outside the campaign folder"],
+    ),
+    "signature image outside the folder": (
+        _toml('# image = "signature.svg"', 'image = "../../etc/x.svg"'),
+        ["campaign.toml", "signature.image", "outside the campaign folder"],
+    ),
+    "co-signatories outside the folder": (
+        _toml('# cosignatories_csv = "cosignatories.csv"', 'cosignatories_csv = "../c.csv"'),
+        ["campaign.toml", "cosignatories_csv", "outside the campaign folder"],
+    ),
+    "campaign.toml date of the wrong type": (
+        _toml("date = 2026-12-10", 'date = "next tuesday"'),
+        ["campaign.toml", "'campaign.date'"],
+    ),
+    "unknown language policy": (
+        _toml('language = "recipient"', 'language = "klingon"'),
+        ["campaign.toml: campaign.language 'klingon'", "neither"],
+    ),
+    "unknown setting in campaign.toml": (
+        _toml('fallback_language = "en"', 'fallback_language = "en"\nfalback = 1'),
+        ["'campaign.falback' is not a known setting"],
+    ),
+    "id with a NUL": (
+        _replace("id: us-dos", 'id: "us\\0dos"'),
+        ["entry 2", "field 'id'", "control character U+0000"],
+    ),
+    "id that is ..": (
+        _replace("id: us-dos", 'id: ".."'),
+        ["entry 2 (id '..')", "field 'id'", "not a safe file name"],
+    ),
+    "name with a line break": (
+        _replace("  tags: [partner]", '  tags: [partner]\n  name: "Jane\\r\\nBcc: x@example.org"'),
+        ["entry 2 (id 'us-dos')", "field 'name'", "control character U+000D"],
+    ),
+    "name of 10 MB": (
+        _replace("  tags: [partner]", "  tags: [partner]\n  name: " + "x" * 10_485_760),
+        ["entry 2 (id 'us-dos')", "field 'name'", "10,485,760 characters long; at most 10,000"],
+    ),
+    "YAML with a duplicate key": (
+        _replace("  country: US\n", "  country: US\n  country: CA\n"),
+        ["recipients/list.yaml", "duplicate key 'country'", "line 12"],
+    ),
+    "characters the font cannot print": (
+        _replace("organisation: U.S. Department of State", "organisation: 外交部"),
+        ["1 of 2 letter(s) failed (us-dos)", "field 'organisation'", "'外' (U+5916)"],
+    ),
+    "template builds a gigabyte": (
+        _template("{{ 'x' * 10**9 }}"),
+        ["templates/letter.html.j2:3", "sandbox", "too large"],
+    ),
+    "template loops forever": (
+        _template("{% for i in range(10**12) %}{{ i }}{% endfor %}"),
+        ["templates/letter.html.j2:3", "OverflowError", "Range too big"],
+    ),
+    "template includes the campaign file": (
+        _template("{% include '../campaign.toml' %}"),
+        ["'../campaign.toml' not found"],
+    ),
+    "unknown --lang": (NOTHING, ["--lang 'xx-Q'"], 2, ["--lang", "xx-Q"]),
+    "unknown --format": (NOTHING, ["unknown --format 'docx'"], 2, ["--format", "docx"]),
+    "unknown --pdf-variant": (NOTHING, ["'pdf/z-9'"], 2, ["--pdf-variant", "pdf/z-9"]),
 }
+
+
+WRITTEN = {"characters the font cannot print": ["de-mfa.en.pdf", "manifest.json"]}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_input(case: str, mini_campaign: Path, tmp_path: Path) -> None:
-    edit, expected = CASES[case]
+    edit, expected = CASES[case][0], CASES[case][1]
+    code = CASES[case][2] if len(CASES[case]) > 2 else 2  # type: ignore[misc]
+    extra = CASES[case][3] if len(CASES[case]) > 3 else []  # type: ignore[misc]
     edit(mini_campaign)
     out = tmp_path / "out"
-    result = run_cli("render", str(mini_campaign), "--out", str(out))
-    assert result.returncode == 2, result.stderr
+    result = run_cli("render", str(mini_campaign), "--out", str(out), *extra)
+    assert result.returncode == code, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1, result.stderr
     for part in expected:
         assert part in lines[0], (part, lines[0])
     assert "Traceback" not in result.stderr
     assert "TOP-SECRET-CONTENT" not in result.stderr + result.stdout
-    assert not out.exists(), files_in(out)
+    if case in WRITTEN:  # one letter failed, the batch went on
+        assert files_in(out) == WRITTEN[case]
+    else:
+        assert not out.exists(), files_in(out)
 
 
 def test_unknown_selector_lists_close_matches(mini_campaign: Path, tmp_path: Path) -> None:

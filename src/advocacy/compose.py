@@ -25,7 +25,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from . import catalogs, l10n
+from . import catalogs, glyphs, l10n
 from .address import address_lines
 from .bundled import ASSETS_DIR
 from .campaign import Campaign
@@ -85,6 +85,26 @@ def css_counters(value: Any) -> Markup:
     return Markup(" ".join(out) or '""')
 
 
+MAX_PRODUCT = 1_000_000  # items a template may build with * or ** (a letter needs few)
+
+
+class LetterEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, plus limits on `*` and `**`: `{{ 'x' * 10**9 }}` must not
+    eat the machine's memory."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > 64:
+            raise SecurityError(f"the exponent {right} is too large for a letter")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                sized = isinstance(seq, str | list | tuple) and isinstance(count, int)
+                if sized and len(seq) * count > MAX_PRODUCT:
+                    raise SecurityError("the repeated text is too large for a letter")
+        return super().call_binop(context, operator, left, right)
+
+
 def make_environment(campaign: Campaign) -> ImmutableSandboxedEnvironment:
     loader = jinja2.ChoiceLoader(
         [
@@ -92,7 +112,7 @@ def make_environment(campaign: Campaign) -> ImmutableSandboxedEnvironment:
             jinja2.PrefixLoader({BASE_PREFIX: ContainedLoader(str(ASSETS_DIR / "templates"))}),
         ]
     )
-    env = ImmutableSandboxedEnvironment(
+    env = LetterEnvironment(
         loader=loader,
         undefined=jinja2.StrictUndefined,
         autoescape=True,
@@ -248,6 +268,23 @@ class Composer:
             )
         return TemplateError(f"{where}: {type(exc).__name__}: {exc} (recipient {recipient.id!r})")
 
+    def _check_glyphs(self, recipient: Recipient, language: str) -> None:
+        fields = {
+            "organisation": recipient.text(recipient.organisation, [language]),
+            "addressee": recipient.text(recipient.addressee, recipient.languages),
+            "name": recipient.name,
+            "salutation": recipient.salutation.get(language, ""),
+            **{f"address.{k}": v for k, v in recipient.address.model_dump().items()},
+        }
+        for name, text in fields.items():
+            absent = glyphs.missing(text)
+            if absent:
+                raise BadInput(
+                    f"recipient {recipient.id!r}: field '{name}' has characters the letter's "
+                    f"font cannot print: {glyphs.describe(absent)}; it covers Latin, Greek and "
+                    "Cyrillic scripts, so write the text in one of those"
+                )
+
     def _template_for(self, language: str) -> str:
         base = self.campaign.config.campaign.letter_template
         if language in self.handwritten:
@@ -268,6 +305,7 @@ class Composer:
         self.env.filters["number"] = lambda value: l10n.number(value, locale)
         self.env.filters["country"] = lambda code: l10n.country_name(str(code), locale)
 
+        self._check_glyphs(recipient, language)
         withheld = recipient.address_withheld
         lines: list[str] = []
         if withheld and not continuation:
@@ -309,13 +347,13 @@ class Composer:
         }
         try:
             subject = self.env.from_string(gettext(cfg.campaign.subject)).render(context)
-        except jinja2.TemplateError as exc:
+        except Exception as exc:  # template code can raise anything (range too big...)
             raise self._fail(exc, recipient, "campaign.toml: campaign.subject") from None
         letter_ctx["subject"] = " ".join(subject.split())
         template_name = self._template_for(language)
         try:
             html = self.env.get_template(template_name).render(context)
-        except jinja2.TemplateError as exc:
+        except Exception as exc:  # template code can raise anything (range too big...)
             raise self._fail(exc, recipient) from None
         return html, letter_ctx, template_name
 

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -141,14 +142,6 @@ class Recipient(BaseModel):
             raise ValueError("contains a line break; put it on one line")
         return value
 
-    @field_validator("organisation", "addressee")
-    @classmethod
-    def _localized(cls, value: LocalizedText) -> LocalizedText:
-        for text in [value] if isinstance(value, str) else value.values():
-            if len(text) > TEXT_MAX:
-                raise ValueError(f"is {len(text):,} characters long; at most {TEXT_MAX:,}")
-        return value
-
     # -- what the letter needs ------------------------------------------------
 
     @property
@@ -211,6 +204,31 @@ def _validation_message(exc: ValidationError) -> tuple[str, str]:
     return field, text
 
 
+def _text_problem(value: Any, path: str = "") -> tuple[str, str] | None:
+    """The first text in an entry that is too long or holds a control character."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _text_problem(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _text_problem(item, f"{path}[{i}]")
+            if found:
+                return found
+    elif isinstance(value, str):
+        if len(value) > TEXT_MAX:
+            return path, f"is {len(value):,} characters long; at most {TEXT_MAX:,}"
+        for ch in value:
+            category = unicodedata.category(ch)
+            if (category == "Cc" and ch not in "\n\t") or category in ("Cs", "Co"):
+                return path, (
+                    f"contains the control character U+{ord(ch):04X}; remove it "
+                    "(it cannot be printed and may hide text)"
+                )
+    return None
+
+
 def parse_entries(raw_entries: list[Any], source: Path) -> list[Recipient]:
     recipients = []
     for index, raw in enumerate(raw_entries):
@@ -219,6 +237,9 @@ def parse_entries(raw_entries: list[Any], source: Path) -> list[Recipient]:
             raise RecipientError(
                 f"{source}: {label}: is not a mapping of fields; each entry starts with '- id: ...'"
             )
+        problem = _text_problem(raw)
+        if problem:
+            raise RecipientError(f"{source}: {label}: field '{problem[0]}' {problem[1]}")
         try:
             recipients.append(Recipient.model_validate(dict(raw)))
         except ValidationError as exc:
@@ -227,9 +248,25 @@ def parse_entries(raw_entries: list[Any], source: Path) -> list[Recipient]:
     return recipients
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys silently; a list typed by hand
+    with `country:` twice is a mistake to report, not to guess."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(path: Path, shown: Path) -> list[Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
