@@ -38,6 +38,7 @@ def known_territories() -> frozenset[str]:
     return frozenset(codes | {"EU"})
 
 
+@lru_cache(maxsize=1024)
 def parse_language_tag(tag: str) -> Locale:
     """Parse a BCP 47 tag such as `de-AT` or `be`; raise ValueError when unknown."""
     try:

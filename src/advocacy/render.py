@@ -29,7 +29,7 @@ from .recipients import Recipient
 from .worker import LetterWorker, WorkerConfig, init_process, run_in_process
 
 MANIFEST = manifest.MANIFEST
-FORMATS = ("pdf", "html")
+FORMATS = ("pdf", "html", "eml", "mbox")
 LOCK = ".advocacy.lock"
 
 
@@ -70,6 +70,19 @@ class RenderOptions:
     today: Any = None  # datetime.date; None means the day of rendering
     jobs: int | None = None  # None: one per CPU
     shard: str | None = None  # "K/N"
+    attach_pdf: bool = True  # email letters (eml, mbox) carry the PDF letter
+    mail_from: str = ""  # From of email letters; default: the campaign's sender
+
+
+def _formats(options: RenderOptions) -> tuple[str, ...]:
+    """The per-letter files: mbox is made from the .eml files after the run, and an
+    email letter attaches the PDF it makes (so the .pdf is written too)."""
+    formats = set(options.formats) - {"mbox"}
+    if "mbox" in options.formats:
+        formats.add("eml")
+    if "eml" in formats and options.attach_pdf:
+        formats.add("pdf")
+    return tuple(sorted(formats))
 
 
 @dataclass
@@ -135,7 +148,8 @@ def in_shard(recipient_id: str, k: int, n: int) -> bool:
 def _check_out_dir(out: Path, force: bool, *, create: bool) -> None:
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: is a file, not a folder; choose another --out")
-    foreign = out.is_dir() and not force and not (out / MANIFEST).exists()
+    ours = (out / MANIFEST).exists() or (out / manifest.LOG).exists()  # LOG: a killed run
+    foreign = out.is_dir() and not force and not ours
     if foreign and any(not p.name.startswith(".") for p in out.iterdir()):
         raise BadInput(
             f"{out}: is not empty and holds no {MANIFEST} from an earlier render; "
@@ -248,6 +262,7 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
     for fmt in options.formats:
         if fmt not in FORMATS:
             raise BadInput(f"unknown --format {fmt!r}; use one of {', '.join(FORMATS)}")
+    formats = _formats(options)
     shard = parse_shard(options.shard) if options.shard else None
     root, bundled = find_campaign(options.campaign)
     campaign = load_campaign(root, bundled=bundled)
@@ -264,12 +279,18 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
         summary.warnings.append(message)
         reporter.warn(message)
 
-    settings = {
-        "formats": sorted(options.formats),
+    settings: dict[str, Any] = {
+        "formats": list(formats),
         "pdf_variant": options.pdf_variant,
         "language": options.language or campaign.config.campaign.language,
         "date": composer.date.isoformat(),
     }
+    if "eml" in formats:
+        from .mail import reply_to, sender_address
+
+        sender_address(campaign, options.mail_from)  # a bad From stops the run up front
+        reply_to(campaign)
+        settings["email"] = {"attach_pdf": options.attach_pdf, "from": options.mail_from}
     common = manifest.campaign_digest(campaign, settings)
     old = manifest.entries(manifest.load(out))
     done = {str(e["recipient"]): e for e in old}
@@ -292,11 +313,13 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
         campaign.root,
         bundled,
         out.resolve(),
-        tuple(options.formats),
+        formats,
         options.pdf_variant,
         options.language,
         options.today,
         common,
+        attach_pdf=options.attach_pdf,
+        mail_from=options.mail_from,
     )
     try:
         with _exclusive(out):
@@ -309,6 +332,12 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
         if created and not any(out.iterdir()):
             out.rmdir()  # leave no trace of a run that wrote nothing
     _closing_warnings(run, recipients)
+    if "eml" in formats:
+        from .mail import finish_render
+
+        mbox = "mbox" in options.formats
+        for message in finish_render(out, run.entries.values(), recipients, mbox):
+            run.warn(message)
     order = {r.id: i for i, r in enumerate(recipients)}  # list order, not completion order
     summary.letters.sort(key=lambda e: order.get(e["recipient"], 0))
     summary.failed.sort(key=lambda f: order.get(f["recipient"], 0))
