@@ -8,11 +8,13 @@ translation: `state = "machine-drafted"` until a native speaker has reviewed it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -86,6 +88,18 @@ def _review(folder: Path, shown: str) -> tuple[str, str]:
 
 
 def load(root: Path, language: str) -> CatalogInfo:
+    """A checked catalog; parsed again only when its files change (preview reloads often)."""
+    path = po_path(root, language)
+    review = path.parent.parent / REVIEW_FILE
+    stamps = tuple(
+        (p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in (path, review)
+    )
+    info = _load_cached(root, language, stamps)
+    return dataclasses.replace(info, missing=set())
+
+
+@lru_cache(maxsize=256)
+def _load_cached(root: Path, language: str, stamps: tuple[object, ...]) -> CatalogInfo:
     path = po_path(root, language)
     shown = path.relative_to(root).as_posix()
     catalog = _read(path, shown)
