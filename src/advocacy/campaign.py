@@ -53,6 +53,7 @@ class Sender(_Strict):
     city: str = ""
     country: str = ""
     email: str = ""
+    reply_to: str = ""  # Reply-To of email letters, when replies should go elsewhere
     phone: str = ""
     web: str = ""
     placeholder: bool = False
@@ -88,6 +89,15 @@ class Settings(_Strict):
     cosignatories_csv: str = ""
 
 
+class SmtpSettings(_Strict):
+    """`[smtp]`: where `advocacy send` delivers; never a password (see README)."""
+
+    url: str = ""  # smtp://user@host:587 (STARTTLS), smtps://host:465, smtp+plain://127.0.0.1
+    rate: str = ""  # "30/min"
+    connections: int = 0  # parallel sessions; 0: the default
+    cafile: str = ""  # a CA or self-signed certificate to trust, inside the campaign folder
+
+
 class CampaignFile(_Strict):
     campaign: Settings
     resolution: Resolution | None = None
@@ -96,6 +106,7 @@ class CampaignFile(_Strict):
     signature: Signature | None = None
     cosignatories: list[Person] = Field(default_factory=list)
     facts: dict[str, Any] = Field(default_factory=dict)
+    smtp: SmtpSettings = SmtpSettings()
 
 
 @dataclass

@@ -117,8 +117,16 @@ def render(
     ] = None,
     fmt: Annotated[
         list[str] | None,
-        typer.Option("--format", help="Output format: pdf (default) or html. Repeatable."),
+        typer.Option(
+            "--format",
+            help="Output format: pdf (default), html, eml (one email per letter, the PDF "
+            "attached) or mbox (all emails in letters.mbox). Repeatable.",
+        ),
     ] = None,
+    no_attach_pdf: Annotated[
+        bool,
+        typer.Option("--no-attach-pdf", help="Email letters (eml, mbox) without the PDF."),
+    ] = False,
     out_dir: Annotated[
         Path, typer.Option("--out", help="Output folder for letters and manifest.json.")
     ] = Path("letters"),
@@ -185,6 +193,7 @@ def render(
         language=lang,
         jobs=jobs,
         shard=shard,
+        attach_pdf=not no_attach_pdf,
     )
     try:
         summary = do_render(options, reporter)
@@ -404,3 +413,346 @@ def recipients_check(
         kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "nothing to fix"
     out.print(f"{report.recipients} recipient(s) checked: {counts}; nothing blocks rendering.")
+
+
+_BLOCK_STYLES = {"subject": "bold", "heading": "bold", "note": "red", "date": "", "address": ""}
+
+
+@app.command()
+def preview(
+    campaign: CampaignArg = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="The recipient to show: an id (de-mfa), a country code or tag:NAME; "
+            "default: the first one. With --serve: the letter the page opens on.",
+        ),
+    ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="Write the letter in this language (or 'bilingual')."),
+    ] = None,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Show every letter in a local web page that follows your edits as you save.",
+        ),
+    ] = False,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            help="Address the page listens on (with --serve). Only change it to share drafts "
+            "on a network you trust.",
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int,
+        typer.Option("--port", help="Port of the page (with --serve); 0 picks a free one."),
+    ] = 8765,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the page in your web browser (with --serve).")
+    ] = False,
+) -> None:
+    """Read a letter before printing: one in the terminal, or all of them in a browser."""
+    if serve:
+        import webbrowser
+        from urllib.parse import quote
+
+        from .preview_server import ServeOptions, start_server
+
+        server = start_server(ServeOptions(campaign=campaign, host=host, port=port, language=lang))
+        url = server.url + (f"#to={quote(to)}" if to else "")
+        try:
+            out.print(f"Previewing {server.workspace.root} at {url} (Ctrl-C to stop)", markup=False)
+            if open_browser:
+                webbrowser.open(url)
+            server.serve_forever()
+        except KeyboardInterrupt:
+            # Typer turns a KeyboardInterrupt inside a command into a return value
+            # that main() does not see; Abort reaches main()'s exit 130.
+            raise typer.Abort() from None
+        finally:
+            server.close()
+        return
+
+    from rich.rule import Rule
+    from rich.text import Text
+
+    from .preview import preview_letter
+
+    letter = preview_letter(campaign, [to] if to else [], language=lang)
+    width = max(out.width, 40)
+    facts = {
+        "Recipient": f"{letter.recipient_id} — {letter.organisation} ({letter.country})",
+        "Language": f"{letter.language} ({letter.language_name}, {letter.review})",
+        "Paper": letter.paper,
+        "Subject": letter.subject,
+        "From": letter.sender,
+    }
+    for label, value in facts.items():
+        out.print(Text.assemble((f"{label:<11}", "bold"), _wrap(value, width, 11)[11:]))
+    out.print(Rule(style="dim"))
+    for block in letter.blocks:
+        indent = len(block.marker) + 1 if block.marker else 0
+        text = _wrap(block.text, width, indent)
+        if block.marker:
+            text = f"{block.marker} " + text[indent:]
+        out.print(Text(text, style=_BLOCK_STYLES.get(block.kind, "")))
+        out.print()
+    out.print(Rule(style="dim"))
+    for warning in letter.warnings:
+        out.print(Text.assemble(("warning: ", "yellow"), _wrap(warning.message, width, 9)[9:]))
+    if letter.others:
+        listed = ", ".join(f"{rid} ({language})" for rid, language in letter.others)
+        more = f"{len(letter.others)} other letter(s): {listed}; see one with --to ID"
+        out.print(Text(_wrap(more, width)))
+
+
+def _wrap(text: str, width: int, indent: int = 0) -> str:
+    """Each line of `text` filled to the terminal, indented by `indent` (hanging for items);
+    textwrap rather than rich's wrapping keeps lines free of trailing blanks."""
+    import textwrap
+
+    pad = " " * indent
+    return "\n".join(
+        textwrap.fill(line, width=width, initial_indent=pad, subsequent_indent=pad)
+        for line in text.split("\n")
+    )
+
+
+class _SendProgress(ConsoleReporter):
+    """The sending bar; it takes over the terminal from the rendering bar."""
+
+    def __init__(self, show_progress: bool, rendering: ConsoleReporter) -> None:
+        super().__init__(show_progress)
+        self.rendering = rendering
+
+    def start(self, total: int) -> None:
+        self.rendering.stop()
+        if self.show_progress and err.is_terminal:
+            self.progress = Progress(
+                TextColumn("sending"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=err,
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("", total=total)
+
+
+def _ask_password(prompt: str) -> str:
+    return str(typer.prompt(prompt, hide_input=True))
+
+
+@app.command()
+def send(
+    campaign: CampaignArg = None,
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", help="Only these recipients: an id, a country code or tag:NAME."),
+    ] = None,
+    out_dir: Annotated[
+        Path,
+        typer.Option("--out", help="The output folder of render; the journal is kept there."),
+    ] = Path("letters"),
+    smtp: Annotated[
+        str | None,
+        typer.Option(
+            "--smtp",
+            help="Mail server: smtp://user@host:587 (STARTTLS), smtps://user@host:465, or "
+            "smtp+plain://127.0.0.1:25 (no TLS, this machine only). Default: smtp.url in "
+            "campaign.toml. "
+            "The password comes from ADVOCACY_SMTP_PASSWORD or a prompt.",
+        ),
+    ] = None,
+    mail_from: Annotated[
+        str | None,
+        typer.Option("--from", help="From address (or 'Name <address>'); default: sender.email."),
+    ] = None,
+    rate: Annotated[
+        str | None,
+        typer.Option("--rate", help="At most this many messages, e.g. 30/min, 2/s, 600/h."),
+    ] = None,
+    connections: Annotated[
+        int | None,
+        typer.Option("--connections", help="Parallel SMTP sessions (default 3).", min=1),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", help="Send at most this many messages in this run.", min=0),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run/--no-dry-run",
+            help="Show what would go to whom and the first message, and send nothing "
+            "(the default). --no-dry-run sends.",
+        ),
+    ] = True,
+    really: Annotated[bool, typer.Option("--send", help="Send: the same as --no-dry-run.")] = False,
+    via: Annotated[
+        Path | None,
+        typer.Option(
+            "--via",
+            help="Relay: a CSV (match, name, email, language); each group gets one message "
+            "with the PDF letters of the recipients it matches, to print and deliver.",
+        ),
+    ] = None,
+    retry_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--retry-unknown",
+            help="Also send messages left 'sending' by a run that died (they may have arrived).",
+        ),
+    ] = False,
+    resend_changed: Annotated[
+        bool,
+        typer.Option("--resend-changed", help="Send letters again that changed since sent."),
+    ] = False,
+    no_attach_pdf: Annotated[
+        bool, typer.Option("--no-attach-pdf", help="Send the letters without the PDF.")
+    ] = False,
+    cafile: Annotated[
+        Path | None,
+        typer.Option("--cafile", help="Trust this CA or self-signed server certificate (PEM)."),
+    ] = None,
+    retries: Annotated[
+        int,
+        typer.Option("--retries", help="Tries after a 4xx reply or a lost connection.", min=0),
+    ] = 4,
+    backoff: Annotated[
+        float,
+        typer.Option("--backoff", help="Seconds before the first retry; doubled each time."),
+    ] = 2.0,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Write every letter in this language.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Email each letter to its recipient, exactly once (a dry run unless --no-dry-run).
+
+    Renders what is missing first, keeps a journal in the output folder, and on a
+    rerun sends only what is not yet sent.
+    """
+    from .send import SendOptions
+    from .send import send as do_send
+
+    options = SendOptions(
+        campaign=campaign,
+        selectors=to or [],
+        out=out_dir,
+        smtp_url=smtp or "",
+        mail_from=mail_from or "",
+        rate=rate or "",
+        connections=connections,
+        limit=limit,
+        dry_run=dry_run and not really,
+        via=via,
+        retry_unknown=retry_unknown,
+        resend_changed=resend_changed,
+        attach_pdf=not no_attach_pdf,
+        cafile=cafile,
+        retries=retries,
+        backoff=backoff,
+        language=lang,
+    )
+    rendering = ConsoleReporter(show_progress=not as_json)
+    sending = _SendProgress(not as_json, rendering)
+    ask = _ask_password if sys.stdin.isatty() else None
+    try:
+        summary = do_send(options, rendering, sending, ask)
+    finally:
+        rendering.stop()
+        sending.stop()
+    if as_json:
+        out.print_json(json.dumps(summary.as_json(), ensure_ascii=False))
+    else:
+        _print_send(summary)
+    failure = summary.failure()
+    if failure is not None:
+        raise failure
+
+
+def _print_send(summary: Any) -> None:
+    from rich.table import Table
+
+    skipped = (
+        f"{len(summary.already_sent)} already sent, {len(summary.unknown)} unknown, "
+        f"{len(summary.changed)} changed since sent, {len(summary.no_email)} without email"
+    )
+    if not summary.dry_run:
+        results = summary.results
+        rate = len(results["sent"]) / summary.seconds if summary.seconds else 0.0
+        out.print(
+            f"Sent {len(results['sent'])} message(s) via {escape(summary.server)} in "
+            f"{summary.seconds:.1f} s ({rate:.1f}/s); {len(results['deferred'])} deferred, "
+            f"{len(results['failed'])} failed; {skipped}."
+        )
+        return
+    table = Table("recipient", "to", "language", "size", "attachment")
+    for item in summary.planned:
+        attached = ", ".join(Path(name).name for name in item.attachments) or "none"
+        table.add_row(
+            escape(item.recipient),
+            escape(item.to),
+            item.language,
+            f"{item.size / 1024:.0f} KB",
+            escape(attached),
+        )
+    if summary.planned:
+        out.print(table)
+        out.print("First message:", style="bold")
+        out.print(escape(summary.first_message), highlight=False)
+    server = summary.server or "no server set (give --smtp, or smtp.url in campaign.toml)"
+    out.print(
+        f"Dry run: nothing was sent. {len(summary.planned)} message(s) would go via "
+        f"{escape(server)}; {skipped}. Send them with --no-dry-run."
+    )
+
+
+@app.command()
+def status(
+    campaign: CampaignArg = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="The output folder that 'advocacy send' used.")
+    ] = Path("letters"),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print counts and messages as JSON.")
+    ] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print every message with its state as CSV.")
+    ] = False,
+) -> None:
+    """Show the send journal: counts by state, failed and unknown messages, replies."""
+    from .send import status as read_status
+
+    report = read_status(campaign, out_dir)
+    if as_json:
+        out.print_json(json.dumps(report.as_json(), ensure_ascii=False))
+        return
+    if as_csv:
+        import csv
+
+        rows = report.rows()
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["key"])
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    counts = ", ".join(f"{n} {state}" for state, n in report.counts().items() if n)
+    out.print(escape(f"{report.journal}: {counts or 'empty'}"))
+    for entry in report.problems():
+        reply = entry.reply or "no reply: the run stopped mid-message"
+        out.print(
+            escape(
+                f"{entry.key} <{entry.email}>: {report.state(entry)} after {entry.attempts} "
+                f"attempt(s): {reply}"
+            )
+        )

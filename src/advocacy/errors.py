@@ -66,3 +66,21 @@ class CheckFailed(AdvocacyError):
 
 class RenderFailed(AdvocacyError):
     """One or more letters could not be rendered (the others were written)."""
+
+
+class MailError(BadInput):
+    """A letter cannot become an email: an invalid address or a line break in a header."""
+
+
+class SmtpError(AdvocacyError):
+    """The mail server cannot be reached, or refused the TLS handshake or the login."""
+
+
+class SendFailed(AdvocacyError):
+    """Some messages were not sent (failed or deferred); the journal holds the replies."""
+
+
+class SendInterrupted(AdvocacyError):
+    """Ctrl-C during `send`: the message in flight was finished and journaled."""
+
+    exit_code = EXIT_INTERRUPTED

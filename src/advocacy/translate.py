@@ -74,10 +74,16 @@ def extract_catalog(campaign: Campaign) -> Catalog:
     return catalog
 
 
+# Templates of messages other than the letter (the relay cover note of `send
+# --via`): extracted for translators, but no letter waits for their strings.
+AUXILIARY_TEMPLATES = ("templates/relay.txt.j2",)
+
+
 def required_ids(campaign: Campaign) -> set[str]:
+    """The strings a catalog needs before letters are written in its language."""
     ids = set()
     for message in extract_catalog(campaign):
-        if message.id:
+        if message.id and any(loc not in AUXILIARY_TEMPLATES for loc, _ in message.locations):
             ids.add(message.id if isinstance(message.id, str) else message.id[0])
     return ids
 

@@ -35,6 +35,8 @@ class WorkerConfig:
     language: str | None
     today: dt.date | None
     common_hash: str
+    attach_pdf: bool = True  # email letters carry the PDF
+    mail_from: str = ""  # From of email letters instead of the campaign's sender
 
 
 def _file_entry(out: Path, path: Path, data: bytes) -> dict[str, Any]:
@@ -61,6 +63,11 @@ class LetterWorker:
             settings = self.campaign.config.campaign
             stylesheet = self.campaign.templates_dir / settings.stylesheet
             self.renderer = PdfRenderer(self.campaign.root, stylesheet, config.pdf_variant)
+        self.mailer: Any = None
+        if "eml" in config.formats:
+            from .mail import LetterMailer
+
+            self.mailer = LetterMailer(self.campaign, config.mail_from)
 
     def run(self, recipient_id: str) -> dict[str, Any]:
         """Render one letter; failures come back as data, so the batch goes on."""
@@ -87,6 +94,9 @@ class LetterWorker:
         out = self.config.out
         recipient = self.recipients[recipient_id]
         letter = self.composer.compose(recipient)
+        emailed = self.mailer is not None and bool(recipient.email)
+        if emailed:
+            self.mailer.recipient(recipient, letter)  # a bad address stops this letter, first
         warnings = list(letter.warnings)
         files = []
         stem = f"{recipient.id}.{letter.language}"
@@ -94,6 +104,7 @@ class LetterWorker:
             data = letter.html.encode("utf-8")
             write_atomic(out / f"{stem}.html", data)
             files.append(_file_entry(out, out / f"{stem}.html", data))
+        pdf: bytes | None = None
         if self.renderer is not None:
             pdf, problems = self.renderer.render(
                 letter.html, f"templates/{letter.template} (recipient {recipient.id!r})"
@@ -101,6 +112,13 @@ class LetterWorker:
             warnings += [f"{recipient.id}: PDF: {problem}" for problem in problems]
             write_atomic(out / f"{stem}.pdf", pdf)
             files.append(_file_entry(out, out / f"{stem}.pdf", pdf))
+        if emailed:
+            from .mail import Attachment, build
+
+            attached = Attachment(f"{stem}.pdf", pdf) if pdf and self.config.attach_pdf else None
+            data = build(self.mailer.draft(letter, recipient, attached))
+            write_atomic(out / f"{stem}.eml", data)
+            files.append(_file_entry(out, out / f"{stem}.eml", data))
         entry = {
             "recipient": recipient.id,
             "country": recipient.country,

@@ -1,0 +1,328 @@
+"""Email letters: one RFC 5322 message per letter, built from the composed letter.
+
+    multipart/mixed
+     ├── multipart/alternative
+     │    ├── text/plain    the letter as text (mailtext.py)
+     │    └── text/html     the letter with the email stylesheet inlined
+     └── application/pdf   the print letter (unless --no-attach-pdf)
+
+No header takes a line break from the data (a CR or LF would let a recipient
+list inject headers), and every address passes email-validator's syntax
+check (no DNS). The Message-ID is a digest of the campaign, the recipient,
+the language and the content: the same letter keeps its id, a changed one
+gets a new one, which is how `send` notices a letter changed after it went.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+import html as htmllib
+import mimetypes
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from pathlib import Path
+from typing import Any
+
+from .bundled import ASSETS_DIR
+from .campaign import CAMPAIGN_FILE, Campaign
+from .compose import Letter
+from .errors import MailError, TemplateError
+from .fsutil import is_within
+from .recipients import Recipient
+
+EMAIL_CSS = ASSETS_DIR / "email.css"
+CAMPAIGN_EMAIL_CSS = "email.css"  # optional, in the campaign's templates/
+MBOX = "letters.mbox"
+# CRLF lines, RFC 2047 headers, and bodies in 7 bits (quoted-printable or base64,
+# whichever is shorter), so that no server needs 8BITMIME or SMTPUTF8.
+POLICY = SMTP.clone(cte_type="7bit")
+_IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]*)(")', re.IGNORECASE)
+
+
+def _short(value: str) -> str:
+    return value if len(value) <= 60 else value[:57] + "..."
+
+
+def check_header(value: str, what: str) -> str:
+    """`value` unchanged, or a MailError when it would break out of its header line."""
+    if "\r" in value or "\n" in value:
+        raise MailError(
+            f"{what} {_short(value)!r} contains a line break; an email header must be one line"
+        )
+    return value
+
+
+def check_address(value: str, what: str) -> str:
+    """The address in ASCII form (IDNA domain), checked for syntax only, never DNS."""
+    from email_validator import EmailNotValidError, validate_email
+
+    check_header(value, what)
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise MailError(f"{what} {value!r} is not a valid email address: {exc}") from None
+    if result.ascii_email is None:
+        raise MailError(
+            f"{what} {value!r} has a non-ASCII local part, which needs SMTPUTF8; "
+            "give an ASCII address"
+        )
+    return str(result.ascii_email)
+
+
+def mailbox_address(name: str, addr: str, what: str) -> Address:
+    """`Name <addr>` with both parts checked; the name is RFC 2047-encoded when sent."""
+    check_header(name, f"{what} (name)")
+    return Address(display_name=" ".join(name.split()), addr_spec=check_address(addr, what))
+
+
+def sender_address(campaign: Campaign, override: str = "") -> Address:
+    """From: `--from` (an address or `Name <address>`), else the campaign's sender."""
+    sender = campaign.config.sender
+    if override:
+        check_header(override, "--from")
+        name, addr = email.utils.parseaddr(override)
+        return mailbox_address(name or sender.organisation, addr or override, "--from")
+    if not sender.email:
+        raise MailError(
+            f"{CAMPAIGN_FILE}: 'sender.email' is empty; email letters need a From address "
+            "(or give --from)"
+        )
+    return mailbox_address(sender.organisation, sender.email, f"{CAMPAIGN_FILE}: sender.email")
+
+
+def reply_to(campaign: Campaign) -> str:
+    value = campaign.config.sender.reply_to
+    return check_address(value, f"{CAMPAIGN_FILE}: sender.reply_to") if value else ""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    mimetype: str = "application/pdf"
+
+
+@dataclass
+class Draft:
+    """Everything one message is made of; `build` turns it into bytes."""
+
+    key: str  # recipient id, or relay:<address>
+    campaign: str
+    languages: list[str]
+    sender: Address
+    to: Address
+    subject: str
+    text: str
+    html: str | None = None
+    reply_to: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    related: list[tuple[str, Attachment]] = field(default_factory=list)  # (cid, image)
+
+    def message_id(self) -> str:
+        digest = hashlib.sha256()
+        for part in (
+            self.campaign,
+            self.key,
+            ",".join(self.languages),
+            str(self.sender),
+            str(self.to),
+            self.reply_to,
+            self.subject,
+            self.text,
+            self.html or "",
+        ):
+            digest.update(part.encode("utf-8") + b"\0")
+        for item in [*self.attachments, *(image for _, image in self.related)]:
+            digest.update(item.filename.encode() + b"\0" + hashlib.sha256(item.data).digest())
+        return f"<{digest.hexdigest()[:40]}@{self.sender.domain or 'advocacy.invalid'}>"
+
+
+def build(draft: Draft, *, date: dt.datetime | None = None) -> bytes:
+    """The message as sent: CRLF lines, 7-bit (quoted-printable and base64 bodies)."""
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = draft.sender
+    msg["To"] = draft.to
+    if draft.reply_to:
+        msg["Reply-To"] = draft.reply_to
+    msg["Subject"] = check_header(draft.subject, "subject")
+    msg["Date"] = email.utils.format_datetime(date or dt.datetime.now().astimezone())
+    msg["Message-ID"] = draft.message_id()
+    msg.set_content(draft.text)
+    if draft.html is not None:
+        msg.add_alternative(draft.html, subtype="html")
+        html_part = next(p for p in msg.iter_parts() if p.get_content_type() == "text/html")
+        for cid, image in draft.related:
+            maintype, _, subtype = image.mimetype.partition("/")
+            html_part.add_related(
+                image.data, maintype, subtype, cid=f"<{cid}>", filename=image.filename
+            )
+    for item in draft.attachments:
+        maintype, _, subtype = item.mimetype.partition("/")
+        msg.add_attachment(item.data, maintype=maintype, subtype=subtype, filename=item.filename)
+    # Last: making the message multipart moves Content-* headers into the first part.
+    msg["Content-Language"] = ", ".join(draft.languages)
+    return msg.as_bytes()
+
+
+def _embed_images(html: str, root: Path) -> tuple[str, list[tuple[str, Attachment]]]:
+    """Relative <img> sources inside the campaign folder become cid: parts of the
+    message (a mail client cannot follow a path on the sender's disk)."""
+    related: dict[str, tuple[str, Attachment]] = {}
+
+    def swap(match: re.Match[str]) -> str:
+        src = htmllib.unescape(match.group(2))
+        if not src or ":" in src or src.startswith(("/", "#")):
+            return match.group(0)
+        path = root / src
+        if not (is_within(path, root) and path.is_file()):
+            return match.group(0)
+        if src not in related:
+            data = path.read_bytes()
+            mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            cid = f"{hashlib.sha256(data).hexdigest()[:24]}@advocacy"
+            related[src] = (cid, Attachment(path.name, data, mimetype))
+        return f"{match.group(1)}cid:{related[src][0]}{match.group(3)}"
+
+    return _IMG_SRC.sub(swap, html), list(related.values())
+
+
+def _subject(letter: Letter) -> str:
+    # The composed subject is HTML-escaped text (it is made for the letter's page).
+    return " ".join(htmllib.unescape(letter.subject).replace("\u00a0", " ").split())
+
+
+class LetterMailer:
+    """Builds the email letters of one campaign; one per worker process."""
+
+    def __init__(self, campaign: Campaign, mail_from: str = "") -> None:
+        import css_inline
+
+        self.campaign = campaign
+        self.sender = sender_address(campaign, mail_from)
+        self.reply_to = reply_to(campaign)
+        css = EMAIL_CSS.read_text(encoding="utf-8")
+        own = campaign.templates_dir / CAMPAIGN_EMAIL_CSS
+        if own.is_file() and is_within(own, campaign.root):
+            css += "\n" + own.read_text(encoding="utf-8")
+        # The letter's own <style> holds print rules (@page); links are never fetched.
+        self.inliner = css_inline.CSSInliner(
+            inline_style_tags=False,
+            keep_style_tags=False,
+            keep_link_tags=False,
+            load_remote_stylesheets=False,
+            extra_css=css,
+        )
+
+    def recipient(self, recipient: Recipient, letter: Letter) -> Address:
+        """The To address; a MailError stops this one letter."""
+        what = f"recipient {recipient.id!r}: field 'email'"
+        name = recipient.name or recipient.text(recipient.organisation, letter.languages)
+        return mailbox_address(name, recipient.email, what)
+
+    def html(self, html: str) -> tuple[str, list[tuple[str, Attachment]]]:
+        import css_inline
+
+        html, related = _embed_images(html, self.campaign.root)
+        try:
+            return self.inliner.inline(html), related
+        except (css_inline.InlineError, ValueError) as exc:
+            raise TemplateError(
+                f"templates/{CAMPAIGN_EMAIL_CSS} or the letter's HTML: cannot inline the "
+                f"email stylesheet: {exc}"
+            ) from None
+
+    def draft(self, letter: Letter, recipient: Recipient, pdf: Attachment | None) -> Draft:
+        from .mailtext import html_to_text
+
+        html, related = self.html(letter.html)
+        return Draft(
+            key=recipient.id,
+            campaign=self.campaign.config.campaign.title,
+            languages=list(letter.languages),
+            sender=self.sender,
+            to=self.recipient(recipient, letter),
+            subject=check_header(_subject(letter), f"recipient {recipient.id!r}: subject"),
+            text=html_to_text(letter.html),
+            html=html,
+            reply_to=self.reply_to,
+            attachments=[pdf] if pdf else [],
+            related=related,
+        )
+
+
+def read_headers(path: Path) -> dict[str, str]:
+    """The headers `send` needs, read without reading the body (which may be large);
+    encoded words (RFC 2047) decoded. Thousands of files: compat32 parses fastest."""
+    from email.header import decode_header, make_header
+    from email.parser import BytesHeaderParser
+    from email.policy import compat32
+
+    head = b""
+    with path.open("rb") as handle:
+        while b"\n\r\n" not in head and b"\n\n" not in head:
+            block = handle.read(8192)
+            if not block:
+                break
+            head += block
+    end = min(i for i in (head.find(b"\n\r\n"), head.find(b"\n\n"), len(head)) if i >= 0)
+    headers = BytesHeaderParser(policy=compat32).parsebytes(head[: end + 1])
+    found = {}
+    for key in ("From", "To", "Subject", "Message-ID"):
+        raw = str(headers.get(key, ""))
+        found[key] = str(make_header(decode_header(raw))) if "=?" in raw else raw
+        if key in ("From", "To"):  # the bare address, from the undecoded header
+            found[f"{key}-Address"] = email.utils.parseaddr(raw)[1]
+    return found
+
+
+def write_mbox(target: Path, messages: Iterable[Path]) -> int:
+    """All `messages` in one mbox file for review in a mail client; atomic."""
+    import mailbox
+
+    count = 0
+    # mailbox.mbox writes its own file: fill a temporary one, then rename it.
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    box = mailbox.mbox(tmp, create=True)
+    try:
+        for path in messages:
+            box.add(path.read_bytes().replace(b"\r\n", b"\n"))
+            count += 1
+        box.flush()
+    finally:
+        box.close()
+    os.replace(tmp, target)
+    return count
+
+
+def finish_render(
+    out: Path, entries: Iterable[dict[str, Any]], recipients: list[Recipient], mbox: bool
+) -> list[str]:
+    """After a render with email letters: name who has no address; write the mbox."""
+    warnings = []
+    missing = [r.id for r in recipients if not r.email]
+    if missing:
+        more = ", ..." if len(missing) > 8 else ""
+        warnings.append(
+            f"{len(missing)} recipient(s) have no email address, so no .eml was written for "
+            f"them ({', '.join(missing[:8])}{more}); post their PDF letters, or hand them to "
+            "a group with 'advocacy send --via'"
+        )
+    if mbox:
+        chosen = {r.id for r in recipients}
+        paths = sorted(
+            out / str(item["path"])
+            for entry in entries
+            if entry.get("recipient") in chosen
+            for item in entry.get("files", [])
+            if str(item.get("path", "")).endswith(".eml")
+        )
+        write_mbox(out / MBOX, [path for path in paths if path.is_file()])
+    return warnings

@@ -1,0 +1,582 @@
+"""`advocacy send`: email every letter exactly once, or relay them to groups.
+
+1. Render what is missing or out of date in the output folder (`render.render`
+   with the same folder), so that what is sent is always a file on disk.
+2. Decide from those files and the journal (outbox.py) what to send:
+   - sent with the same Message-ID: done, skipped;
+   - sent, but the letter changed since (a new Message-ID): reported, and sent
+     again only with `resend_changed`;
+   - `sending` at start (a run died between DATA and the journal update):
+     reported as unknown, and sent again only with `retry_unknown`;
+   - new, pending, deferred or failed: sent.
+3. A dry run (the default) stops there: the plan and the first message.
+   Otherwise smtp.py delivers, and every step is journaled as it happens.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import manifest
+from .bundled import find_campaign
+from .campaign import Campaign, load_campaign
+from .errors import BadInput, SendFailed, SendInterrupted
+from .mail import read_headers, reply_to, sender_address
+from .outbox import JOURNAL, Entry, Journal, Mark, Writer, exclusive
+from .plan import select
+from .relay import Group, load_groups
+from .render import RenderOptions, RenderSummary, Reporter, SilentReporter, render
+from .smtp import PASSWORD_ENV, Dispatcher, Job, Policy, Secret, Server, parse_rate, parse_url
+
+DEFAULT_CONNECTIONS = 3
+MAX_CONNECTIONS = 32
+
+
+@dataclass
+class SendOptions:
+    campaign: Path | None = None
+    selectors: Sequence[str] = ()
+    out: Path = Path("letters")
+    smtp_url: str = ""
+    mail_from: str = ""
+    rate: str = ""
+    connections: int | None = None
+    limit: int | None = None
+    dry_run: bool = True
+    via: Path | None = None
+    retry_unknown: bool = False
+    resend_changed: bool = False
+    attach_pdf: bool = True
+    cafile: Path | None = None
+    retries: int = 4
+    backoff: float = 2.0
+    timeout: float = 60.0
+    today: Any = None  # datetime.date for the letters; None: today
+    jobs: int | None = None  # render processes
+    language: str | None = None
+
+
+@dataclass
+class Outgoing:
+    """One message to send: a letter, or a relay message to a group."""
+
+    key: str
+    kind: str  # letter | relay
+    recipient: str
+    language: str
+    path: Path
+    relative: str
+    to: str  # the To header
+    sender: str  # envelope sender (MAIL FROM)
+    rcpt: str  # envelope recipient (RCPT TO)
+    size: int
+    sha256: str
+    message_id: str
+    attachments: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "recipient": self.recipient,
+            "language": self.language,
+            "to": self.to,
+            "file": self.relative,
+            "bytes": self.size,
+            "message_id": self.message_id,
+            "attachments": self.attachments,
+        }
+
+
+@dataclass
+class SendSummary:
+    out: str
+    dry_run: bool
+    server: str = ""
+    campaign: str = ""  # the campaign folder
+    planned: list[Outgoing] = field(default_factory=list)
+    already_sent: list[str] = field(default_factory=list)
+    unknown: list[Entry] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    no_email: list[str] = field(default_factory=list)
+    held_back: int = 0
+    not_made: list[dict[str, Any]] = field(default_factory=list)  # letters that failed to render
+    results: dict[str, list[dict[str, str]]] = field(
+        default_factory=lambda: {"sent": [], "deferred": [], "failed": []}
+    )
+    first_message: str = ""
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "out": self.out,
+            "dry_run": self.dry_run,
+            "server": self.server,
+            "planned": [item.as_json() for item in self.planned],
+            "already_sent": self.already_sent,
+            "unknown": [entry.key for entry in self.unknown],
+            "changed": self.changed,
+            "no_email": self.no_email,
+            "held_back": self.held_back,
+            "not_made": self.not_made,
+            **{state: items for state, items in self.results.items()},
+            "warnings": self.warnings,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def failure(self) -> SendFailed | BadInput | None:
+        """The error to exit with: messages not sent (1), or letters not made (2)."""
+        failed, deferred = self.results["failed"], self.results["deferred"]
+        if failed or deferred:
+            first = (failed or deferred)[0]
+            return SendFailed(
+                f"{len(failed) + len(deferred)} of {len(self.planned)} message(s) not sent "
+                f"({len(failed)} failed, {len(deferred)} deferred; first: {first['key']}: "
+                f"{first['reply']}); 'advocacy status' lists them with the server's replies, "
+                "and running the same command again retries them"
+            )
+        if self.not_made:
+            ids = ", ".join(f["recipient"] for f in self.not_made[:5])
+            error = self.not_made[0]["error"]
+            message = f"{len(self.not_made)} letter(s) could not be made ({ids}); first: {error}"
+            if all(f["bad_input"] for f in self.not_made):
+                return BadInput(message)
+            return SendFailed(message)
+        return None
+
+
+def _server(options: SendOptions, campaign: Campaign) -> Server | None:
+    settings = campaign.config.smtp
+    url = options.smtp_url or settings.url
+    if not url:
+        return None
+    cafile = options.cafile
+    if cafile is None and settings.cafile:
+        cafile = campaign.path(settings.cafile, "smtp.cafile")
+    if cafile is not None and not cafile.is_file():
+        raise BadInput(f"--cafile {cafile}: no such file")
+    what = "--smtp" if options.smtp_url else "campaign.toml: smtp.url"
+    server = parse_url(url, what=what, cafile=cafile)
+    return Server(
+        server.host, server.port, server.security, server.username, cafile, options.timeout
+    )
+
+
+def _policy(options: SendOptions, campaign: Campaign) -> Policy:
+    settings = campaign.config.smtp
+    connections = options.connections or settings.connections or DEFAULT_CONNECTIONS
+    if not 1 <= connections <= MAX_CONNECTIONS:
+        raise BadInput(f"--connections {connections}: give 1 to {MAX_CONNECTIONS}")
+    rate_text = options.rate or settings.rate
+    what = "--rate" if options.rate else "campaign.toml: smtp.rate"
+    rate = parse_rate(rate_text, what) if rate_text else None
+    if options.retries < 0 or options.backoff < 0:
+        raise BadInput("--retries and --backoff must not be negative")
+    return Policy(connections, rate, options.retries, options.backoff)
+
+
+def password_for(server: Server, ask: Callable[[str], str] | None) -> Secret | None:
+    """From ADVOCACY_SMTP_PASSWORD, else asked for; never stored anywhere."""
+    if not server.username:
+        return None
+    value = os.environ.get(PASSWORD_ENV)
+    if value:
+        return Secret(value)
+    if ask is None:
+        raise BadInput(
+            f"{server}: needs a password; set the environment variable {PASSWORD_ENV} "
+            "(it cannot be asked for: standard input is not a terminal)"
+        )
+    return Secret(ask(f"Password for {server}"))
+
+
+def _render_formats(out: Path, wanted: set[str]) -> list[str]:
+    """What the folder already has, plus what sending needs: rendering with fewer
+    formats would delete the letters' other files."""
+    have = {
+        Path(str(item.get("path", ""))).suffix.lstrip(".")
+        for entry in manifest.entries(manifest.load(out))
+        for item in entry.get("files", [])
+    }
+    return sorted((have & {"pdf", "html", "eml"}) | wanted)
+
+
+def _files(entry: dict[str, Any], suffix: str) -> list[dict[str, Any]]:
+    return [f for f in entry.get("files", []) if str(f.get("path", "")).endswith(suffix)]
+
+
+def _letters(
+    out: Path, entries: dict[str, dict[str, Any]], chosen: list[str], attach: bool
+) -> list[Outgoing]:
+    found = []
+    for rid in chosen:
+        entry = entries[rid]
+        eml = _files(entry, ".eml")[0]
+        path = out / str(eml["path"])
+        headers = read_headers(path)
+        found.append(
+            Outgoing(
+                key=rid,
+                kind="letter",
+                recipient=rid,
+                language=str(entry["language"]),
+                path=path,
+                relative=str(eml["path"]),
+                to=headers["To"],
+                sender=headers["From-Address"],
+                rcpt=headers["To-Address"],
+                size=int(eml["bytes"]),
+                sha256=str(eml["sha256"]),
+                message_id=headers["Message-ID"],
+                attachments=[str(f["path"]) for f in _files(entry, ".pdf")] if attach else [],
+            )
+        )
+    return found
+
+
+def _relayed(
+    options: SendOptions,
+    campaign: Campaign,
+    groups: list[Group],
+    recipients: list[Any],
+    entries: dict[str, dict[str, Any]],
+    summary: SendSummary,
+    reporter: Reporter,
+) -> list[Outgoing]:
+    from .errors import AdvocacyError
+    from .manifest import sha256_file
+    from .relay import RelayWriter
+
+    writer = RelayWriter(campaign, sender_address(campaign, options.mail_from), reply_to(campaign))
+    pdfs = {
+        rid: options.out / str(_files(entry, ".pdf")[0]["path"])
+        for rid, entry in entries.items()
+        if _files(entry, ".pdf")
+    }
+    found = []
+    for group in groups:
+        try:
+            message = writer.write(group, recipients, pdfs, options.out)
+        except AdvocacyError as exc:
+            summary.not_made.append(
+                {"recipient": group.key, "error": str(exc), "bad_input": isinstance(exc, BadInput)}
+            )
+            reporter.fail(group.key, str(exc))
+            continue
+        headers = read_headers(message.path)
+        found.append(
+            Outgoing(
+                key=group.key,
+                kind="relay",
+                recipient=group.name or group.email,
+                language=message.language,
+                path=message.path,
+                relative=message.path.relative_to(options.out).as_posix(),
+                to=headers["To"],
+                sender=headers["From-Address"],
+                rcpt=headers["To-Address"],
+                size=message.path.stat().st_size,
+                sha256=sha256_file(message.path),
+                message_id=headers["Message-ID"],
+                attachments=[pdfs[rid].name for rid in message.letters],
+            )
+        )
+    for warning in writer.warnings:
+        summary.warnings.append(warning)
+        reporter.warn(warning)
+    return found
+
+
+def preview(path: Path) -> str:
+    """The first message as a person reads it: headers, attachments and the text."""
+    from email import message_from_bytes, policy
+
+    msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+    lines = [
+        f"{name}: {msg[name]}"
+        for name in ("From", "To", "Reply-To", "Subject", "Date", "Message-ID", "Content-Language")
+        if msg[name]
+    ]
+    attachments = [part.get_filename() or "?" for part in msg.iter_attachments()]
+    lines.append(f"Attachments: {', '.join(attachments) or 'none'}")
+    body = msg.get_body(("plain",))
+    text = body.get_content() if body is not None else ""
+    return "\n".join(lines) + "\n\n" + str(text).rstrip() + "\n"
+
+
+class _Recorder:
+    """Turns delivery events into journal rows (committed at once) and progress."""
+
+    def __init__(self, writer: Writer, summary: SendSummary, progress: Reporter) -> None:
+        self.writer, self.summary, self.progress = writer, summary, progress
+        self.lock = threading.Lock()
+
+    def sending(self, job: Job) -> None:
+        self.writer.mark(Mark(job.key, "sending", attempt=True), wait=True)  # on disk first
+
+    def outcome(self, job: Job, state: str, reply: str, *, counted: bool, final: bool) -> None:
+        self.writer.mark(Mark(job.key, state, reply, attempt=not counted))
+        if not final:
+            return
+        with self.lock:
+            self.summary.results[state].append({"key": job.key, "reply": reply})
+        if state != "sent":
+            later = " (deferred: the next run tries again)" if state == "deferred" else ""
+            self.progress.fail(job.key, f"{job.key} <{job.recipient}>: {reply}{later}")
+        self.progress.advance(job.key)
+
+
+def _decide(
+    found: list[Outgoing], journal: Journal | None, options: SendOptions, summary: SendSummary
+) -> list[Outgoing]:
+    todo = []
+    for item in found:
+        row = journal.get(item.key) if journal is not None else None
+        if row is None or row.state in ("pending", "deferred", "failed"):
+            todo.append(item)
+        elif row.state == "sent":
+            if row.message_id == item.message_id:
+                summary.already_sent.append(item.key)
+            else:
+                summary.changed.append(item.key)
+                if options.resend_changed:
+                    todo.append(item)
+        elif row.state == "sending":
+            summary.unknown.append(row)
+            if options.retry_unknown:
+                todo.append(item)
+    if options.limit is not None and len(todo) > options.limit:
+        summary.held_back = len(todo) - options.limit
+        todo = todo[: options.limit]
+    return todo
+
+
+def _warn_states(summary: SendSummary, options: SendOptions, reporter: Reporter) -> None:
+    messages = []  # (recipients without an email address: the render has named them)
+    if summary.unknown and not options.retry_unknown:
+        keys = ", ".join(entry.key for entry in summary.unknown)
+        messages.append(
+            f"{len(summary.unknown)} message(s) in an unknown state ({keys}): an earlier run "
+            "stopped while the server was receiving them, so they may have arrived; check, "
+            "then send them with --retry-unknown if they did not"
+        )
+    if summary.changed and not options.resend_changed:
+        messages.append(
+            f"{len(summary.changed)} letter(s) changed after they were sent "
+            f"({', '.join(summary.changed)}); send the new version with --resend-changed"
+        )
+    if summary.held_back:
+        messages.append(f"--limit: {summary.held_back} more message(s) wait for the next run")
+    for message in messages:
+        summary.warnings.append(message)
+        reporter.warn(message)
+
+
+def send(
+    options: SendOptions,
+    reporter: Reporter | None = None,
+    progress: Reporter | None = None,
+    ask_password: Callable[[str], str] | None = None,
+) -> SendSummary:
+    """Render what is missing, then send what is not yet sent (or plan it, in a dry
+    run). `reporter` hears the rendering, `progress` the sending."""
+    hooks = _Hooks(reporter or SilentReporter(), progress or SilentReporter(), ask_password)
+    started = time.perf_counter()
+    root, bundled = find_campaign(options.campaign)
+    campaign = load_campaign(root, bundled=bundled)
+    recipients = select(campaign.recipients, options.selectors)
+    server = _server(options, campaign)
+    policy = _policy(options, campaign)
+    if options.limit is not None and options.limit < 0:
+        raise BadInput("--limit must not be negative")
+    if server is None and not options.dry_run:
+        raise BadInput(
+            "no mail server: give --smtp smtp://user@host:587 or set url in the [smtp] table "
+            "of campaign.toml"
+        )
+    summary = SendSummary(
+        str(options.out), options.dry_run, str(server) if server else "", str(root)
+    )
+    # A bad relay list stops the run before anything is rendered.
+    groups = load_groups(options.via, recipients) if options.via is not None else []
+    with exclusive(options.out):
+        try:
+            _run(options, campaign, recipients, groups, server, policy, summary, hooks)
+        finally:
+            summary.seconds = time.perf_counter() - started
+    return summary
+
+
+@dataclass
+class _Hooks:
+    reporter: Reporter
+    progress: Reporter
+    ask_password: Callable[[str], str] | None
+
+
+def _run(
+    options: SendOptions,
+    campaign: Campaign,
+    recipients: list[Any],
+    groups: list[Group],
+    server: Server | None,
+    policy: Policy,
+    summary: SendSummary,
+    hooks: _Hooks,
+) -> None:
+    out = options.out
+    wanted = {"pdf"} if groups else {"eml", *(["pdf"] if options.attach_pdf else [])}
+    rendered: RenderSummary = render(
+        RenderOptions(
+            campaign=options.campaign,
+            selectors=options.selectors,
+            formats=_render_formats(out, wanted),
+            out=out,
+            language=options.language,
+            today=options.today,
+            jobs=options.jobs,
+            attach_pdf=options.attach_pdf,
+            mail_from=options.mail_from,
+        ),
+        hooks.reporter,
+    )
+    summary.warnings += rendered.warnings
+    summary.not_made = list(rendered.failed)
+    broken = {f["recipient"] for f in rendered.failed}
+    entries = {
+        str(e["recipient"]): e
+        for e in manifest.entries(manifest.load(out))
+        if e["recipient"] not in broken
+    }
+    if groups:
+        found = _relayed(options, campaign, groups, recipients, entries, summary, hooks.reporter)
+    else:
+        summary.no_email = [r.id for r in recipients if not r.email]
+        chosen = [r.id for r in recipients if r.email and r.id in entries]
+        emailed = [rid for rid in chosen if _files(entries[rid], ".eml")]
+        found = _letters(out, entries, emailed, options.attach_pdf)
+
+    if options.dry_run:
+        journal = Journal.read(out) if (out / JOURNAL).is_file() else None
+    else:
+        journal = Journal.open(out)
+    try:
+        summary.planned = _decide(found, journal, options, summary)
+        _warn_states(summary, options, hooks.reporter)
+        if options.dry_run or not summary.planned:
+            if summary.planned:
+                summary.first_message = preview(summary.planned[0].path)
+            return
+        assert journal is not None and server is not None
+        _deliver(summary, journal, server, policy, hooks.ask_password, hooks.progress)
+    finally:
+        if journal is not None:
+            journal.close()
+
+
+def _deliver(
+    summary: SendSummary,
+    journal: Journal,
+    server: Server,
+    policy: Policy,
+    ask_password: Callable[[str], str] | None,
+    progress: Reporter,
+) -> None:
+    password = password_for(server, ask_password)
+    journal.set_meta("campaign", summary.campaign)
+    journal.queue(
+        [
+            Entry(
+                key=item.key,
+                kind=item.kind,
+                recipient=item.recipient,
+                language=item.language,
+                email=item.rcpt,
+                path=item.relative,
+                sha256=item.sha256,
+                message_id=item.message_id,
+            )
+            for item in summary.planned
+        ]
+    )
+    jobs = [Job(item.key, item.sender, item.rcpt, item.path) for item in summary.planned]
+    progress.start(len(jobs))
+    writer = Writer(journal)
+    dispatcher = Dispatcher(server, password, policy, _Recorder(writer, summary, progress))
+    try:
+        try:
+            dispatcher.run(jobs)
+        finally:
+            writer.close()
+    except KeyboardInterrupt:
+        done = len(summary.results["sent"])
+        raise SendInterrupted(
+            f"interrupted: {done} of {len(jobs)} message(s) sent; the message in flight was "
+            f"finished and the journal in {summary.out}/ is up to date; run the same command "
+            "again to send the rest"
+        ) from None
+
+
+@dataclass
+class StatusReport:
+    journal: str
+    live: bool  # a send run holds the folder right now
+    entries: list[Entry]
+    not_sent_yet: list[str]  # recipients with an email and no journal row
+
+    def state(self, entry: Entry) -> str:
+        """`sending` rows of a run that is gone are unknown: they may have arrived."""
+        return "unknown" if entry.state == "sending" and not self.live else entry.state
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(("sent", "pending", "deferred", "failed", "unknown", "sending"), 0)
+        for entry in self.entries:
+            counts[self.state(entry)] += 1
+        counts["not sent yet"] = len(self.not_sent_yet)
+        return counts
+
+    def problems(self) -> list[Entry]:
+        return [e for e in self.entries if self.state(e) in ("failed", "deferred", "unknown")]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{**entry.as_json(), "state": self.state(entry)} for entry in self.entries]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "journal": self.journal,
+            "counts": self.counts(),
+            "problems": [row for row in self.rows() if row["state"] in PROBLEM_STATES],
+            "not_sent_yet": self.not_sent_yet,
+            "messages": self.rows(),
+        }
+
+
+PROBLEM_STATES = ("failed", "deferred", "unknown")
+
+
+def status(campaign_dir: Path | None, out: Path) -> StatusReport:
+    """What the journal of `out` says, and which of the campaign's letters it lacks
+    (the campaign given, else the one the journal was last sent from)."""
+    with Journal.read(out) as journal:
+        entries = journal.entries()
+        live = journal.in_flight_elsewhere()
+        recorded = journal.meta("campaign")
+    missing: list[str] = []
+    if campaign_dir is None and recorded and (Path(recorded) / "campaign.toml").is_file():
+        campaign_dir = Path(recorded)
+    if campaign_dir is not None and any(entry.kind == "letter" for entry in entries):
+        root, bundled = find_campaign(campaign_dir)
+        keys = {entry.key for entry in entries}
+        missing = [
+            r.id
+            for r in load_campaign(root, bundled=bundled).recipients
+            if r.email and r.id not in keys
+        ]
+    return StatusReport(str(out / JOURNAL), live, entries, missing)

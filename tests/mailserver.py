@@ -1,0 +1,281 @@
+"""A real aiosmtpd server on a free port of 127.0.0.1, run in a thread, for tests.
+
+It records every message it accepts and can misbehave on purpose: answer 451
+or 550, drop the connection in the middle of DATA, take a while to answer,
+require STARTTLS and AUTH.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email
+import ipaddress
+import ssl
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = email.message_from_bytes(self.data, policy=default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+    @property
+    def message_id(self) -> str:
+        return str(self.message["Message-ID"])
+
+
+@dataclass
+class Behaviour:
+    rcpt_replies: dict[str, str] = field(default_factory=dict)  # address -> reply
+    data_replies: Callable[[bytes, int], str | None] | None = None  # (data, attempt) -> reply
+    drops: int = 0  # connections to drop in the middle of DATA
+    reply_delay: float = 0.0  # seconds between accepting a message and answering 250
+    command_delay: float = 0.0  # seconds before each SMTP command is handled
+
+
+class _Handler:
+    def __init__(self, owner: MailServer) -> None:
+        self.owner = owner
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        reply = self.owner.behaviour.rcpt_replies.get(address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        data = bytes(envelope.original_content or b"")
+        owner = self.owner
+        behaviour = owner.behaviour
+        with owner.lock:
+            owner.attempts[data[:4000]] += 1
+            attempt = owner.attempts[data[:4000]]
+        if behaviour.data_replies is not None:
+            reply = behaviour.data_replies(data, attempt)
+            if reply:
+                return reply
+        owner.accept(Received(str(envelope.mail_from), list(envelope.rcpt_tos), data))
+        if behaviour.reply_delay:
+            await asyncio.sleep(behaviour.reply_delay)
+        return "250 OK queued"
+
+
+class _Authenticator:
+    def __init__(self, user: str, password: str) -> None:
+        self.user, self.password = user.encode(), password.encode()
+
+    def __call__(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            self.user,
+            self.password,
+        )
+        return AuthResult(success=ok, handled=False)
+
+
+class _SMTP(SMTP):
+    owner: MailServer
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        with self.owner.lock:
+            self.owner.connections += 1
+        super().connection_made(transport)
+
+    async def _delay(self) -> None:
+        if self.owner.behaviour.command_delay:
+            await asyncio.sleep(self.owner.behaviour.command_delay)
+
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        await self._delay()
+        await super().smtp_MAIL(arg)
+
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        await self._delay()
+        await super().smtp_RCPT(arg)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        await self._delay()
+        owner = self.owner
+        with owner.lock:
+            drop = owner.behaviour.drops > 0 and bool(self.envelope and self.envelope.rcpt_tos)
+            if drop:
+                owner.behaviour.drops -= 1
+        if drop:
+            # Accept DATA, read a little of the message, then hang up mid-message.
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            await self._reader.readuntil(b"\r\n")
+            assert self.transport is not None
+            self.transport.close()
+            return
+        await super().smtp_DATA(arg)
+
+
+class MailServer:
+    def __init__(
+        self,
+        *,
+        tls: ssl.SSLContext | None = None,
+        auth: tuple[str, str] | None = None,
+        behaviour: Behaviour | None = None,
+    ) -> None:
+        self.tls, self.auth = tls, auth
+        self.behaviour = behaviour or Behaviour()
+        self.lock = threading.Lock()
+        self.received: list[Received] = []
+        self.attempts: Counter[bytes] = Counter()
+        self.connections = 0
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.server: asyncio.base_events.Server | None = None
+        self.port = 0
+
+    def accept(self, received: Received) -> None:
+        with self.lock:
+            self.received.append(received)
+
+    def _protocol(self) -> _SMTP:
+        protocol = _SMTP(
+            _Handler(self),
+            hostname="localhost",
+            tls_context=self.tls,
+            require_starttls=self.tls is not None,
+            authenticator=_Authenticator(*self.auth) if self.auth else None,
+            auth_required=self.auth is not None,
+            auth_require_tls=True,
+            loop=self.loop,
+        )
+        protocol.owner = self
+        return protocol
+
+    def start(self) -> MailServer:
+        self.thread.start()
+        future = asyncio.run_coroutine_threadsafe(
+            self.loop.create_server(self._protocol, host="127.0.0.1", port=0), self.loop
+        )
+        self.server = future.result(10)
+        self.port = int(self.server.sockets[0].getsockname()[1])
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+    @property
+    def url(self) -> str:
+        return f"smtp+plain://127.0.0.1:{self.port}"
+
+    def messages(self) -> list[Received]:
+        with self.lock:
+            return list(self.received)
+
+    def ids(self) -> Counter[str]:
+        return Counter(r.message_id for r in self.messages())
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost, and its key, made now."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "server.pem", folder / "server.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def server_tls(cert: Path, key: Path) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def make_campaign(
+    root: Path,
+    recipients: list[dict[str, Any]],
+    *,
+    languages: tuple[str, ...] = (),
+    toml: Callable[[str], str] | None = None,
+) -> Path:
+    """A campaign folder like the bundled one with these recipients (and catalogs)."""
+    import shutil
+
+    import yaml
+
+    repo = Path(__file__).resolve().parent.parent
+    root.mkdir(parents=True)
+    shutil.copytree(repo / "templates", root / "templates")
+    for language in languages:
+        shutil.copytree(repo / "locales" / language, root / "locales" / language)
+    text = (repo / "campaign.toml").read_text(encoding="utf-8")
+    text = text.replace("# date = 2026-12-10", "date = 2026-12-10")
+    (root / "campaign.toml").write_text(toml(text) if toml else text, encoding="utf-8")
+    (root / "recipients").mkdir()
+    (root / "recipients" / "list.yaml").write_text(
+        yaml.safe_dump(recipients, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return root
+
+
+def office(n: int, **extra: Any) -> dict[str, Any]:
+    """An English-speaking recipient with an email address (quick to render)."""
+    return {
+        "id": f"r{n}",
+        "country": "IE",
+        "organisation": f"Office {n}",
+        "languages": ["en"],
+        "email": f"r{n}@example.org",
+        "address": {"street_address": f"{n} Main Street", "city": "Dublin", "postal_code": "D02"},
+        "tags": ["eu"],
+        **extra,
+    }
