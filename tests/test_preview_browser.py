@@ -392,6 +392,9 @@ def test_command_binds_to_localhost_and_stops_on_ctrl_c(campaign: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "COLUMNS": "200"},
+        # A shell that starts the tests in the background ignores SIGINT, and
+        # children inherit that: give the server the default handler back.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert process.stdout is not None

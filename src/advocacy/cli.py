@@ -219,7 +219,13 @@ def main() -> None:
     """Entry point: run the app and turn every failure into one line and an exit code."""
     debug = "--debug" in sys.argv[1:]
     try:
-        app(standalone_mode=False)
+        # Without standalone mode typer returns the exit code of Ctrl-C (130)
+        # and of typer.Exit instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            if code == EXIT_INTERRUPTED:
+                err.print("[red]interrupted[/]", markup=True)
+            sys.exit(code)
     except AdvocacyError as exc:
         if debug:
             raise

@@ -349,7 +349,9 @@ class Composer:
             subject = self.env.from_string(gettext(cfg.campaign.subject)).render(context)
         except Exception as exc:  # template code can raise anything (range too big...)
             raise self._fail(exc, recipient, "campaign.toml: campaign.subject") from None
-        letter_ctx["subject"] = " ".join(subject.split())
+        # Variables in the subject were escaped for HTML; the subject is plain text
+        # (the base template escapes it once, the email header not at all).
+        letter_ctx["subject"] = " ".join(Markup(subject).unescape().split())
         template_name = self._template_for(language)
         try:
             html = self.env.get_template(template_name).render(context)

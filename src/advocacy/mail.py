@@ -195,7 +195,7 @@ def _embed_images(html: str, root: Path) -> tuple[str, list[tuple[str, Attachmen
 
 def _subject(letter: Letter) -> str:
     # The composed subject is HTML-escaped text (it is made for the letter's page).
-    return " ".join(htmllib.unescape(letter.subject).replace("\u00a0", " ").split())
+    return " ".join(letter.subject.replace("\u00a0", " ").split())
 
 
 class LetterMailer:
