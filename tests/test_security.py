@@ -290,3 +290,38 @@ def test_any_unicode_gives_a_letter_that_reads_back_or_one_clear_error(
         recipient.salutation["en"],
     ):
         assert _squash(str(value)) in text, value
+
+
+def test_ctrl_c_during_render_exits_130_with_a_whole_manifest(
+    mini_campaign: Path, tmp_path: Path
+) -> None:
+    _many(mini_campaign, 60)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "advocacy",
+            "render",
+            str(mini_campaign),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(out.glob("*.pdf"))) < 3:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    pdfs = {p.name for p in out.glob("*.pdf")}
+    assert pdfs and all(_valid_pdf(out / name) for name in pdfs)
+    listed = json.loads((out / "manifest.json").read_text())["letters"]
+    assert {f["path"] for e in listed for f in e["files"]} == pdfs

@@ -40,7 +40,7 @@ def append_log(out: Path, entry: dict[str, Any]) -> None:
         os.close(fd)
 
 
-def _log_entries(out: Path) -> list[dict[str, Any]]:
+def log_entries(out: Path) -> list[dict[str, Any]]:
     try:
         lines = (out / LOG).read_text(encoding="utf-8").splitlines()
     except OSError:
@@ -79,7 +79,7 @@ def load(out: Path) -> dict[str, Any]:
         data = {}
     if not isinstance(data, dict):
         data = {}
-    logged = _log_entries(out)
+    logged = log_entries(out)
     if logged:
         table = {(str(e["recipient"]), str(e["language"])): e for e in entries(data)}
         for entry in logged:

@@ -241,6 +241,10 @@ class _Run:
         self.reporter.advance(entry["recipient"])
 
     def save(self) -> None:
+        # Letters the workers logged but whose results never reached us
+        # (Ctrl-C between a chunk's letters) are in the log: keep them too.
+        for entry in manifest.log_entries(self.out):
+            manifest.supersede(self.entries, entry)
         kept = [
             e
             for e in self.entries.values()
