@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
@@ -205,7 +205,17 @@ def test_a_list_of_100000_recipients_works(mini_campaign: Path, tmp_path: Path) 
 
 # -- arbitrary Unicode in every text field ---------------------------------------
 
-FIELD_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30)
+ANY_SCRIPT = st.characters(blacklist_categories=("Cs",))
+# Latin, Greek and Cyrillic with combining marks: what the letter font prints.
+PRINTABLE = st.characters(min_codepoint=0x20, max_codepoint=0x52F, blacklist_categories=("Cs",))
+
+
+@st.composite
+def field_texts(draw: st.DrawFn) -> list[str]:
+    """Five field values, all from any script or all printable, so both the
+    error path and the letter path are explored."""
+    alphabet = draw(st.sampled_from([ANY_SCRIPT, PRINTABLE, PRINTABLE]))
+    return [draw(st.text(alphabet=alphabet, min_size=1, max_size=30)) for _ in range(5)]
 
 
 def _squash(text: str) -> str:
@@ -237,23 +247,13 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Composer, object
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(
-    organisation=FIELD_TEXT,
-    name=FIELD_TEXT,
-    street=FIELD_TEXT,
-    city=FIELD_TEXT,
-    salutation=FIELD_TEXT,
-)
+@given(fields=field_texts())
 def test_any_unicode_gives_a_letter_that_reads_back_or_one_clear_error(
-    pipeline: tuple[Composer, object],
-    organisation: str,
-    name: str,
-    street: str,
-    city: str,
-    salutation: str,
+    pipeline: tuple[Composer, object], fields: list[str]
 ) -> None:
+    organisation, name, street, city, salutation = fields
     import pdfplumber
 
     composer, renderer = pipeline
@@ -262,6 +262,7 @@ def test_any_unicode_gives_a_letter_that_reads_back_or_one_clear_error(
         "country": "DE",
         "organisation": organisation,
         "name": name,
+        "email": "office@example.org",
         "languages": ["en"],
         "salutation": {"en": salutation},
         "address": {"street_address": street, "postal_code": "10117", "city": city},
@@ -272,6 +273,7 @@ def test_any_unicode_gives_a_letter_that_reads_back_or_one_clear_error(
         letter = composer.compose(recipient)
         pdf, _ = renderer.render(letter.html, "hypothesis")  # type: ignore[attr-defined]
     except AdvocacyError as exc:
+        event("refused with one line")
         message = str(exc)
         assert "\n" not in message and "Traceback" not in message
         assert (
@@ -290,6 +292,27 @@ def test_any_unicode_gives_a_letter_that_reads_back_or_one_clear_error(
         recipient.salutation["en"],
     ):
         assert _squash(str(value)) in text, value
+    # The same letter as email: one message whose headers and text read back.
+    from email import message_from_bytes, policy
+
+    from advocacy.mail import Attachment, LetterMailer, build
+
+    mailer = LetterMailer(composer.campaign)
+    try:
+        mailer.recipient(recipient, letter)
+        data = build(mailer.draft(letter, recipient, Attachment("any.en.pdf", pdf)))
+    except AdvocacyError as exc:
+        assert "\n" not in str(exc) and "'any'" in str(exc), str(exc)
+        return
+    event("letter and email read back")
+    message = message_from_bytes(data, policy=policy.default)
+    (to,) = message["To"].addresses
+    assert to.addr_spec == "office@example.org"
+    assert " ".join(to.display_name.split()) == " ".join(recipient.name.split())
+    assert list(message.keys()).count("To") == 1 and "Bcc" not in message
+    plain = message.get_body(("plain",))
+    assert plain is not None
+    assert _squash(recipient.salutation["en"]) in _squash(plain.get_content())
 
 
 def test_ctrl_c_during_render_exits_130_with_a_whole_manifest(
