@@ -6,9 +6,7 @@ symlink out): campaign folders travel between groups and are untrusted.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from . import l10n
+from .csvfile import dict_reader
 from .errors import CampaignError
 from .fsutil import is_within
 from .recipients import Recipient, load_all
@@ -172,12 +171,8 @@ def _read_cosignatories(path: Path, shown: str) -> list[Person]:
         raise CampaignError(f"{shown}: not found (campaign.cosignatories_csv)") from None
     except UnicodeDecodeError:
         raise CampaignError(f"{shown}: is not UTF-8 text; save it as 'CSV UTF-8'") from None
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",;\t")
-    except csv.Error:
-        dialect = csv.excel
     people = []
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    reader = dict_reader(text)
     for row in reader:
         clean = {k.strip(): (v or "").strip() for k, v in row.items() if k}
         if not any(clean.values()):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -18,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from . import l10n
+from .csvfile import dict_reader
 from .errors import RecipientError
 
 ADDRESS_FIELDS = (
@@ -329,12 +329,7 @@ def _read_csv(path: Path, shown: Path) -> list[Any]:
             f"{shown}: line {line} is not UTF-8 text; save the file as 'CSV UTF-8' "
             "in your spreadsheet program"
         ) from None
-    sample = text[:4096]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    reader = dict_reader(text)
     if not reader.fieldnames or "id" not in [name.strip() for name in reader.fieldnames]:
         raise RecipientError(
             f"{shown}: the first row must name the columns, including 'id'; found "

@@ -10,7 +10,6 @@ matches attached. The messages are written to `<out>/relay/` and sent from there
 from __future__ import annotations
 
 import csv
-import io
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -25,6 +24,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from . import catalogs, l10n
 from .campaign import Campaign
 from .compose import ContainedLoader
+from .csvfile import dict_reader
 from .errors import AdvocacyError, BadInput, SelectorError, TemplateError
 from .fsutil import write_atomic
 from .mail import Attachment, Draft, build, mailbox_address
@@ -66,11 +66,7 @@ def _read_rows(path: Path) -> tuple[list[dict[str, str]], list[int]]:
         raise BadInput(f"--via {path}: no such file") from None
     except UnicodeDecodeError:
         raise BadInput(f"--via {path}: is not UTF-8 text; save it as 'CSV UTF-8'") from None
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    reader = dict_reader(text)
     names = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [column for column in COLUMNS if column not in names]
     if missing:

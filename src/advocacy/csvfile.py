@@ -1,0 +1,15 @@
+"""CSV as spreadsheets save it: a BOM, `,` `;` or tab between cells, CRLF."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+
+def dict_reader(text: str) -> csv.DictReader[str]:
+    """Rows of `text` (already decoded) as dicts, the delimiter sniffed."""
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
