@@ -78,6 +78,8 @@ def _root(
 class ConsoleReporter:
     """Progress bar on a terminal, nothing in a pipe; warnings as single lines."""
 
+    label = "rendering"
+
     def __init__(self, show_progress: bool) -> None:
         self.progress: Progress | None = None
         self.task: Any = None
@@ -94,7 +96,7 @@ class ConsoleReporter:
             )
 
             self.progress = Progress(
-                TextColumn("rendering"),
+                TextColumn(self.label),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
@@ -565,28 +567,11 @@ class _SendProgress(ConsoleReporter):
         super().__init__(show_progress)
         self.rendering = rendering
 
+    label = "sending"
+
     def start(self, total: int) -> None:
         self.rendering.stop()
-        if self.show_progress and err.is_terminal:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            self.progress = Progress(
-                TextColumn("sending"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("{task.description}"),
-                console=err,
-                transient=True,
-            )
-            self.progress.start()
-            self.task = self.progress.add_task("", total=total)
+        super().start(total)
 
 
 def _ask_password(prompt: str) -> str:
