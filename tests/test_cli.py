@@ -59,3 +59,44 @@ def test_campaign_in_current_folder_is_the_default(mini_campaign: Path) -> None:
     result = run_cli("render", "--format", "html", "--to", "us-dos", cwd=mini_campaign)
     assert result.returncode == 0, result.stderr
     assert (mini_campaign / "letters" / "us-dos.en.html").is_file()
+
+
+def test_progress_bar_on_a_terminal(mini_campaign: Path, tmp_path: Path) -> None:
+    """On a terminal a progress bar is drawn (and nothing breaks while it is)."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "advocacy",
+            "render",
+            str(mini_campaign),
+            "--format",
+            "html",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        close_fds=True,
+        env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.wait(timeout=60) == 0
+    shown = b"".join(chunks).decode(errors="replace")
+    assert "rendering" in shown and "2/2" in shown
+    assert "Traceback" not in shown and "Rendered 2 letter(s)" in shown

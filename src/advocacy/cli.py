@@ -40,12 +40,16 @@ class _LazyConsole:
         self._options = options
         self._console: Console | None = None
 
-    def __getattr__(self, name: str) -> Any:
+    def get(self) -> Console:
+        """The real Console, for rich objects that need one (a Progress enters it)."""
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(**self._options)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
 
 
 err: Any = _LazyConsole(stderr=True, highlight=False, soft_wrap=True)
@@ -101,7 +105,7 @@ class ConsoleReporter:
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
                 TextColumn("{task.description}"),
-                console=err,
+                console=err.get(),
                 transient=True,
             )
             self.progress.start()
