@@ -26,7 +26,7 @@ from .compose import Composer
 from .errors import BadInput, OutputError, RenderFailed
 from .plan import select
 from .recipients import Recipient
-from .worker import LetterWorker, WorkerConfig, init_process, run_in_process
+from .worker import LetterWorker, Loaded, WorkerConfig, inherit, init_process, run_in_process
 
 MANIFEST = manifest.MANIFEST
 FORMATS = ("pdf", "html", "eml", "mbox")
@@ -329,7 +329,7 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
         with _exclusive(out):
             run = _Run(campaign, out, summary, reporter, old)
             try:
-                _run_batch(run, config, todo, recipients, options.jobs)
+                _run_batch(run, config, (campaign, composer), todo, recipients, options.jobs)
             finally:
                 run.save()
     finally:
@@ -352,6 +352,7 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
 def _run_batch(
     run: _Run,
     config: WorkerConfig,
+    loaded: Loaded,
     todo: list[Recipient],
     recipients: list[Recipient],
     jobs_wanted: int | None,
@@ -361,7 +362,7 @@ def _run_batch(
     run.reporter.start(len(recipients))
     for rid in run.summary.skipped:
         run.reporter.advance(rid)
-    for result in _results(config, [r.id for r in todo], jobs):
+    for result in _results(config, loaded, [r.id for r in todo], jobs):
         run.take(result)
         if run.fatal:
             break  # the disk is full or read-only: the rest would fail the same way
@@ -387,11 +388,13 @@ def _exclusive(out: Path) -> Iterator[None]:
         (out / LOCK).unlink(missing_ok=True)
 
 
-def _results(config: WorkerConfig, ids: list[str], jobs: int) -> Iterator[dict[str, Any]]:
+def _results(
+    config: WorkerConfig, loaded: Loaded, ids: list[str], jobs: int
+) -> Iterator[dict[str, Any]]:
     if not ids:
         return
     if jobs == 1:
-        worker = LetterWorker(config)
+        worker = LetterWorker(config, loaded)
         for rid in ids:
             yield worker.run(rid)
         return
@@ -402,8 +405,12 @@ def _results(config: WorkerConfig, ids: list[str], jobs: int) -> Iterator[dict[s
     # fork: workers start with the parent's imports and no pickling of the campaign.
     context = multiprocessing.get_context("fork")
     chunk = max(1, min(16, len(ids) // (jobs * 4)))
-    with context.Pool(jobs, initializer=init_process, initargs=(config,)) as pool:
-        yield from pool.imap_unordered(run_in_process, ids, chunksize=chunk)
+    inherit(loaded)  # the campaign and Composer travel by fork, not by loading again
+    try:
+        with context.Pool(jobs, initializer=init_process, initargs=(config,)) as pool:
+            yield from pool.imap_unordered(run_in_process, ids, chunksize=chunk)
+    finally:
+        inherit(None)
 
 
 def _closing_warnings(run: _Run, recipients: list[Recipient]) -> None:

@@ -16,13 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .campaign import load_campaign
+from .campaign import Campaign, load_campaign
 from .compose import Composer
 from .errors import AdvocacyError, BadInput
 from .fsutil import write_atomic
 from .manifest import append_log
 
 FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+Loaded = tuple[Campaign, Composer]
 
 
 @dataclass(frozen=True)
@@ -48,13 +51,17 @@ def _file_entry(out: Path, path: Path, data: bytes) -> dict[str, Any]:
 
 
 class LetterWorker:
-    def __init__(self, config: WorkerConfig) -> None:
+    def __init__(self, config: WorkerConfig, loaded: Loaded | None = None) -> None:
+        """`loaded`: the campaign and Composer the parent already built (in-process,
+        or inherited through fork), so they are not loaded a second time."""
         from .manifest import letter_digest
 
         self.config = config
-        self.campaign = load_campaign(config.campaign_root, bundled=config.bundled)
+        if loaded is None:
+            campaign = load_campaign(config.campaign_root, bundled=config.bundled)
+            loaded = campaign, Composer(campaign, today=config.today, language=config.language)
+        self.campaign, self.composer = loaded
         self.recipients = {r.id: r for r in self.campaign.recipients}
-        self.composer = Composer(self.campaign, today=config.today, language=config.language)
         self.digest = letter_digest
         self.renderer: Any = None
         if "pdf" in config.formats:
@@ -147,12 +154,19 @@ class LetterWorker:
 # every letter, so the parent reports it instead of the pool hanging.
 _WORKER: LetterWorker | None = None
 _INIT_ERROR: AdvocacyError | None = None
+# Set by the parent just before it forks the pool: the children start with it.
+_INHERITED: Loaded | None = None
+
+
+def inherit(loaded: Loaded | None) -> None:
+    global _INHERITED
+    _INHERITED = loaded
 
 
 def init_process(config: WorkerConfig) -> None:
     global _WORKER, _INIT_ERROR
     try:
-        _WORKER = LetterWorker(config)
+        _WORKER = LetterWorker(config, _INHERITED)
     except AdvocacyError as exc:
         _INIT_ERROR = exc
 
