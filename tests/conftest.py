@@ -56,6 +56,24 @@ def run_cli(
     )
 
 
+def run_cli_in_one_process(*args: str) -> tuple[subprocess.CompletedProcess[str], bool]:
+    """The CLI run by main() in a fresh interpreter, and whether it imported WeasyPrint."""
+    code = (
+        "import sys\n"
+        f"sys.argv = ['advocacy', *{list(args)!r}]\n"
+        "from advocacy import cli\n"
+        "try:\n"
+        "    cli.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('WEASY' if 'weasyprint' in sys.modules else 'LAZY')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    marker = result.stdout.strip().rsplit("\n", 1)[-1]
+    assert marker in ("LAZY", "WEASY"), result.stderr  # the script ran to its end
+    return result, marker == "WEASY"
+
+
 def normalize(text: str) -> str:
     """PDF text with line breaks, hyphenation and ligatures smoothed out."""
     text = unicodedata.normalize("NFKC", text)

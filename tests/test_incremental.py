@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from advocacy.render import RenderOptions, in_shard, render
-from conftest import FIXED_DATE, pdf_text, run_cli
+from conftest import FIXED_DATE, pdf_text, run_cli, run_cli_in_one_process
 
 EXTRA = """\
 - id: fr-mfa
@@ -118,18 +116,7 @@ def test_bad_shard_is_one_line(mini_campaign: Path, tmp_path: Path) -> None:
 
 
 def test_recipients_list_does_not_import_weasyprint() -> None:
-    code = (
-        "import sys\n"
-        "sys.argv = ['advocacy', 'recipients', 'list', '--json']\n"
-        "from advocacy import cli\n"
-        "try:\n"
-        "    cli.main()\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print('WEASY' if 'weasyprint' in sys.modules else 'LAZY')\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip().endswith("LAZY")
+    result, imported = run_cli_in_one_process("recipients", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    assert not imported
     assert '"id": "us-dos"' in result.stdout
