@@ -17,7 +17,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -43,6 +43,18 @@ def _visible(out: Path) -> list[str]:
     return [n for n in files_in(out) if not n.startswith(".")]
 
 
+def _render_until(campaign: Path, out: Path, pdfs: int, **popen: Any) -> subprocess.Popen[Any]:
+    """Start a 2-process render and return once `pdfs` letters have landed."""
+    popen.setdefault("stdout", subprocess.DEVNULL)
+    popen.setdefault("stderr", subprocess.DEVNULL)
+    args = ["render", str(campaign), "--out", str(out), "--jobs", "2"]
+    proc = subprocess.Popen([sys.executable, "-m", "advocacy", *args], **popen)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(out.glob("*.pdf"))) < pdfs:
+        time.sleep(0.05)
+    return proc
+
+
 def _valid_pdf(path: Path) -> bool:
     data = path.read_bytes()
     if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-64:]:
@@ -56,25 +68,7 @@ def test_kill_9_midway_leaves_whole_files_and_a_true_manifest(
 ) -> None:
     _many(mini_campaign, 200)
     out = tmp_path / "out"
-    args = [
-        sys.executable,
-        "-m",
-        "advocacy",
-        "render",
-        str(mini_campaign),
-        "--out",
-        str(out),
-        "--jobs",
-        "2",
-        "--format",
-        "pdf",
-    ]
-    proc = subprocess.Popen(
-        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(out.glob("*.pdf"))) < 15:
-        time.sleep(0.05)
+    proc = _render_until(mini_campaign, out, 15, start_new_session=True)
     os.killpg(proc.pid, signal.SIGKILL)  # the render process and its workers
     proc.wait()
     pdfs = sorted(out.glob("*.pdf"))
@@ -320,26 +314,14 @@ def test_ctrl_c_during_render_exits_130_with_a_whole_manifest(
 ) -> None:
     _many(mini_campaign, 60)
     out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "advocacy",
-            "render",
-            str(mini_campaign),
-            "--out",
-            str(out),
-            "--jobs",
-            "2",
-        ],
-        stdout=subprocess.DEVNULL,
+    proc = _render_until(
+        mini_campaign,
+        out,
+        3,
         stderr=subprocess.PIPE,
         text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(out.glob("*.pdf"))) < 3:
-        time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130
