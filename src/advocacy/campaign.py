@@ -19,6 +19,7 @@ from .csvfile import dict_reader
 from .errors import CampaignError
 from .fsutil import is_within
 from .recipients import Recipient, load_all
+from .validation import first_problem
 
 CAMPAIGN_FILE = "campaign.toml"
 
@@ -153,14 +154,10 @@ def _validate(data: dict[str, Any]) -> CampaignFile:
     try:
         return CampaignFile.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        if first["type"] == "missing":
-            text = "is required but missing"
-        elif first["type"] == "extra_forbidden":
-            text = "is not a known setting; check its spelling against the bundled campaign.toml"
-        else:
-            text = str(first["msg"]).removeprefix("Value error, ")
+        where, text = first_problem(
+            exc,
+            unknown="is not a known setting; check its spelling against the bundled campaign.toml",
+        )
         raise CampaignError(f"{CAMPAIGN_FILE}: '{where}' {text}") from None
 
 
@@ -180,12 +177,10 @@ def _read_cosignatories(path: Path, shown: str) -> list[Person]:
         try:
             people.append(Person.model_validate(clean))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            name = ".".join(str(p) for p in first["loc"])
+            name, text = first_problem(exc, unknown="is not a known column")
             raise CampaignError(
-                f"{shown}: line {reader.line_num}: column '{name}' "
-                f"{str(first['msg']).removeprefix('Value error, ')}; columns are name, role, "
-                "organisation"
+                f"{shown}: line {reader.line_num}: column '{name}' {text}; columns are name, "
+                "role, organisation"
             ) from None
     return people
 

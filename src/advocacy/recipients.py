@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from . import l10n
 from .csvfile import dict_reader
 from .errors import RecipientError
+from .validation import first_problem
 
 ADDRESS_FIELDS = (
     "street_address",
@@ -188,22 +189,6 @@ def _entry_label(raw: Mapping[str, Any] | Any, index: int) -> str:
     return f"entry {index + 1} (id {rid!r})" if rid else f"entry {index + 1}"
 
 
-def _validation_message(exc: ValidationError) -> tuple[str, str]:
-    first = exc.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "?"
-    kind = first["type"]
-    if kind == "missing":
-        text = "is required but missing"
-    elif kind == "extra_forbidden":
-        text = "is not a known field; check its spelling (see README, 'A recipient')"
-    else:
-        text = str(first["msg"]).removeprefix("Value error, ")
-    more = len(exc.errors()) - 1
-    if more:
-        text += f" (and {more} more problem{'s' if more > 1 else ''} in this entry)"
-    return field, text
-
-
 def _text_problem(value: Any, path: str = "") -> tuple[str, str] | None:
     """The first text in an entry that is too long or holds a control character."""
     if isinstance(value, Mapping):
@@ -243,7 +228,11 @@ def parse_entries(raw_entries: list[Any], source: Path) -> list[Recipient]:
         try:
             recipients.append(Recipient.model_validate(dict(raw)))
         except ValidationError as exc:
-            field, text = _validation_message(exc)
+            field, text = first_problem(
+                exc,
+                unknown="is not a known field; check its spelling (see README, 'A recipient')",
+                more_in="this entry",
+            )
             raise RecipientError(f"{source}: {label}: field '{field}' {text}") from None
     return recipients
 
