@@ -268,7 +268,9 @@ class Composer:
             )
         return TemplateError(f"{where}: {type(exc).__name__}: {exc} (recipient {recipient.id!r})")
 
-    def _check_glyphs(self, recipient: Recipient, language: str) -> None:
+    def _check_glyphs(self, recipient: Recipient, language: str, lines: list[str]) -> None:
+        """Refuse text the font cannot print: the fields as given, and the address
+        block as printed (its formatter uppercases some lines: 'ʇ' becomes 'Ʇ')."""
         fields = {
             "organisation": recipient.text(recipient.organisation, [language]),
             "addressee": recipient.text(recipient.addressee, recipient.languages),
@@ -276,14 +278,23 @@ class Composer:
             "salutation": recipient.salutation.get(language, ""),
             **{f"address.{k}": v for k, v in recipient.address.model_dump().items()},
         }
-        for name, text in fields.items():
-            absent = glyphs.missing(text)
-            if absent:
-                raise BadInput(
-                    f"recipient {recipient.id!r}: field '{name}' has characters the letter's "
-                    f"font cannot print: {glyphs.describe(absent)}; it covers Latin, Greek and "
-                    "Cyrillic scripts, so write the text in one of those"
-                )
+        printed = glyphs.missing("\n".join(lines))
+
+        def unprintable(text: str) -> list[str]:
+            case_forms = text.upper() + text.lower()
+            return glyphs.missing(text) or [ch for ch in printed if ch in case_forms]
+
+        # A character only the formatter made belongs to the address as a whole.
+        name, absent = next(
+            ((name, found) for name, text in fields.items() if (found := unprintable(text))),
+            ("address", printed),
+        )
+        if absent:
+            raise BadInput(
+                f"recipient {recipient.id!r}: field '{name}' has characters the letter's "
+                f"font cannot print: {glyphs.describe(absent)}; it covers Latin, Greek and "
+                "Cyrillic scripts, so write the text in one of those"
+            )
 
     def _template_for(self, language: str) -> str:
         base = self.campaign.config.campaign.letter_template
@@ -305,7 +316,6 @@ class Composer:
         self.env.filters["number"] = lambda value: l10n.number(value, locale)
         self.env.filters["country"] = lambda code: l10n.country_name(str(code), locale)
 
-        self._check_glyphs(recipient, language)
         withheld = recipient.address_withheld
         lines: list[str] = []
         if withheld and not continuation:
@@ -315,6 +325,7 @@ class Composer:
             )
         elif not withheld:
             lines = address_lines(recipient, sender_country=cfg.sender.country)
+        self._check_glyphs(recipient, language, lines)
         resolution = cfg.resolution
         title = ""
         if resolution:
