@@ -241,7 +241,10 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Composer, object
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(fields=field_texts())
 # Found by this test in CI: the address formatter uppercased 'ʇ' to 'Ʇ', which the
