@@ -15,6 +15,7 @@ gets a new one, which is how `send` notices a letter changed after it went.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email.utils
 import hashlib
@@ -82,6 +83,116 @@ def mailbox_address(name: str, addr: str, what: str) -> Address:
     return Address(display_name=" ".join(name.split()), addr_spec=check_address(addr, what))
 
 
+# RFC 5322 atext: a display name made of these words needs neither quotes nor encoding.
+_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")
+# RFC 2047 5(3): the characters an encoded word in a phrase may carry as they are.
+_Q_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
+_WORD_MAX = 75  # RFC 2047: an encoded word is at most 75 characters
+_LINE_MAX = 78  # RFC 5322: lines SHOULD stay within 78 characters
+
+
+def _q(text: str) -> str:
+    out = []
+    for char in text:
+        if char == " ":
+            out.append("_")
+        elif char in _Q_SAFE:
+            out.append(char)
+        else:
+            out.append("".join(f"={byte:02X}" for byte in char.encode("utf-8")))
+    return "".join(out)
+
+
+def _b(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _encoded_words(text: str) -> list[str]:
+    """`text` as RFC 2047 encoded words (Q, or B where shorter, as for Greek or Cyrillic),
+    each whole characters and at most 75 long. Words break after a space where they
+    can: some decoders (Python's own among them) put a space between adjacent encoded
+    words, which then only doubles a space."""
+    scheme, encode = ("q", _q) if len(_q(text)) <= len(_b(text)) else ("b", _b)
+    room = _WORD_MAX - len("=?utf-8?q??=")
+    words = text.split(" ")
+    chunks, current = [], ""
+    for token in [word + " " for word in words[:-1]] + words[-1:]:
+        if current and len(encode(current + token)) > room:
+            chunks.append(current)
+            current = ""
+        if len(encode(current + token)) <= room:
+            current += token
+            continue
+        for char in token:  # a word longer than an encoded word breaks between characters
+            if current and len(encode(current + char)) > room:
+                chunks.append(current)
+                current = ""
+            current += char
+    if current:
+        chunks.append(current)
+    return [f"=?utf-8?{scheme}?{encode(chunk)}?=" for chunk in chunks]
+
+
+class AddressHeader(str):
+    """An address header folded by us, not by the email package.
+
+    Python's folder drops the quotes around a long display name that holds a comma
+    (`To: Federale Overheidsdienst Buitenlandse Zaken, Buitenlandse Handel en` ...),
+    which every reader then parses as two addresses. A display name of plain words is
+    written as atoms; any other is written as encoded words, which hold no specials
+    and may be folded between. The email policy keeps a value that has a matching
+    `name` as it is and calls its `fold`."""
+
+    name: str
+    tokens: tuple[str, ...]
+
+    def __new__(cls, name: str, address: Address) -> AddressHeader:
+        display = " ".join(address.display_name.split())
+        if not display:
+            tokens: list[str] = []
+        elif all(_ATOM.fullmatch(word) for word in display.split(" ")):
+            tokens = display.split(" ")
+        else:
+            tokens = _encoded_words(display)
+        tokens.append(f"<{address.addr_spec}>" if tokens else address.addr_spec)
+        self = super().__new__(cls, " ".join(tokens))
+        self.name, self.tokens = name, tuple(tokens)
+        return self
+
+    def fold(self, *, policy: Any) -> str:
+        lines = [f"{self.name}:"]
+        for token in self.tokens:
+            if len(lines[-1]) + 1 + len(token) > _LINE_MAX and lines[-1] != f"{self.name}:":
+                lines.append("")
+            lines[-1] += " " + token
+        return str(policy.linesep).join(lines) + str(policy.linesep)
+
+
+def header_address(data: bytes, name: str = "To") -> str:
+    """The one address in header `name` of a message, read by the email package's strict
+    parser; a MailError when the header holds none, several, or defects."""
+    from email.parser import BytesHeaderParser
+    from email.policy import default
+
+    end = min(i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n"), len(data)) if i >= 0)
+    headers = BytesHeaderParser(policy=default).parsebytes(data[: end + 2])
+    values = headers.get_all(name) or []
+    if len(values) != 1:
+        raise MailError(f"the message has {len(values)} {name} headers, not one")
+    header = values[0]
+    addresses: tuple[Address, ...] = tuple(getattr(header, "addresses", ()))
+    if len(addresses) != 1 or getattr(header, "defects", None):
+        raise MailError(f"the message's {name} header {str(header)[:80]!r} is not one address")
+    return str(addresses[0].addr_spec)
+
+
+def same_address(a: str, b: str) -> bool:
+    """Equal as mailboxes: the local part as written, the domain in any case."""
+    local_a, _, domain_a = a.rpartition("@")
+    local_b, _, domain_b = b.rpartition("@")
+    return local_a == local_b and domain_a.lower() == domain_b.lower()
+
+
 def sender_address(campaign: Campaign, override: str = "") -> Address:
     """From: `--from` (an address or `Name <address>`), else the campaign's sender."""
     sender = campaign.config.sender
@@ -147,8 +258,8 @@ class Draft:
 def build(draft: Draft, *, date: dt.datetime | None = None) -> bytes:
     """The message as sent: CRLF lines, 7-bit (quoted-printable and base64 bodies)."""
     msg = EmailMessage(policy=POLICY)
-    msg["From"] = draft.sender
-    msg["To"] = draft.to
+    msg["From"] = AddressHeader("From", draft.sender)
+    msg["To"] = AddressHeader("To", draft.to)
     if draft.reply_to:
         msg["Reply-To"] = draft.reply_to
     msg["Subject"] = check_header(draft.subject, "subject")
@@ -258,7 +369,7 @@ class LetterMailer:
 
 
 def read_headers(path: Path) -> dict[str, str]:
-    """The headers `send` needs, read without reading the body (which may be large);
+    """The headers `send` shows, read without reading the body (which may be large);
     encoded words (RFC 2047) decoded. Thousands of files: compat32 parses fastest."""
     from email.header import decode_header, make_header
     from email.parser import BytesHeaderParser
@@ -277,8 +388,6 @@ def read_headers(path: Path) -> dict[str, str]:
     for key in ("From", "To", "Subject", "Message-ID"):
         raw = str(headers.get(key, ""))
         found[key] = str(make_header(decode_header(raw))) if "=?" in raw else raw
-        if key in ("From", "To"):  # the bare address, from the undecoded header
-            found[f"{key}-Address"] = email.utils.parseaddr(raw)[1]
     return found
 
 

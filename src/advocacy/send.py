@@ -26,10 +26,18 @@ from typing import Any
 from . import manifest
 from .bundled import find_campaign
 from .campaign import Campaign, load_campaign
-from .errors import BadInput, SendFailed, SendInterrupted
-from .mail import read_headers, reply_to, sender_address
+from .errors import BadInput, MailError, SendFailed, SendInterrupted
+from .mail import (
+    check_address,
+    header_address,
+    read_headers,
+    reply_to,
+    same_address,
+    sender_address,
+)
 from .outbox import JOURNAL, Entry, Journal, Mark, Writer, exclusive
 from .plan import select
+from .recipients import Recipient
 from .relay import Group, load_groups
 from .render import RenderOptions, RenderSummary, Reporter, SilentReporter, render
 from .smtp import PASSWORD_ENV, Dispatcher, Job, Policy, Secret, Server, parse_rate, parse_url
@@ -212,15 +220,48 @@ def _files(entry: dict[str, Any], suffix: str) -> list[dict[str, Any]]:
     return [f for f in entry.get("files", []) if str(f.get("path", "")).endswith(suffix)]
 
 
+def envelope_problem(rcpt: str, data: bytes) -> str:
+    """Why `data` must not go to `rcpt`, or "": its To header, read back by a strict
+    parser, must name exactly the envelope recipient (which comes from the recipient
+    entry, never from parsing our own header)."""
+    try:
+        to = header_address(data)
+    except MailError as exc:
+        return f"not sent: {exc}"
+    if not same_address(to, rcpt):
+        return (
+            f"not sent: the message's To header names <{to}>, but its envelope recipient "
+            f"is <{rcpt}>; render it again with --force"
+        )
+    return ""
+
+
+def _check(job: Job, data: bytes) -> str:
+    return envelope_problem(job.recipient, data)
+
+
 def _letters(
-    out: Path, entries: dict[str, dict[str, Any]], chosen: list[str], attach: bool
+    out: Path,
+    entries: dict[str, dict[str, Any]],
+    recipients: Sequence[Recipient],
+    attach: bool,
+    sender: str,
+    summary: SendSummary,
+    reporter: Reporter,
 ) -> list[Outgoing]:
     found = []
-    for rid in chosen:
+    for recipient in recipients:
+        rid = recipient.id
         entry = entries[rid]
         eml = _files(entry, ".eml")[0]
         path = out / str(eml["path"])
         headers = read_headers(path)
+        rcpt = check_address(recipient.email, f"recipient {rid!r}: field 'email'")
+        problem = envelope_problem(rcpt, path.read_bytes())
+        if problem:
+            summary.not_made.append({"recipient": rid, "error": problem, "bad_input": False})
+            reporter.fail(rid, f"{rid}: {problem}")
+            continue
         found.append(
             Outgoing(
                 key=rid,
@@ -230,8 +271,8 @@ def _letters(
                 path=path,
                 relative=str(eml["path"]),
                 to=headers["To"],
-                sender=headers["From-Address"],
-                rcpt=headers["To-Address"],
+                sender=sender,
+                rcpt=rcpt,
                 size=int(eml["bytes"]),
                 sha256=str(eml["sha256"]),
                 message_id=headers["Message-ID"],
@@ -254,7 +295,8 @@ def _relayed(
     from .manifest import sha256_file
     from .relay import RelayWriter
 
-    writer = RelayWriter(campaign, sender_address(campaign, options.mail_from), reply_to(campaign))
+    sender = sender_address(campaign, options.mail_from)
+    writer = RelayWriter(campaign, sender, reply_to(campaign))
     pdfs = {
         rid: options.out / str(_files(entry, ".pdf")[0]["path"])
         for rid, entry in entries.items()
@@ -271,6 +313,12 @@ def _relayed(
             reporter.fail(group.key, str(exc))
             continue
         headers = read_headers(message.path)
+        rcpt = check_address(group.email, f"{group.source}: column 'email'")
+        problem = envelope_problem(rcpt, message.path.read_bytes())
+        if problem:
+            summary.not_made.append({"recipient": group.key, "error": problem, "bad_input": False})
+            reporter.fail(group.key, f"{group.key}: {problem}")
+            continue
         found.append(
             Outgoing(
                 key=group.key,
@@ -280,8 +328,8 @@ def _relayed(
                 path=message.path,
                 relative=message.path.relative_to(options.out).as_posix(),
                 to=headers["To"],
-                sender=headers["From-Address"],
-                rcpt=headers["To-Address"],
+                sender=sender.addr_spec,
+                rcpt=rcpt,
                 size=message.path.stat().st_size,
                 sha256=sha256_file(message.path),
                 message_id=headers["Message-ID"],
@@ -459,9 +507,11 @@ def _run(
         found = _relayed(options, campaign, groups, recipients, entries, summary, hooks.reporter)
     else:
         summary.no_email = [r.id for r in recipients if not r.email]
-        chosen = [r.id for r in recipients if r.email and r.id in entries]
-        emailed = [rid for rid in chosen if _files(entries[rid], ".eml")]
-        found = _letters(out, entries, emailed, options.attach_pdf)
+        emailed = [
+            r for r in recipients if r.email and r.id in entries and _files(entries[r.id], ".eml")
+        ]
+        sender = sender_address(campaign, options.mail_from).addr_spec
+        found = _letters(out, entries, emailed, options.attach_pdf, sender, summary, hooks.reporter)
 
     if options.dry_run:
         journal = Journal.read(out) if (out / JOURNAL).is_file() else None
@@ -509,7 +559,7 @@ def _deliver(
     jobs = [Job(item.key, item.sender, item.rcpt, item.path) for item in summary.planned]
     progress.start(len(jobs))
     writer = Writer(journal)
-    dispatcher = Dispatcher(server, password, policy, _Recorder(writer, summary, progress))
+    dispatcher = Dispatcher(server, password, policy, _Recorder(writer, summary, progress), _check)
     try:
         try:
             dispatcher.run(jobs)

@@ -380,8 +380,11 @@ class Dispatcher:
         password: Secret | None,
         policy: Policy,
         events: Events,
+        verify: Callable[[Job, bytes], str] | None = None,
     ) -> None:
         self.server, self.password, self.policy, self.events = server, password, policy, events
+        # Run on the very bytes about to go: a non-empty answer fails the job unsent.
+        self.verify = verify
         self.stop = threading.Event()
         self.bucket = TokenBucket(policy.rate, burst=policy.connections) if policy.rate else None
         self.fatal: AdvocacyError | None = None
@@ -480,6 +483,11 @@ class Dispatcher:
             self.events.outcome(
                 job, "failed", f"cannot read {job.path}: {exc.strerror}", counted=False, final=True
             )
+            self.queue.done()
+            return True
+        problem = self.verify(job, data) if self.verify is not None else ""
+        if problem:
+            self.events.outcome(job, "failed", problem, counted=False, final=True)
             self.queue.done()
             return True
         try:

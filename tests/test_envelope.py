@@ -1,0 +1,149 @@
+"""A letter goes to its own address and nowhere else: the envelope recipient comes from
+the recipient entry, the To header survives folding, and a message whose To header names
+another address than its envelope is never sent."""
+
+from __future__ import annotations
+
+import email.utils
+import sqlite3
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.header import decode_header, make_header
+from email.headerregistry import Address
+from pathlib import Path
+
+import pytest
+import yaml
+
+from advocacy import mail, smtp
+from conftest import REPO, run_cli
+from mailserver import MailServer, make_campaign, office
+
+# Names with every special of RFC 5322 and non-ASCII text, long enough to be folded.
+NAMES = [
+    "Federale Overheidsdienst Buitenlandse Zaken, Buitenlandse Handel en Ontwikkelingssamenwerking",
+    'Ministry of Foreign Affairs (Department "Eastern Europe"; Unit: Belarus), Room 4.12, '
+    "Second Floor, Attn. Desk Officer",
+    "Ministère de l’Europe et des Affaires étrangères, Direction de l’Union européenne",
+    "Υπουργείο Εξωτερικών της Ελληνικής Δημοκρατίας, Γενική Διεύθυνση Ευρωπαϊκών Υποθέσεων",
+    "Plain words only that are long enough to be folded by any mail program at all",
+    'a,b.c(d)e"f;g:h',
+]
+
+
+def _built(name: str, addr: str = "office@example.org") -> bytes:
+    draft = mail.Draft(
+        key="r1",
+        campaign="test",
+        languages=["en"],
+        sender=Address(display_name=name, addr_spec="letters@example.org"),
+        to=Address(display_name=name, addr_spec=addr),
+        subject="Political prisoners in Belarus",
+        text="Dear Minister,\n",
+    )
+    return mail.build(draft)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_address_headers_survive_folding_and_strict_parsers(name: str) -> None:
+    data = _built(name)
+    head = data.split(b"\r\n\r\n")[0].decode("ascii")
+    assert all(len(line) <= 78 for line in head.split("\r\n")), head
+    parsed = message_from_bytes(data, policy=policy.default)
+    for header, addr in (("To", "office@example.org"), ("From", "letters@example.org")):
+        (address,) = parsed[header].addresses
+        assert address.addr_spec == addr
+        assert not parsed[header].defects
+        # Python's decoder puts a space between adjacent encoded words; an RFC 2047
+        # decoder does not: both must give the name back.
+        assert " ".join(address.display_name.split()) == name
+        raw = " ".join(str(message_from_bytes(data, policy=policy.compat32)[header]).split())
+        assert str(make_header(decode_header(raw))) == f"{name} <{addr}>"
+        # The reading that sent a letter to <Federale>: the old parser, on the raw header.
+        assert email.utils.getaddresses([raw]) == [(email.utils.parseaddr(raw)[0], addr)]
+        assert mail.header_address(data, header) == addr
+
+
+def test_header_address_refuses_what_is_not_one_address() -> None:
+    data = _built("Someone").replace(
+        b"To: Someone <office@example.org>", b"To: Federale, Buitenlandse <office@example.org>"
+    )
+    with pytest.raises(mail.MailError, match="not one address"):
+        mail.header_address(data)
+    assert mail.header_address(_built("Someone")) == "office@example.org"
+
+
+def _journal_emails(out: Path) -> dict[str, str]:
+    with sqlite3.connect(out / "outbox.sqlite3") as db:
+        return dict(db.execute("SELECT key, email FROM messages").fetchall())
+
+
+@pytest.fixture
+def smtpd() -> Iterator[MailServer]:
+    server = MailServer().start()
+    yield server
+    server.stop()
+
+
+def test_each_letter_reaches_the_address_its_entry_names(tmp_path: Path, smtpd: MailServer) -> None:
+    bundled = yaml.safe_load((REPO / "recipients" / "eu-member-states.yaml").read_text("utf-8"))
+    (be,) = [entry for entry in bundled if entry["id"] == "be-mfa"]
+    be = {**be, "email": "be-mfa@example.org", "languages": ["en"]}
+    be["organisation"] = {"en": be["organisation"]["nl"]}  # the long name with a comma
+    offices = [office(i, organisation=name) for i, name in enumerate(NAMES[1:], start=1)]
+    campaign = make_campaign(tmp_path / "campaign", [be, *offices])
+    out = tmp_path / "out"
+    result = run_cli(
+        "send", str(campaign), "--out", str(out), "--smtp", smtpd.url, "--no-dry-run",
+        "--no-attach-pdf",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    expected = {"be-mfa": "be-mfa@example.org"} | {o["id"]: o["email"] for o in offices}
+    received = smtpd.messages()
+    assert sorted(r.rcpt_tos[0] for r in received) == sorted(expected.values())
+    for item in received:
+        assert len(item.rcpt_tos) == 1
+        (to,) = item.message["To"].addresses
+        assert to.addr_spec == item.rcpt_tos[0]
+    names = {r.rcpt_tos[0]: r.message["To"].addresses[0].display_name for r in received}
+    assert " ".join(names["be-mfa@example.org"].split()) == NAMES[0]
+    assert _journal_emails(out) == expected
+
+
+class _Events:
+    def __init__(self) -> None:
+        self.outcomes: list[tuple[str, str, str]] = []
+        self.lock = threading.Lock()
+
+    def sending(self, job: smtp.Job) -> None:
+        pass
+
+    def outcome(self, job: smtp.Job, state: str, reply: str, *, counted: bool, final: bool) -> None:
+        with self.lock:
+            self.outcomes.append((job.key, state, reply))
+
+
+def test_a_message_for_another_address_than_its_envelope_is_not_sent(
+    tmp_path: Path, smtpd: MailServer
+) -> None:
+    from advocacy.send import _check
+
+    right, wrong = tmp_path / "right.eml", tmp_path / "wrong.eml"
+    right.write_bytes(_built("Office A", "a@example.org"))
+    wrong.write_bytes(_built("Office B", "b@example.org"))
+    events = _Events()
+    server = smtp.parse_url(smtpd.url)
+    dispatcher = smtp.Dispatcher(server, None, smtp.Policy(connections=1), events, _check)
+    dispatcher.run(
+        [
+            smtp.Job("a", "letters@example.org", "a@example.org", right),
+            smtp.Job("b", "letters@example.org", "a@example.org", wrong),
+        ]
+    )
+    states = {key: (state, reply) for key, state, reply in events.outcomes}
+    assert states["a"][0] == "sent"
+    assert states["b"][0] == "failed"
+    assert "To header names <b@example.org>" in states["b"][1]
+    assert "envelope recipient is <a@example.org>" in states["b"][1]
+    assert [r.rcpt_tos for r in smtpd.messages()] == [["a@example.org"]]
