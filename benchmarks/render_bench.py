@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from advocacy.bundled import bundled_campaign_dir
-from advocacy.render import RenderOptions, render
+from advocacy.paths import bundled_campaign_dir
+from advocacy.render.batch import RenderOptions, render
 
 
 def _startup(args: list[str], repeat: int) -> float:

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from advocacy.bundled import ASSETS_DIR, bundled_campaign_dir
+from advocacy.paths import ASSETS_DIR, bundled_campaign_dir
 
 LANGS = [
     ("DE", "de-DE", "Berlin", "10117"),

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from advocacy.bundled import bundled_campaign_dir
-from advocacy.render import RenderOptions, render
+from advocacy.paths import bundled_campaign_dir
+from advocacy.render.batch import RenderOptions, render
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 LETTERS = {"de-mfa": "letter-a4-de.png", "us-dos": "letter-us-en.png"}

@@ -9,7 +9,7 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from advocacy.render import RenderOptions, SilentReporter, render
+from advocacy.render.batch import RenderOptions, SilentReporter, render
 from conftest import FIXED_DATE, normalize, pdf_text, run_cli
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from advocacy import mail, smtp
+from advocacy.formats import mime as mail
+from advocacy.send import smtp
 from conftest import REPO, run_cli
 from mailserver import MailServer, make_campaign, office
 
@@ -127,7 +128,7 @@ class _Events:
 def test_a_message_for_another_address_than_its_envelope_is_not_sent(
     tmp_path: Path, smtpd: MailServer
 ) -> None:
-    from advocacy.send import _check
+    from advocacy.send.run import _check
 
     right, wrong = tmp_path / "right.eml", tmp_path / "wrong.eml"
     right.write_bytes(_built("Office A", "a@example.org"))

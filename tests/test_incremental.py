@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from advocacy.render import RenderOptions, in_shard, render
+from advocacy.render.batch import RenderOptions, in_shard, render
 from conftest import FIXED_DATE, pdf_text, run_cli, run_cli_in_one_process
 
 EXTRA = """\

@@ -13,10 +13,10 @@ import pytest
 from babel.dates import format_date
 from pypdf import PdfReader
 
-from advocacy import catalogs
-from advocacy.campaign import load_campaign
-from advocacy.render import RenderOptions, SilentReporter, render
-from advocacy.translate import required_ids
+from advocacy.campaign.model import load_campaign
+from advocacy.campaign.translations import required_ids
+from advocacy.i18n import catalogs
+from advocacy.render.batch import RenderOptions, SilentReporter, render
 from conftest import FIXED_DATE, REPO, normalize, pdf_text, run_cli
 
 LANGUAGES = "bg cs da de el en es et fi fr ga hr hu it lt lv mt nl pl pt ro sk sl sv be".split()

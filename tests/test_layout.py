@@ -8,7 +8,7 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from advocacy.render import RenderOptions, render
+from advocacy.render.batch import RenderOptions, render
 from conftest import FIXED_DATE, normalize
 
 MM = 72 / 25.4

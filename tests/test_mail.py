@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from advocacy import mail
-from advocacy.campaign import load_campaign
+from advocacy.campaign.model import load_campaign
 from advocacy.errors import MailError
-from advocacy.mailtext import html_to_text
-from advocacy.render import RenderOptions, SilentReporter, render
+from advocacy.formats import mime as mail
+from advocacy.formats.text import html_to_text
+from advocacy.render.batch import RenderOptions, SilentReporter, render
 from conftest import FIXED_DATE, MINI_RECIPIENTS, REPO, run_cli
 from mailserver import make_campaign, office
 
@@ -219,8 +219,8 @@ def test_html_to_text_keeps_paragraphs_lists_and_lines() -> None:
 
 
 def test_relay_note_strings_never_hold_back_a_letter() -> None:
-    from advocacy import catalogs
-    from advocacy.translate import extract_catalog, required_ids
+    from advocacy.campaign.translations import extract_catalog, required_ids
+    from advocacy.i18n import catalogs
 
     campaign = load_campaign(REPO)
     relay = {

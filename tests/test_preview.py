@@ -8,9 +8,9 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
-from advocacy.campaign import load_campaign
-from advocacy.preview import html_to_blocks, preview_letter
-from advocacy.translate import required_ids
+from advocacy.campaign.model import load_campaign
+from advocacy.campaign.translations import required_ids
+from advocacy.preview.terminal import html_to_blocks, preview_letter
 from conftest import FIXED_DATE, run_cli, run_cli_in_one_process
 
 # A hand-written German letter, so the non-English test does not depend on

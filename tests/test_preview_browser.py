@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from advocacy.campaign import load_campaign
-from advocacy.preview_server import PreviewServer, ServeOptions, start_server
+from advocacy.campaign.model import load_campaign
+from advocacy.preview.server import PreviewServer, ServeOptions, start_server
 from conftest import FIXED_DATE, REPO
 
 ARTIFACTS = REPO / "test-artifacts"

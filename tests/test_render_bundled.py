@@ -11,7 +11,7 @@ import yaml
 from babel.dates import format_date
 from pypdf import PdfReader
 
-from advocacy.render import RenderOptions, SilentReporter, render
+from advocacy.render.batch import RenderOptions, SilentReporter, render
 from conftest import FIXED_DATE, REPO, normalize, pdf_text
 
 
@@ -54,9 +54,9 @@ def test_one_pdf_per_recipient_and_a_manifest(rendered: tuple[Path, SilentReport
 def test_every_letter_reads_back_with_its_facts(rendered: tuple[Path, SilentReporter]) -> None:
     import tomllib
 
-    from advocacy import catalogs
-    from advocacy.campaign import load_campaign
-    from advocacy.translate import required_ids
+    from advocacy.campaign.model import load_campaign
+    from advocacy.campaign.translations import required_ids
+    from advocacy.i18n import catalogs
 
     out, _ = rendered
     campaign = tomllib.loads((REPO / "campaign.toml").read_text(encoding="utf-8"))

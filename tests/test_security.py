@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from advocacy import manifest
-from advocacy.campaign import load_campaign
-from advocacy.compose import Composer
+from advocacy.campaign.model import load_campaign
+from advocacy.campaign.recipients import parse_entries
 from advocacy.errors import AdvocacyError
-from advocacy.recipients import parse_entries
+from advocacy.letter.compose import Composer
+from advocacy.render import manifest
 from conftest import files_in, run_cli
 
 
@@ -227,7 +227,7 @@ def _squash(text: str) -> str:
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Composer, object]:
     import shutil
 
-    from advocacy.pdf import PdfRenderer
+    from advocacy.formats.pdf import PdfRenderer
     from conftest import MINI_RECIPIENTS, REPO
 
     root = tmp_path_factory.mktemp("hyp")
@@ -295,7 +295,7 @@ def test_any_unicode_gives_a_letter_that_reads_back_or_one_clear_error(
     # The same letter as email: one message whose headers and text read back.
     from email import message_from_bytes, policy
 
-    from advocacy.mail import Attachment, LetterMailer, build
+    from advocacy.formats.mime import Attachment, LetterMailer, build
 
     mailer = LetterMailer(composer.campaign)
     try:

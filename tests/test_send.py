@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from advocacy import smtp
 from advocacy.errors import BadInput
-from advocacy.mail import read_headers
+from advocacy.formats.mime import read_headers
+from advocacy.send import smtp
 from conftest import MINI_RECIPIENTS, REPO, run_cli
 from mailserver import Behaviour, MailServer, make_campaign, office, self_signed, server_tls
 
@@ -428,9 +428,9 @@ def test_relay_sends_each_group_exactly_its_letters(
 
 
 def test_relay_note_in_the_group_language_when_translated(tmp_path: Path) -> None:
-    from advocacy.campaign import load_campaign
-    from advocacy.mail import sender_address
-    from advocacy.relay import Group, RelayWriter
+    from advocacy.campaign.model import load_campaign
+    from advocacy.formats.mime import sender_address
+    from advocacy.send.relay import Group, RelayWriter
 
     campaign_dir = make_campaign(tmp_path / "c", [office(1)], languages=("de",))
     po = campaign_dir / "locales" / "de" / "LC_MESSAGES" / "messages.po"
@@ -439,7 +439,7 @@ def test_relay_note_in_the_group_language_when_translated(tmp_path: Path) -> Non
         "Dear friends at %(name)s,": "Liebe Freunde von %(name)s,",
         "With best regards,": "Mit besten Grüßen",
     }
-    from advocacy.relay import _template_ids
+    from advocacy.send.relay import _template_ids
 
     campaign = load_campaign(campaign_dir)
     entries = "".join(

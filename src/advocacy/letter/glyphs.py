@@ -6,7 +6,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-from .bundled import ASSETS_DIR
+from ..paths import ASSETS_DIR
 
 FONT = ASSETS_DIR / "fonts" / "DejaVuSerif.ttf"
 

@@ -21,11 +21,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .bundled import ASSETS_DIR
-from .campaign import CAMPAIGN_FILE, Campaign
-from .errors import BadInput, OutputError
-from .fsutil import atomic_writer, write_atomic
-from .recipients import Recipient
+from ..campaign.model import CAMPAIGN_FILE, Campaign
+from ..campaign.recipients import Recipient
+from ..errors import BadInput, OutputError
+from ..fsutil import atomic_writer, write_atomic
+from ..paths import ASSETS_DIR
 
 MANIFEST = "manifest.json"
 LOG = "manifest.log.jsonl"
@@ -142,7 +142,7 @@ def campaign_digest(campaign: Campaign, settings: dict[str, Any]) -> str:
     """A digest of everything all letters share: campaign file, templates,
     catalogs, signature and co-signatories, bundled assets and fonts, the
     package version and the render settings (formats, variant, date...)."""
-    from . import __version__
+    from .. import __version__
 
     digest = hashlib.sha256()
     digest.update(json.dumps({"version": __version__, **settings}, sort_keys=True).encode())

@@ -31,12 +31,12 @@ from email.policy import SMTP
 from pathlib import Path
 from typing import Any
 
-from .bundled import ASSETS_DIR
-from .campaign import CAMPAIGN_FILE, Campaign
-from .compose import Letter
-from .errors import MailError, TemplateError
-from .fsutil import is_within
-from .recipients import Recipient
+from ..campaign.model import CAMPAIGN_FILE, Campaign
+from ..campaign.recipients import Recipient
+from ..errors import MailError, TemplateError
+from ..fsutil import is_within
+from ..letter.compose import Letter
+from ..paths import ASSETS_DIR
 
 EMAIL_CSS = ASSETS_DIR / "email.css"
 CAMPAIGN_EMAIL_CSS = "email.css"  # optional, in the campaign's templates/
@@ -350,7 +350,7 @@ class LetterMailer:
             ) from None
 
     def draft(self, letter: Letter, recipient: Recipient, pdf: Attachment | None) -> Draft:
-        from .mailtext import html_to_text
+        from .text import html_to_text
 
         html, related = self.html(letter.html)
         return Draft(

@@ -21,15 +21,15 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from . import catalogs, l10n
-from .campaign import Campaign
-from .compose import ContainedLoader
-from .csvfile import dict_reader
-from .errors import AdvocacyError, BadInput, SelectorError, TemplateError
-from .fsutil import write_atomic
-from .mail import Attachment, Draft, build, mailbox_address
-from .plan import select
-from .recipients import Recipient
+from ..campaign.model import Campaign
+from ..campaign.recipients import Recipient
+from ..campaign.selection import select
+from ..csvfile import dict_reader
+from ..errors import AdvocacyError, BadInput, SelectorError, TemplateError
+from ..formats.mime import Attachment, Draft, build, mailbox_address
+from ..fsutil import write_atomic
+from ..i18n import catalogs, l10n
+from ..letter.compose import ContainedLoader
 
 TEMPLATE = "relay.txt.j2"
 FOLDER = "relay"
@@ -143,7 +143,7 @@ def _environment(campaign: Campaign) -> ImmutableSandboxedEnvironment:
 
 
 def _template_ids(campaign: Campaign) -> set[str]:
-    from .translate import extract_catalog
+    from ..campaign.translations import extract_catalog
 
     shown = f"templates/{TEMPLATE}"
     return {

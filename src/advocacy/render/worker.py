@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .campaign import Campaign, load_campaign
-from .compose import Composer
-from .errors import AdvocacyError, BadInput
-from .fsutil import write_atomic
+from ..campaign.model import Campaign, load_campaign
+from ..errors import AdvocacyError, BadInput
+from ..fsutil import write_atomic
+from ..letter.compose import Composer
 from .manifest import append_log
 
 FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
@@ -65,14 +65,14 @@ class LetterWorker:
         self.digest = letter_digest
         self.renderer: Any = None
         if "pdf" in config.formats:
-            from .pdf import PdfRenderer
+            from ..formats.pdf import PdfRenderer
 
             settings = self.campaign.config.campaign
             stylesheet = self.campaign.templates_dir / settings.stylesheet
             self.renderer = PdfRenderer(self.campaign.root, stylesheet, config.pdf_variant)
         self.mailer: Any = None
         if "eml" in config.formats:
-            from .mail import LetterMailer
+            from ..formats.mime import LetterMailer
 
             self.mailer = LetterMailer(self.campaign, config.mail_from)
 
@@ -120,7 +120,7 @@ class LetterWorker:
             write_atomic(out / f"{stem}.pdf", pdf)
             files.append(_file_entry(out, out / f"{stem}.pdf", pdf))
         if emailed:
-            from .mail import Attachment, build
+            from ..formats.mime import Attachment, build
 
             attached = Attachment(f"{stem}.pdf", pdf) if pdf and self.config.attach_pdf else None
             data = build(self.mailer.draft(letter, recipient, attached))

@@ -19,13 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import __version__, l10n, manifest, sysdeps
-from .bundled import find_campaign
-from .campaign import Campaign, load_campaign
-from .compose import Composer
-from .errors import BadInput, OutputError, RenderFailed
-from .plan import select
-from .recipients import Recipient
+from .. import __version__
+from ..campaign.model import Campaign, load_campaign
+from ..campaign.recipients import Recipient
+from ..campaign.selection import select
+from ..errors import BadInput, OutputError, RenderFailed
+from ..formats import syslibs
+from ..i18n import l10n
+from ..letter.compose import Composer
+from ..paths import find_campaign
+from . import manifest
 from .worker import LetterWorker, Loaded, WorkerConfig, inherit, init_process, run_in_process
 
 MANIFEST = manifest.MANIFEST
@@ -172,7 +175,7 @@ def _static_warnings(campaign: Campaign) -> list[str]:
             "campaign.toml: the sender is an example placeholder; set [sender] and "
             "[signature] to your own organisation before printing"
         )
-    speed = sysdeps.speed_warning()
+    speed = syslibs.speed_warning()
     if speed:
         warnings.append(speed)
     return warnings
@@ -290,7 +293,7 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
         "date": composer.date.isoformat(),
     }
     if "eml" in formats:
-        from .mail import reply_to, sender_address
+        from ..formats.mime import reply_to, sender_address
 
         sender_address(campaign, options.mail_from)  # a bad From stops the run up front
         reply_to(campaign)
@@ -337,7 +340,7 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
             out.rmdir()  # leave no trace of a run that wrote nothing
     _closing_warnings(run, recipients)
     if "eml" in formats:
-        from .mail import finish_render
+        from ..formats.mime import finish_render
 
         mbox = "mbox" in options.formats
         for message in finish_render(out, run.entries.values(), recipients, mbox):
@@ -399,7 +402,7 @@ def _results(
             yield worker.run(rid)
         return
     if "pdf" in config.formats:
-        from .pdf import _import_weasyprint
+        from ..formats.pdf import _import_weasyprint
 
         _import_weasyprint()  # once, before forking, instead of 0.6 s in every worker
     # fork: workers start with the parent's imports and no pickling of the campaign.

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import BadInput, OutputError
+from ..errors import BadInput, OutputError
 
 JOURNAL = "outbox.sqlite3"
 LOCK = ".outbox.lock"

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from . import sysdeps
-from .bundled import ASSETS_DIR
-from .errors import ResourceBlocked, SystemDependencyError, TemplateError
-from .fsutil import is_within
+from ..errors import ResourceBlocked, SystemDependencyError, TemplateError
+from ..fsutil import is_within
+from ..paths import ASSETS_DIR
+from . import syslibs
 
 FONTS_DIR = ASSETS_DIR / "fonts"
 FONT_FILES = [
@@ -43,8 +43,8 @@ def _import_weasyprint() -> Any:
     try:
         import weasyprint
     except OSError as exc:
-        absent = sysdeps.missing(sysdeps.REQUIRED) or list(sysdeps.REQUIRED)
-        raise SystemDependencyError(sysdeps.missing_message(absent)) from exc
+        absent = syslibs.missing(syslibs.REQUIRED) or list(syslibs.REQUIRED)
+        raise SystemDependencyError(syslibs.missing_message(absent)) from exc
     return weasyprint
 
 

@@ -22,11 +22,11 @@ from babel.messages.pofile import write_po
 from jinja2 import TemplateSyntaxError
 from jinja2.ext import babel_extract
 
-from . import catalogs, l10n
-from .bundled import ASSETS_DIR
-from .campaign import CAMPAIGN_FILE, Campaign
-from .errors import BadInput, TemplateError
-from .fsutil import write_atomic
+from ..errors import BadInput, TemplateError
+from ..fsutil import write_atomic
+from ..i18n import catalogs, l10n
+from ..paths import ASSETS_DIR
+from .model import CAMPAIGN_FILE, Campaign
 
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "false", "silent": "false"}

@@ -14,10 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from . import l10n
-from .csvfile import dict_reader
-from .errors import CampaignError
-from .fsutil import is_within
+from ..csvfile import dict_reader
+from ..errors import CampaignError
+from ..fsutil import is_within
+from ..i18n import l10n
 from .recipients import Recipient, load_all
 from .validation import first_problem
 

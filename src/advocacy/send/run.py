@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import manifest
-from .bundled import find_campaign
-from .campaign import Campaign, load_campaign
-from .errors import BadInput, MailError, SendFailed, SendInterrupted
-from .mail import (
+from ..campaign.model import Campaign, load_campaign
+from ..campaign.recipients import Recipient
+from ..campaign.selection import select
+from ..errors import BadInput, MailError, SendFailed, SendInterrupted
+from ..formats.mime import (
     check_address,
     header_address,
     read_headers,
@@ -35,11 +35,11 @@ from .mail import (
     same_address,
     sender_address,
 )
-from .outbox import JOURNAL, Entry, Journal, Mark, Writer, exclusive
-from .plan import select
-from .recipients import Recipient
+from ..paths import find_campaign
+from ..render import manifest
+from ..render.batch import RenderOptions, RenderSummary, Reporter, SilentReporter, render
+from .journal import JOURNAL, Entry, Journal, Mark, Writer, exclusive
 from .relay import Group, load_groups
-from .render import RenderOptions, RenderSummary, Reporter, SilentReporter, render
 from .smtp import PASSWORD_ENV, Dispatcher, Job, Policy, Secret, Server, parse_rate, parse_url
 
 DEFAULT_CONNECTIONS = 3
@@ -291,8 +291,8 @@ def _relayed(
     summary: SendSummary,
     reporter: Reporter,
 ) -> list[Outgoing]:
-    from .errors import AdvocacyError
-    from .manifest import sha256_file
+    from ..errors import AdvocacyError
+    from ..render.manifest import sha256_file
     from .relay import RelayWriter
 
     sender = sender_address(campaign, options.mail_from)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote, unquote, urlsplit
 
-from .errors import AdvocacyError, BadInput, SmtpError
+from ..errors import AdvocacyError, BadInput, SmtpError
 
 SCHEMES = {"smtp": ("starttls", 587), "smtps": ("tls", 465), "smtp+plain": ("plain", 25)}
 PASSWORD_ENV = "ADVOCACY_SMTP_PASSWORD"

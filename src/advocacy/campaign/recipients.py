@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from . import l10n
-from .csvfile import dict_reader
-from .errors import RecipientError
+from ..csvfile import dict_reader
+from ..errors import RecipientError
+from ..i18n import l10n
 from .validation import first_problem
 
 ADDRESS_FIELDS = (

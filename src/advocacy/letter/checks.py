@@ -7,10 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import l10n
-from .campaign import Campaign
+from ..campaign.model import Campaign
+from ..campaign.recipients import Recipient
+from ..i18n import l10n
 from .compose import Composer
-from .recipients import Recipient
 
 STALE_AFTER = dt.timedelta(days=365)
 

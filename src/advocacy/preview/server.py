@@ -36,14 +36,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
-from . import l10n
-from .bundled import ASSETS_DIR, find_campaign
-from .campaign import CAMPAIGN_FILE, Campaign, load_campaign
-from .compose import Composer, Letter
-from .errors import AdvocacyError
-from .fsutil import is_within
-from .preview import campaign_warnings, letter_warnings
-from .recipients import Recipient
+from ..campaign.model import CAMPAIGN_FILE, Campaign, load_campaign
+from ..campaign.recipients import Recipient
+from ..errors import AdvocacyError
+from ..fsutil import is_within
+from ..i18n import l10n
+from ..letter.compose import Composer, Letter
+from ..paths import ASSETS_DIR, find_campaign
+from .terminal import campaign_warnings, letter_warnings
 
 log = logging.getLogger("advocacy.preview")
 
@@ -251,7 +251,7 @@ class Workspace:
         snap, letter, _ = self.compose(recipient_id, lang)
         assert snap.campaign is not None
         # WeasyPrint is imported here, on the first PDF asked for, not at start-up.
-        from .pdf import DEFAULT_VARIANT, PdfRenderer
+        from ..formats.pdf import DEFAULT_VARIANT, PdfRenderer
 
         with self.pdf_lock:
             try:

@@ -21,8 +21,8 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
 
+from ..errors import BadInput
 from . import l10n
-from .errors import BadInput
 
 DOMAIN = "messages"
 REVIEW_FILE = "review.toml"

@@ -25,13 +25,14 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from . import catalogs, glyphs, l10n
+from ..campaign.model import Campaign
+from ..campaign.recipients import Recipient
+from ..errors import BadInput, TemplateError
+from ..fsutil import is_within
+from ..i18n import catalogs, l10n
+from ..paths import ASSETS_DIR
+from . import glyphs
 from .address import address_lines
-from .bundled import ASSETS_DIR
-from .campaign import Campaign
-from .errors import BadInput, TemplateError
-from .fsutil import is_within
-from .recipients import Recipient
 
 BASE_PREFIX = "advocacy"  # templates extend "advocacy/base.html.j2"
 POLICIES = ("recipient", "bilingual")
@@ -157,7 +158,7 @@ class Composer:
     def __init__(
         self, campaign: Campaign, *, today: dt.date | None = None, language: str | None = None
     ) -> None:
-        from .translate import required_ids
+        from ..campaign.translations import required_ids
 
         self.campaign = campaign
         settings = campaign.config.campaign

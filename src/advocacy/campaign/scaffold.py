@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .bundled import bundled_campaign_dir
-from .campaign import CAMPAIGN_FILE
-from .errors import BadInput, OutputError
+from ..errors import BadInput, OutputError
+from ..paths import bundled_campaign_dir
+from .model import CAMPAIGN_FILE
 
 PARTS = (CAMPAIGN_FILE, "templates", "recipients", "locales")
 

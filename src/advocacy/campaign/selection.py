@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from .errors import SelectorError
+from ..errors import SelectorError
 from .recipients import Recipient
 
 

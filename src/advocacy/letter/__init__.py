@@ -1,0 +1,2 @@
+"""One letter: takes a `Campaign` and a `Recipient`, gives a composed `Letter` (subject,
+HTML, language, paper) and the warnings a writer must see about it."""
