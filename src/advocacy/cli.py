@@ -291,11 +291,9 @@ app.add_typer(translations_app, name="translations")
 
 
 def _load(campaign: Path | None) -> Any:
-    from .campaign.model import load_campaign
-    from .paths import find_campaign
+    from .campaign.discovery import open_campaign
 
-    root, bundled = find_campaign(campaign)
-    return load_campaign(root, bundled=bundled)
+    return open_campaign(campaign)
 
 
 @translations_app.command("status")

@@ -18,10 +18,9 @@ from ..csvfile import dict_reader
 from ..errors import CampaignError
 from ..fsutil import is_within
 from ..i18n import l10n
+from ..paths import CAMPAIGN_FILE
 from .recipients import Recipient, load_all
 from .validation import first_problem
-
-CAMPAIGN_FILE = "campaign.toml"
 
 
 class _Strict(BaseModel):

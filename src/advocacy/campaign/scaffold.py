@@ -6,8 +6,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import BadInput, OutputError
-from ..paths import bundled_campaign_dir
-from .model import CAMPAIGN_FILE
+from ..paths import CAMPAIGN_FILE, bundled_campaign_dir
 
 PARTS = (CAMPAIGN_FILE, "templates", "recipients", "locales")
 

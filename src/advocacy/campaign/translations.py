@@ -25,8 +25,8 @@ from jinja2.ext import babel_extract
 from ..errors import BadInput, TemplateError
 from ..fsutil import write_atomic
 from ..i18n import catalogs, l10n
-from ..paths import ASSETS_DIR
-from .model import CAMPAIGN_FILE, Campaign
+from ..paths import ASSETS_DIR, CAMPAIGN_FILE
+from .model import Campaign
 
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "false", "silent": "false"}

@@ -31,12 +31,12 @@ from email.policy import SMTP
 from pathlib import Path
 from typing import Any
 
-from ..campaign.model import CAMPAIGN_FILE, Campaign
+from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..errors import MailError, TemplateError
 from ..fsutil import is_within
 from ..letter.compose import Letter
-from ..paths import ASSETS_DIR
+from ..paths import ASSETS_DIR, CAMPAIGN_FILE
 
 EMAIL_CSS = ASSETS_DIR / "email.css"
 CAMPAIGN_EMAIL_CSS = "email.css"  # optional, in the campaign's templates/

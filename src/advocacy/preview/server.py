@@ -36,13 +36,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
-from ..campaign.model import CAMPAIGN_FILE, Campaign, load_campaign
+from ..campaign.discovery import find_campaign
+from ..campaign.model import Campaign, load_campaign
 from ..campaign.recipients import Recipient
 from ..errors import AdvocacyError
 from ..fsutil import is_within
 from ..i18n import l10n
 from ..letter.compose import Composer, Letter
-from ..paths import ASSETS_DIR, find_campaign
+from ..paths import ASSETS_DIR, CAMPAIGN_FILE
 from .terminal import campaign_warnings, letter_warnings
 
 log = logging.getLogger("advocacy.preview")

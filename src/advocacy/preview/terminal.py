@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from ..campaign.discovery import find_campaign
 from ..campaign.model import Campaign, load_campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
 from ..errors import RecipientError
 from ..i18n import l10n
 from ..letter.compose import Composer, Letter
-from ..paths import find_campaign
 
 DRAFT_STATES = ("machine-drafted", "draft")
 

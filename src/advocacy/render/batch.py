@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .. import __version__
+from ..campaign.discovery import find_campaign
 from ..campaign.model import Campaign, load_campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
@@ -27,7 +28,6 @@ from ..errors import BadInput, OutputError, RenderFailed
 from ..formats import syslibs
 from ..i18n import l10n
 from ..letter.compose import Composer
-from ..paths import find_campaign
 from . import manifest
 from .worker import LetterWorker, Loaded, WorkerConfig, inherit, init_process, run_in_process
 

@@ -21,11 +21,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..campaign.model import CAMPAIGN_FILE, Campaign
+from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..errors import BadInput, OutputError
 from ..fsutil import atomic_writer, write_atomic
-from ..paths import ASSETS_DIR
+from ..paths import ASSETS_DIR, CAMPAIGN_FILE
 
 MANIFEST = "manifest.json"
 LOG = "manifest.log.jsonl"

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..campaign.discovery import find_campaign
 from ..campaign.model import Campaign, load_campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
@@ -35,7 +36,6 @@ from ..formats.mime import (
     same_address,
     sender_address,
 )
-from ..paths import find_campaign
 from ..render import manifest
 from ..render.batch import RenderOptions, RenderSummary, Reporter, SilentReporter, render
 from .journal import JOURNAL, Entry, Journal, Mark, Writer, exclusive
