@@ -1,7 +1,25 @@
 """One exception tree for everything a user can cause or meet.
 
 `cli.py` maps these to one line and an exit code in a single place; nothing
-below it prints or exits.
+below it prints or exits. The class decides the exit code, never the instance.
+
+    AdvocacyError                 exit 1: the outside world failed
+    ├── BadInput                  exit 2: the user's files or options are wrong
+    │   ├── CampaignError         campaign.toml missing, malformed or invalid
+    │   ├── RecipientError        a recipient list or entry is invalid
+    │   ├── SelectorError         a --to selector matched nothing
+    │   ├── TemplateError         a template failed to compile or render
+    │   ├── ResourceBlocked       a file or URL outside the campaign was asked for
+    │   ├── CatalogError          a translation breaks its placeholders or markup
+    │   └── MailError             an invalid address, a line break in a header
+    ├── OutputError               the output folder cannot be written
+    ├── SystemDependencyError     a library WeasyPrint needs is missing
+    ├── CheckFailed               `recipients check` found what blocks rendering
+    ├── RenderFailed              letters failed (the others were written)
+    ├── SmtpError                 the mail server cannot be reached or refused us
+    ├── SendFailed                messages not sent; the journal holds the replies
+    ├── ServerError               the preview server cannot start
+    └── SendInterrupted           exit 130: Ctrl-C, the message in flight finished
 """
 
 from __future__ import annotations
@@ -68,6 +86,10 @@ class RenderFailed(AdvocacyError):
     """One or more letters could not be rendered (the others were written)."""
 
 
+class CatalogError(BadInput):
+    """A translation breaks its source string (placeholder or markup)."""
+
+
 class MailError(BadInput):
     """A letter cannot become an email: an invalid address or a line break in a header."""
 
@@ -78,6 +100,10 @@ class SmtpError(AdvocacyError):
 
 class SendFailed(AdvocacyError):
     """Some messages were not sent (failed or deferred); the journal holds the replies."""
+
+
+class ServerError(AdvocacyError):
+    """The preview server cannot start (port in use, address not available)."""
 
 
 class SendInterrupted(AdvocacyError):

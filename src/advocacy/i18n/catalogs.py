@@ -21,7 +21,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
 
-from ..errors import BadInput
+from ..errors import CatalogError
 from . import l10n
 
 DOMAIN = "messages"
@@ -31,10 +31,6 @@ REVIEW_STATES = ("machine-drafted", "draft", "reviewed")
 _PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\{.*?\}\}|\{\w+\}")
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _VOID = {"br", "img", "wbr", "hr"}
-
-
-class CatalogError(BadInput):
-    """A translation breaks its source string (placeholder or markup)."""
 
 
 def po_path(root: Path, language: str) -> Path:
