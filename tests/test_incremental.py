@@ -120,3 +120,30 @@ def test_recipients_list_does_not_import_weasyprint() -> None:
     assert result.returncode == 0, result.stderr
     assert not imported
     assert '"id": "us-dos"' in result.stdout
+
+
+def test_a_changed_font_or_image_renders_the_letters_again(
+    mini_campaign: Path, tmp_path: Path
+) -> None:
+    """Every file a letter can use counts as its input: fonts and .webp too."""
+    out = tmp_path / "out"
+
+    def rendered() -> int:
+        result = run_cli("render", str(mini_campaign), "--out", str(out), "--json")
+        assert result.returncode == 0, result.stderr
+        count: int = json.loads(result.stdout)["rendered"]
+        return count
+
+    fonts = mini_campaign / "templates" / "fonts"
+    fonts.mkdir()
+    font = fonts / "Letterhead.ttf"
+    font.write_bytes(b"\0\1\0\0 first version")
+    logo = mini_campaign / "templates" / "logo.webp"
+    logo.write_bytes(b"RIFF first version")
+    assert rendered() == 2
+    assert rendered() == 0
+    font.write_bytes(b"\0\1\0\0 second version")
+    assert rendered() == 2
+    logo.write_bytes(b"RIFF second version")
+    assert rendered() == 2
+    assert rendered() == 0

@@ -22,6 +22,25 @@ from ..paths import CAMPAIGN_FILE
 from .recipients import Recipient, load_all
 from .validation import first_problem
 
+# Files a letter may pull in besides its templates (stylesheets, images, fonts), with
+# the type the preview serves them as. One list: the incremental digest, the preview's
+# watcher and its file route all read it.
+RESOURCE_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+}
+TEMPLATE_SUFFIXES = (".j2", *RESOURCE_TYPES)
+CATALOG_SUFFIXES = (".po", ".toml")  # catalogs and their review.toml
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -115,10 +134,35 @@ class Campaign:
     recipients: list[Recipient]
     cosignatories: list[Person] = field(default_factory=list)
     bundled: bool = False
+    recipient_files: list[Path] = field(default_factory=list)
 
     @property
     def templates_dir(self) -> Path:
         return self.root / "templates"
+
+    def source_files(self, *, recipients: bool = True) -> list[Path]:
+        """Every file a letter can be made from, sorted: campaign.toml, templates and
+        the styles, images and fonts beside them, catalogs, the signature image, the
+        co-signatories CSV and (unless `recipients=False`) the recipient lists.
+        Files outside the campaign folder (through a link) are left out."""
+        root = self.root
+        found = {root / CAMPAIGN_FILE}
+        for folder, suffixes in ((self.templates_dir, TEMPLATE_SUFFIXES),
+                                 (root / "locales", CATALOG_SUFFIXES)):  # fmt: skip
+            if folder.is_dir():
+                found.update(
+                    p for p in folder.rglob("*") if p.suffix.lower() in suffixes and p.is_file()
+                )
+        # Images and styles at the top of the folder: a template may name them there.
+        found.update(p for p in root.glob("*") if p.suffix.lower() in RESOURCE_TYPES)
+        settings = self.config.campaign
+        signature = self.config.signature
+        for relative in (signature.image if signature else "", settings.cosignatories_csv):
+            if relative:
+                found.add(root / relative)
+        if recipients:
+            found.update(self.recipient_files)
+        return sorted(p for p in found if p.is_file() and is_within(p, root))
 
     def path(self, relative: str, what: str) -> Path:
         return resolve_inside(self.root, relative, what)
@@ -223,4 +267,4 @@ def load_campaign(root: Path, *, bundled: bool = False) -> Campaign:
         path = resolve_inside(root, settings.cosignatories_csv, "cosignatories_csv")
         cosignatories += _read_cosignatories(path, settings.cosignatories_csv)
 
-    return Campaign(root, config, recipients, cosignatories, bundled)
+    return Campaign(root, config, recipients, cosignatories, bundled, files)

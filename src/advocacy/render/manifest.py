@@ -25,7 +25,7 @@ from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..errors import BadInput, OutputError
 from ..fsutil import atomic_writer, write_atomic
-from ..paths import ASSETS_DIR, CAMPAIGN_FILE
+from ..paths import ASSETS_DIR
 
 MANIFEST = "manifest.json"
 LOG = "manifest.log.jsonl"
@@ -147,14 +147,12 @@ def campaign_digest(campaign: Campaign, settings: dict[str, Any]) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps({"version": __version__, **settings}, sort_keys=True).encode())
     root = campaign.root
-    digest.update((root / CAMPAIGN_FILE).read_bytes())
-    _hash_tree(digest, campaign.templates_dir, root, (".j2", ".css", ".svg", ".png", ".jpg"))
-    _hash_tree(digest, root / "locales", root, (".po", ".toml"))
+    # Not the recipient lists: each letter's own digest holds its entry, so editing
+    # one entry re-renders one letter.
+    for path in campaign.source_files(recipients=False):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
     _hash_tree(digest, ASSETS_DIR, ASSETS_DIR, (".j2", ".css", ".ttf"))
-    cfg = campaign.config
-    for relative in (cfg.signature.image if cfg.signature else "", cfg.campaign.cosignatories_csv):
-        if relative and (root / relative).is_file():
-            digest.update((root / relative).read_bytes())
     return digest.hexdigest()
 
 
