@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -90,18 +91,46 @@ def pdf_text(path: Path) -> str:
         return normalize("\n".join(page.extract_text() or "" for page in pdf.pages))
 
 
+def replaced(text: str, old: str, new: str, count: int = 1) -> str:
+    """`text` with `old` replaced `count` times; fails when `old` occurs fewer times,
+    so an edit of a fixture never silently does nothing when the text changes."""
+    found = text.count(old)
+    assert found >= count, f"{old!r} occurs {found} time(s), expected {count}"
+    return text.replace(old, new, count)
+
+
+def edit_file(path: Path, old: str, new: str, count: int = 1) -> None:
+    """Replace `old` by `new` in the file, strictly (see `replaced`)."""
+    path.write_text(replaced(path.read_text(encoding="utf-8"), old, new, count), "utf-8")
+
+
+def build_file_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    """Write `files` (relative path -> text or bytes) under `root`, folders included
+    (copier's `build_file_tree` is the model)."""
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def bundled_toml(date: dt.date = FIXED_DATE) -> str:
+    """The bundled campaign.toml with a fixed letter date."""
+    text = (REPO / "campaign.toml").read_text(encoding="utf-8")
+    return replaced(text, "# date = 2026-12-10", f"date = {date.isoformat()}")
+
+
 @pytest.fixture
 def mini_campaign(tmp_path: Path) -> Path:
-    """A copy of the bundled campaign with two recipients and a fixed date."""
+    """The bundled templates with two recipients and a fixed date."""
     root = tmp_path / "campaign"
-    root.mkdir()
     shutil.copytree(REPO / "templates", root / "templates")
-    toml = (REPO / "campaign.toml").read_text(encoding="utf-8")
-    toml = toml.replace("# date = 2026-12-10", f"date = {FIXED_DATE.isoformat()}")
-    (root / "campaign.toml").write_text(toml, encoding="utf-8")
-    (root / "recipients").mkdir()
-    (root / "recipients" / "list.yaml").write_text(MINI_RECIPIENTS, encoding="utf-8")
-    return root
+    return build_file_tree(
+        root, {"campaign.toml": bundled_toml(), "recipients/list.yaml": MINI_RECIPIENTS}
+    )
 
 
 def files_in(folder: Path) -> list[str]:

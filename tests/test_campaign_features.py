@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from advocacy.render.batch import RenderOptions, SilentReporter, render
-from conftest import FIXED_DATE, normalize, pdf_text, run_cli
+from conftest import FIXED_DATE, edit_file, normalize, pdf_text, run_cli
 
 
 def test_spreadsheet_csv_with_bom_semicolons_and_crlf(mini_campaign: Path, tmp_path: Path) -> None:
@@ -43,15 +43,14 @@ def _campaign_with_signers(root: Path, count: int) -> None:
     lines = ["name,role,organisation"]
     lines += [f"Signer {i:03d},Member,Group {i % 7}" for i in range(count)]
     (root / "cosignatories.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    toml = (root / "campaign.toml").read_text(encoding="utf-8")
-    toml = toml.replace(
-        '# cosignatories_csv = "cosignatories.csv"', 'cosignatories_csv = "cosignatories.csv"'
+    toml = root / "campaign.toml"
+    edit_file(
+        toml, '# cosignatories_csv = "cosignatories.csv"', 'cosignatories_csv = "cosignatories.csv"'
     )
-    toml = toml.replace('# image = "signature.svg"', 'image = "signature.svg"')
-    toml = toml.replace(
-        '# image_alt = "Signature of Name Surname"', 'image_alt = "Signature of the chair"'
+    edit_file(toml, '# image = "signature.svg"', 'image = "signature.svg"')
+    edit_file(
+        toml, '# image_alt = "Signature of Name Surname"', 'image_alt = "Signature of the chair"'
     )
-    (root / "campaign.toml").write_text(toml, encoding="utf-8")
 
 
 def test_150_cosignatories_flow_in_columns_over_pages(mini_campaign: Path, tmp_path: Path) -> None:
@@ -86,7 +85,7 @@ def test_150_cosignatories_flow_in_columns_over_pages(mini_campaign: Path, tmp_p
 def test_signature_image_needs_alt_text(mini_campaign: Path, tmp_path: Path) -> None:
     _campaign_with_signers(mini_campaign, 1)
     toml = mini_campaign / "campaign.toml"
-    toml.write_text(toml.read_text().replace('image_alt = "Signature of the chair"', ""))
+    edit_file(toml, 'image_alt = "Signature of the chair"', "")
     result = run_cli("render", str(mini_campaign), "--out", str(tmp_path / "o"))
     assert result.returncode == 2
     assert "'signature.image_alt' is required" in result.stderr

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from advocacy.render.batch import RenderOptions, in_shard, render
-from conftest import FIXED_DATE, pdf_text, run_cli, run_cli_in_one_process
+from conftest import FIXED_DATE, edit_file, pdf_text, run_cli, run_cli_in_one_process
 
 EXTRA = """\
 - id: fr-mfa
@@ -47,7 +47,7 @@ def test_rerun_skips_unchanged_and_redoes_changed(mini_campaign: Path, tmp_path:
     assert (len(again.letters), len(again.skipped)) == (0, 4)
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")} == stamps
 
-    path.write_text(path.read_text().replace("city: Paris", "city: PARIS CEDEX 07"))
+    edit_file(path, "city: Paris", "city: PARIS CEDEX 07")
     one = render(_options(mini_campaign, out))
     assert [e["recipient"] for e in one.letters] == ["fr-mfa"]
     assert "PARIS CEDEX 07" in pdf_text(out / "fr-mfa.en.pdf")

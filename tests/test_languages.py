@@ -17,7 +17,7 @@ from advocacy.campaign.model import load_campaign
 from advocacy.campaign.translations import required_ids
 from advocacy.i18n import catalogs
 from advocacy.render.batch import RenderOptions, SilentReporter, render
-from conftest import FIXED_DATE, REPO, normalize, pdf_text, run_cli
+from conftest import FIXED_DATE, REPO, edit_file, normalize, pdf_text, replaced, run_cli
 
 LANGUAGES = "bg cs da de el en es et fi fr ga hr hu it lt lv mt nl pl pt ro sk sl sv be".split()
 EU_OFFICIAL = [lang for lang in LANGUAGES if lang != "be"]
@@ -171,7 +171,7 @@ def test_recipient_language_policy_and_fallback_report(mini_campaign: Path, tmp_
 def test_bilingual_letter_has_both_languages_in_order(mini_campaign: Path, tmp_path: Path) -> None:
     _mini_with_languages(mini_campaign, MULTI)
     toml = mini_campaign / "campaign.toml"
-    toml.write_text(toml.read_text().replace('language = "recipient"', 'language = "bilingual"'))
+    edit_file(toml, 'language = "recipient"', 'language = "bilingual"')
     out = tmp_path / "out"
     render(RenderOptions(campaign=mini_campaign, out=out, selectors=["be-mfa"], today=FIXED_DATE))
     path = out / "be-mfa.nl+en.pdf"
@@ -252,12 +252,10 @@ def test_translations_status_and_tools(mini_campaign: Path) -> None:
 
     # A new sentence in the template: extract, update, and the catalogs are incomplete.
     letter = mini_campaign / "templates" / "letter.html.j2"
-    letter.write_text(
-        letter.read_text().replace(
-            "{% endblock %}",
-            "<p>{% trans %}A brand new sentence.{% endtrans %}</p>{% endblock %}",
-            1,
-        )
+    edit_file(
+        letter,
+        "{% endblock %}",
+        "<p>{% trans %}A brand new sentence.{% endtrans %}</p>{% endblock %}",
     )
     assert run_cli("translations", "extract", str(mini_campaign)).returncode == 0
     assert "A brand new sentence." in (mini_campaign / "locales" / "messages.pot").read_text()
@@ -285,8 +283,11 @@ def test_translations_status_and_tools(mini_campaign: Path) -> None:
 def test_recipient_salutation_overrides_the_catalog(mini_campaign: Path, tmp_path: Path) -> None:
     _mini_with_languages(
         mini_campaign,
-        MULTI.replace(
-            "  tags: [mfa]\n", '  tags: [mfa]\n  salutation: {nl: "Geachte heer Prévot,"}\n', 2
+        replaced(
+            MULTI,
+            "  tags: [mfa]\n",
+            '  tags: [mfa]\n  salutation: {nl: "Geachte heer Prévot,"}\n',
+            2,
         ),
     )
     out = tmp_path / "out"

@@ -9,7 +9,7 @@ import pdfplumber
 import pytest
 
 from advocacy.render.batch import RenderOptions, render
-from conftest import FIXED_DATE, normalize
+from conftest import FIXED_DATE, edit_file, normalize
 
 MM = 72 / 25.4
 INCH = 72.0
@@ -101,7 +101,7 @@ def test_later_pages_carry_a_page_number_and_no_address(letters: Path) -> None:
 
 def test_fixed_date_from_campaign_file_wins(tmp_path: Path, mini_campaign: Path) -> None:
     toml = mini_campaign / "campaign.toml"
-    toml.write_text(toml.read_text().replace("date = 2026-12-10", "date = 2024-03-01"))
+    edit_file(toml, "date = 2026-12-10", "date = 2024-03-01")
     out = tmp_path / "out"
     render(RenderOptions(campaign=mini_campaign, out=out, today=dt.date(2030, 1, 1)))
     with pdfplumber.open(out / "de-mfa.en.pdf") as pdf:

@@ -14,7 +14,7 @@ import pytest
 import typer
 
 from advocacy.cli import app
-from conftest import REPO, pdf_text, run_cli
+from conftest import REPO, edit_file, pdf_text, run_cli
 
 
 def _walk(command: Any, path: str = "advocacy") -> list[tuple[str, Any]]:
@@ -48,9 +48,7 @@ def test_init_then_render_and_edit(tmp_path: Path) -> None:
         "templates",
     ]
     letter = target / "templates" / "letter.html.j2"
-    letter.write_text(
-        letter.read_text().replace("{% block body %}", "{% block body %}<p>Edited-by-us-42</p>", 1)
-    )
+    edit_file(letter, "{% block body %}", "{% block body %}<p>Edited-by-us-42</p>")
     result = run_cli("render", "--to", "us-dos", cwd=target)
     assert result.returncode == 0, result.stderr
     assert "Edited-by-us-42" in pdf_text(target / "letters" / "us-dos.en.pdf")
@@ -97,7 +95,7 @@ def test_recipients_check_reports_exactly_the_unverified(tmp_path: Path) -> None
 
 def test_recipients_check_on_a_broken_list_exits_1(mini_campaign: Path) -> None:
     path = mini_campaign / "recipients" / "list.yaml"
-    path.write_text(path.read_text().replace("languages: [en-US]", "languages: [xx-QQ]"))
+    edit_file(path, "languages: [en-US]", "languages: [xx-QQ]")
     result = run_cli("recipients", "check", str(mini_campaign))
     assert result.returncode == 1
     assert "recipients/list.yaml: entry 2 (id 'us-dos'): field 'languages'" in result.stderr
@@ -105,13 +103,12 @@ def test_recipients_check_on_a_broken_list_exits_1(mini_campaign: Path) -> None:
 
 def test_recipients_check_flags_stale_and_duplicate(mini_campaign: Path) -> None:
     path = mini_campaign / "recipients" / "list.yaml"
-    text = path.read_text()
-    text = text.replace("  confidence: high\n", "  confidence: high\n  email: office@example.org\n")
-    text = text.replace(
+    edit_file(path, "  confidence: high\n", "  confidence: high\n  email: office@example.org\n", 2)
+    edit_file(
+        path,
         "  source: https://example.org/us\n",
         "  source: https://example.org/us\n  verified: 2020-01-01\n",
     )
-    path.write_text(text)
     result = run_cli("recipients", "check", str(mini_campaign), "--json")
     findings = json.loads(result.stdout)["findings"]
     kinds = {(f["recipient"], f["kind"]) for f in findings}
