@@ -25,12 +25,12 @@ def test_spreadsheet_csv_with_bom_semicolons_and_crlf(mini_campaign: Path, tmp_p
     (mini_campaign / "recipients" / "list.csv").write_bytes(data.encode("utf-8"))
     out = tmp_path / "out"
     summary = render(RenderOptions(campaign=mini_campaign, out=out, today=FIXED_DATE))
-    assert [e["recipient"] for e in summary.letters] == ["pl-mfa", "ca-gac"]
+    assert [e.recipient for e in summary.letters] == ["pl-mfa", "ca-gac"]
     text = pdf_text(out / "pl-mfa.en.pdf")
     assert "Ministerstwo Spraw Zagranicznych" in text  # address in the recipient's language
     assert "00-580 WARSZAWA" in text
     assert "Ministry of Foreign Affairs" in text  # body in the letter's language
-    assert summary.letters[1]["paper"] == "Letter"
+    assert summary.letters[1].paper == "Letter"
 
 
 def _campaign_with_signers(root: Path, count: int) -> None:
@@ -102,7 +102,7 @@ def test_selectors_by_id_country_and_tag(mini_campaign: Path, tmp_path: Path) ->
         summary = render(
             RenderOptions(campaign=mini_campaign, out=out, selectors=[selector], formats=["html"])
         )
-        assert [e["recipient"] for e in summary.letters] == expected
+        assert [e.recipient for e in summary.letters] == expected
 
 
 def test_html_format_and_json_summary(mini_campaign: Path, tmp_path: Path) -> None:
@@ -138,7 +138,7 @@ def test_hand_written_language_template_wins(mini_campaign: Path, tmp_path: Path
     )
     out = tmp_path / "out"
     summary = render(RenderOptions(campaign=mini_campaign, out=out, today=FIXED_DATE))
-    assert [(e["recipient"], e["language"]) for e in summary.letters] == [
+    assert [(e.recipient, e.language) for e in summary.letters] == [
         ("de-mfa", "de"),
         ("us-dos", "en"),
     ]

@@ -49,7 +49,7 @@ def test_rerun_skips_unchanged_and_redoes_changed(mini_campaign: Path, tmp_path:
 
     path.write_text(path.read_text().replace("city: Paris", "city: PARIS CEDEX 07"))
     one = render(_options(mini_campaign, out))
-    assert [e["recipient"] for e in one.letters] == ["fr-mfa"]
+    assert [e.recipient for e in one.letters] == ["fr-mfa"]
     assert "PARIS CEDEX 07" in pdf_text(out / "fr-mfa.en.pdf")
 
     css = mini_campaign / "templates" / "letter.css"
@@ -61,7 +61,7 @@ def test_rerun_skips_unchanged_and_redoes_changed(mini_campaign: Path, tmp_path:
 
     # A damaged file is rendered again even though its inputs did not change.
     (out / "ca-gac.en.pdf").write_bytes(b"%PDF-1.7 truncated")
-    assert [e["recipient"] for e in render(_options(mini_campaign, out)).letters] == ["ca-gac"]
+    assert [e.recipient for e in render(_options(mini_campaign, out)).letters] == ["ca-gac"]
 
 
 def test_pool_and_single_process_give_the_same_letters(mini_campaign: Path, tmp_path: Path) -> None:
@@ -69,7 +69,7 @@ def test_pool_and_single_process_give_the_same_letters(mini_campaign: Path, tmp_
     single = render(_options(mini_campaign, tmp_path / "one", jobs=1, formats=["html"]))
     pooled = render(_options(mini_campaign, tmp_path / "two", jobs=2, formats=["html"]))
     assert pooled.jobs == 2
-    key = lambda s: sorted((e["recipient"], e["files"][0]["sha256"]) for e in s.letters)  # noqa: E731
+    key = lambda s: sorted((e.recipient, e.files[0].sha256) for e in s.letters)  # noqa: E731
     assert key(single) == key(pooled)
 
 

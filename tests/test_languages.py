@@ -81,21 +81,21 @@ def test_letter_in_each_language_reads_back(
         reporter,
     )
     (letter,) = summary.letters
-    assert letter["language"] == language
+    assert letter.language == language
     path = out / f"de-mfa.{language}.pdf"
     text = pdf_text(path)
     expected = _expected(language, bundled_catalogs)
-    assert normalize(letter["subject"]) in text
+    assert normalize(letter.subject) in text
     if language != "en":
         english_subject = "Political prisoners in Belarus"
-        assert english_subject not in letter["subject"]
-    assert normalize(format_date(FIXED_DATE, "long", locale=letter["locale"])) in text
+        assert english_subject not in letter.subject
+    assert normalize(format_date(FIXED_DATE, "long", locale=letter.locale)) in text
     for key in ("salutation", "close", "lead"):
         assert normalize(str(expected[key])) in text, (key, expected[key])
     for demand in expected["demands"]:  # type: ignore[attr-defined]
         assert normalize(demand) in text, demand
     assert PdfReader(path).trailer["/Root"]["/Lang"] == language
-    assert letter["review"] == {language: "source" if language == "en" else "machine-drafted"}
+    assert letter.review == {language: "source" if language == "en" else "machine-drafted"}
     if language != "en":
         assert any(f"locales/{language}" in w and "machine-drafted" in w for w in reporter.warnings)
 
@@ -276,7 +276,7 @@ def test_translations_status_and_tools(mini_campaign: Path) -> None:
     summary = render(
         RenderOptions(campaign=mini_campaign, out=out, formats=["html"], selectors=["be-mfa"])
     )
-    assert summary.letters[0]["language"] == "en"
+    assert summary.letters[0].language == "en"
     result = run_cli("translations", "compile", str(mini_campaign))
     assert result.returncode == 0, result.stderr
     assert catalogs.po_path(mini_campaign, "de").with_suffix(".mo").is_file()

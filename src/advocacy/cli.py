@@ -237,7 +237,7 @@ def render(
     if as_json:
         out.print_json(json.dumps(summary.as_json(), ensure_ascii=False))
     else:
-        files = sum(len(e["files"]) for e in summary.letters)
+        files = sum(len(e.files) for e in summary.letters)
         per = summary.seconds / len(summary.letters) if summary.letters else 0.0
         out.print(
             f"Rendered {len(summary.letters)} letter(s), {files} file(s) into {summary.out}/ "

@@ -29,6 +29,7 @@ from ..formats import syslibs
 from ..i18n import l10n
 from ..letter.compose import Composer
 from . import manifest
+from .records import Json, LetterRecord
 from .worker import LetterWorker, Loaded, WorkerConfig, inherit, init_process, run_in_process
 
 MANIFEST = manifest.MANIFEST
@@ -93,7 +94,7 @@ class RenderSummary:
     campaign: str
     campaign_dir: str
     out: str
-    letters: list[dict[str, Any]] = field(default_factory=list)
+    letters: list[LetterRecord] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -108,12 +109,12 @@ class RenderSummary:
             "rendered": len(self.letters),
             "skipped": len(self.skipped),
             "failed": len(self.failed),
-            "files": sum(len(entry["files"]) for entry in self.letters),
+            "files": sum(len(letter.files) for letter in self.letters),
             "seconds": round(self.seconds, 3),
             "jobs": self.jobs,
             "warnings": self.warnings,
             "failures": self.failed,
-            "letters": self.letters,
+            "letters": [letter.to_json() for letter in self.letters],
         }
 
     def failure(self) -> RenderFailed | None:
@@ -201,10 +202,10 @@ class _Run:
         out: Path,
         summary: RenderSummary,
         reporter: Reporter,
-        old: list[dict[str, Any]],
+        old: Sequence[LetterRecord],
     ) -> None:
         self.campaign, self.out, self.summary, self.reporter = campaign, out, summary, reporter
-        self.entries = {(str(e["recipient"]), str(e["language"])): e for e in old}
+        self.entries: manifest.Table = {letter.key: letter for letter in old}
         self.drafted: set[str] = set()
         self.fell_back: list[str] = []
         self.fatal = False
@@ -221,27 +222,25 @@ class _Run:
             self.reporter.fail(result["recipient"], result["error"])
             self.reporter.advance(result["recipient"])
             return
-        entry = result["entry"]
-        for message in result["warnings"]:
+        entry: LetterRecord = result["entry"]
+        for message in entry.warnings:
             self.warn(message)
-        for language, state in entry["review"].items():
+        for language, state in entry.review.items():
             if state in ("machine-drafted", "draft") and language not in self.drafted:
                 self.drafted.add(language)
                 self.warn(
                     f"{l10n.language_name(language)} text is {state}; have a native speaker "
                     f"review locales/{language}"
                 )
-        if entry["fell_back_from"]:
-            self.fell_back.append(
-                f"{entry['recipient']} ({entry['fell_back_from']} -> {entry['language']})"
-            )
+        if entry.fell_back_from:
+            self.fell_back.append(f"{entry.recipient} ({entry.fell_back_from} -> {entry.language})")
         # A recipient's new letter supersedes its old ones (another language, say).
         for path in manifest.supersede(self.entries, entry):
             stale = self.out / path
             if stale.parent == self.out and stale.is_file():
                 stale.unlink()
         self.summary.letters.append(entry)
-        self.reporter.advance(entry["recipient"])
+        self.reporter.advance(entry.recipient)
 
     def save(self) -> None:
         # Letters the workers logged but whose results never reached us
@@ -249,9 +248,7 @@ class _Run:
         for entry in manifest.log_entries(self.out):
             manifest.supersede(self.entries, entry)
         kept = [
-            e
-            for e in self.entries.values()
-            if all((self.out / str(f.get("path", ""))).is_file() for f in e.get("files", []))
+            e for e in self.entries.values() if all((self.out / f.path).is_file() for f in e.files)
         ]
         if kept or (self.out / MANIFEST).exists():
             manifest.save(
@@ -286,7 +283,7 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
         summary.warnings.append(message)
         reporter.warn(message)
 
-    settings: dict[str, Any] = {
+    settings: dict[str, Json] = {
         "formats": list(formats),
         "pdf_variant": options.pdf_variant,
         "language": options.language or campaign.config.campaign.language,
@@ -299,15 +296,15 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
         reply_to(campaign)
         settings["email"] = {"attach_pdf": options.attach_pdf, "from": options.mail_from}
     common = manifest.campaign_digest(campaign, settings)
-    old = manifest.entries(manifest.load(out))
-    done = {str(e["recipient"]): e for e in old}
+    old = manifest.load(out).letters
+    done = {letter.recipient: letter for letter in old}
     todo: list[Recipient] = []
     for recipient in recipients:
         previous = done.get(recipient.id)
         if (
             not options.force
             and previous is not None
-            and previous.get("input_hash") == manifest.letter_digest(common, recipient)
+            and previous.input_hash == manifest.letter_digest(common, recipient)
             and manifest.files_intact(out, previous)
         ):
             summary.skipped.append(recipient.id)
@@ -346,7 +343,7 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
         for message in finish_render(out, run.entries.values(), recipients, mbox):
             run.warn(message)
     order = {r.id: i for i, r in enumerate(recipients)}  # list order, not completion order
-    summary.letters.sort(key=lambda e: order.get(e["recipient"], 0))
+    summary.letters.sort(key=lambda e: order.get(e.recipient, 0))
     summary.failed.sort(key=lambda f: order.get(f["recipient"], 0))
     summary.seconds = time.perf_counter() - started
     return summary
@@ -431,6 +428,6 @@ def _closing_warnings(run: _Run, recipients: list[Recipient]) -> None:
         )
 
 
-def merge(sources: list[Path], out: Path) -> list[dict[str, Any]]:
+def merge(sources: list[Path], out: Path) -> list[LetterRecord]:
     """`render --merge`: combine the output folders of several shards into `out`."""
     return manifest.merge(sources, out, tool=f"advocacy {__version__}")

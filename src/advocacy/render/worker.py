@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from ..errors import AdvocacyError, BadInput
 from ..fsutil import write_atomic
 from ..letter.compose import Composer
 from .manifest import append_log
+from .records import FileRecord, LetterRecord
 
 FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
@@ -42,12 +41,9 @@ class WorkerConfig:
     mail_from: str = ""  # From of email letters instead of the campaign's sender
 
 
-def _file_entry(out: Path, path: Path, data: bytes) -> dict[str, Any]:
-    return {
-        "path": path.relative_to(out).as_posix(),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "bytes": len(data),
-    }
+def _verified(value: dt.date | bool) -> str | bool:
+    """As the manifest has always written it: the date as text (ISO), or true/false."""
+    return str(value) if isinstance(value, dt.date) else bool(value)
 
 
 class LetterWorker:
@@ -105,12 +101,12 @@ class LetterWorker:
         if emailed:
             self.mailer.recipient(recipient, letter)  # a bad address stops this letter, first
         warnings = list(letter.warnings)
-        files = []
+        files: list[FileRecord] = []
         stem = f"{recipient.id}.{letter.language}"
         if "html" in self.config.formats:
             data = letter.html.encode("utf-8")
             write_atomic(out / f"{stem}.html", data)
-            files.append(_file_entry(out, out / f"{stem}.html", data))
+            files.append(FileRecord.of(out, out / f"{stem}.html", data))
         pdf: bytes | None = None
         if self.renderer is not None:
             pdf, problems = self.renderer.render(
@@ -118,33 +114,32 @@ class LetterWorker:
             )
             warnings += [f"{recipient.id}: PDF: {problem}" for problem in problems]
             write_atomic(out / f"{stem}.pdf", pdf)
-            files.append(_file_entry(out, out / f"{stem}.pdf", pdf))
+            files.append(FileRecord.of(out, out / f"{stem}.pdf", pdf))
         if emailed:
             from ..formats.mime import Attachment, build
 
             attached = Attachment(f"{stem}.pdf", pdf) if pdf and self.config.attach_pdf else None
             data = build(self.mailer.draft(letter, recipient, attached))
             write_atomic(out / f"{stem}.eml", data)
-            files.append(_file_entry(out, out / f"{stem}.eml", data))
-        entry = {
-            "recipient": recipient.id,
-            "country": recipient.country,
-            "language": letter.language,
-            "languages": letter.languages,
-            "review": letter.review,
-            "fell_back_from": letter.fell_back_from,
-            "locale": letter.locale,
-            "paper": letter.paper,
-            "subject": letter.subject,
-            "template": letter.template,
-            "address_block": not recipient.address_withheld,
-            "verified": recipient.verified if recipient.verified else False,
-            "source": recipient.source,
-            "input_hash": self.digest(self.config.common_hash, recipient),
-            "files": files,
-            "warnings": warnings,
-        }
-        entry = json.loads(json.dumps(entry, default=str))
+            files.append(FileRecord.of(out, out / f"{stem}.eml", data))
+        entry = LetterRecord(
+            recipient=recipient.id,
+            language=letter.language,
+            country=recipient.country,
+            languages=tuple(letter.languages),
+            review=dict(letter.review),
+            fell_back_from=letter.fell_back_from,
+            locale=letter.locale,
+            paper=letter.paper,
+            subject=letter.subject,
+            template=letter.template,
+            address_block=not recipient.address_withheld,
+            verified=_verified(recipient.verified),
+            source=recipient.source,
+            input_hash=self.digest(self.config.common_hash, recipient),
+            files=tuple(files),
+            warnings=tuple(warnings),
+        )
         append_log(out, entry)
         return {"entry": entry, "warnings": warnings}
 

@@ -38,6 +38,7 @@ from ..formats.mime import (
 )
 from ..render import manifest
 from ..render.batch import RenderOptions, RenderSummary, Reporter, SilentReporter, render
+from ..render.records import LetterRecord
 from .journal import JOURNAL, Entry, Journal, Mark, Writer, exclusive
 from .relay import Group, load_groups
 from .smtp import PASSWORD_ENV, Dispatcher, Job, Policy, Secret, Server, parse_rate, parse_url
@@ -209,15 +210,9 @@ def _render_formats(out: Path, wanted: set[str]) -> list[str]:
     """What the folder already has, plus what sending needs: rendering with fewer
     formats would delete the letters' other files."""
     have = {
-        Path(str(item.get("path", ""))).suffix.lstrip(".")
-        for entry in manifest.entries(manifest.load(out))
-        for item in entry.get("files", [])
+        item.suffix.lstrip(".") for letter in manifest.load(out).letters for item in letter.files
     }
     return sorted((have & {"pdf", "html", "eml"}) | wanted)
-
-
-def _files(entry: dict[str, Any], suffix: str) -> list[dict[str, Any]]:
-    return [f for f in entry.get("files", []) if str(f.get("path", "")).endswith(suffix)]
 
 
 def envelope_problem(rcpt: str, data: bytes) -> str:
@@ -242,7 +237,7 @@ def _check(job: Job, data: bytes) -> str:
 
 def _letters(
     out: Path,
-    entries: dict[str, dict[str, Any]],
+    letters: dict[str, LetterRecord],
     recipients: Sequence[Recipient],
     attach: bool,
     sender: str,
@@ -252,9 +247,10 @@ def _letters(
     found = []
     for recipient in recipients:
         rid = recipient.id
-        entry = entries[rid]
-        eml = _files(entry, ".eml")[0]
-        path = out / str(eml["path"])
+        letter = letters[rid]
+        eml = letter.file(".eml")
+        assert eml is not None  # only letters with an .eml come here
+        path = out / eml.path
         headers = read_headers(path)
         rcpt = check_address(recipient.email, f"recipient {rid!r}: field 'email'")
         problem = envelope_problem(rcpt, path.read_bytes())
@@ -262,21 +258,22 @@ def _letters(
             summary.not_made.append({"recipient": rid, "error": problem, "bad_input": False})
             reporter.fail(rid, f"{rid}: {problem}")
             continue
+        pdf = letter.file(".pdf")
         found.append(
             Outgoing(
                 key=rid,
                 kind="letter",
                 recipient=rid,
-                language=str(entry["language"]),
+                language=letter.language,
                 path=path,
-                relative=str(eml["path"]),
+                relative=eml.path,
                 to=headers["To"],
                 sender=sender,
                 rcpt=rcpt,
-                size=int(eml["bytes"]),
-                sha256=str(eml["sha256"]),
+                size=eml.size,
+                sha256=eml.sha256,
                 message_id=headers["Message-ID"],
-                attachments=[str(f["path"]) for f in _files(entry, ".pdf")] if attach else [],
+                attachments=[pdf.path] if attach and pdf is not None else [],
             )
         )
     return found
@@ -287,7 +284,7 @@ def _relayed(
     campaign: Campaign,
     groups: list[Group],
     recipients: list[Any],
-    entries: dict[str, dict[str, Any]],
+    letters: dict[str, LetterRecord],
     summary: SendSummary,
     reporter: Reporter,
 ) -> list[Outgoing]:
@@ -298,9 +295,9 @@ def _relayed(
     sender = sender_address(campaign, options.mail_from)
     writer = RelayWriter(campaign, sender, reply_to(campaign))
     pdfs = {
-        rid: options.out / str(_files(entry, ".pdf")[0]["path"])
-        for rid, entry in entries.items()
-        if _files(entry, ".pdf")
+        rid: options.out / pdf.path
+        for rid, letter in letters.items()
+        if (pdf := letter.file(".pdf")) is not None
     }
     found = []
     for group in groups:
@@ -498,20 +495,20 @@ def _run(
     summary.warnings += rendered.warnings
     summary.not_made = list(rendered.failed)
     broken = {f["recipient"] for f in rendered.failed}
-    entries = {
-        str(e["recipient"]): e
-        for e in manifest.entries(manifest.load(out))
-        if e["recipient"] not in broken
+    letters = {
+        letter.recipient: letter
+        for letter in manifest.load(out).letters
+        if letter.recipient not in broken
     }
     if groups:
-        found = _relayed(options, campaign, groups, recipients, entries, summary, hooks.reporter)
+        found = _relayed(options, campaign, groups, recipients, letters, summary, hooks.reporter)
     else:
         summary.no_email = [r.id for r in recipients if not r.email]
         emailed = [
-            r for r in recipients if r.email and r.id in entries and _files(entries[r.id], ".eml")
+            r for r in recipients if r.email and r.id in letters and letters[r.id].file(".eml")
         ]
         sender = sender_address(campaign, options.mail_from).addr_spec
-        found = _letters(out, entries, emailed, options.attach_pdf, sender, summary, hooks.reporter)
+        found = _letters(out, letters, emailed, options.attach_pdf, sender, summary, hooks.reporter)
 
     if options.dry_run:
         journal = Journal.read(out) if (out / JOURNAL).is_file() else None
