@@ -1,12 +1,15 @@
-"""The manifest's typed records read and write the manifest's JSON exactly as it was."""
+"""The typed records: the manifest's JSON read and written exactly as it was, and the
+one rule for the error of letters that could not be made."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from advocacy.errors import InvalidLetters, RenderFailed
 from advocacy.render import manifest
 from advocacy.render.records import FileRecord, LetterRecord
+from advocacy.render.results import Failure, failure_error
 
 # An entry as manifest.json has always held it (keys in this order).
 ENTRY = {
@@ -52,3 +55,15 @@ def test_damaged_or_foreign_entries_are_left_out(tmp_path: Path) -> None:
     assert found.found and found.campaign == "C"
     assert [letter.key for letter in found.letters] == [("de-mfa", "en")]
     assert not manifest.load(tmp_path / "nothing").found
+
+
+def test_one_rule_for_the_error_of_letters_not_made() -> None:
+    bad = [Failure(f"r{n}", "field 'email' is not an address", True) for n in range(7)]
+    error = failure_error(bad, "7 of 9 letter(s) failed")
+    assert isinstance(error, InvalidLetters) and error.exit_code == 2
+    assert str(error) == (
+        "7 of 9 letter(s) failed (r0, r1, r2, r3, r4, ...); first: field 'email' is not an address"
+    )
+    mixed = failure_error([*bad, Failure("r9", "disk full", False)], "8 letter(s) failed")
+    assert type(mixed) is RenderFailed and mixed.exit_code == 1
+    assert failure_error([], "0 letter(s) failed") is None

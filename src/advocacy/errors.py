@@ -68,6 +68,10 @@ class RenderFailed(AdvocacyError):
     """One or more letters could not be rendered (the others were written)."""
 
 
+class InvalidLetters(BadInput, RenderFailed):
+    """Letters could not be made, every one because of the campaign or the options."""
+
+
 class MailError(BadInput):
     """A letter cannot become an email: an invalid address or a line break in a header."""
 

@@ -30,6 +30,7 @@ from ..i18n import l10n
 from ..letter.compose import Composer
 from . import manifest
 from .records import Json, LetterRecord
+from .results import Failed, Failure, Rendered, failure_error
 from .worker import LetterWorker, Loaded, WorkerConfig, inherit, init_process, run_in_process
 
 MANIFEST = manifest.MANIFEST
@@ -96,7 +97,7 @@ class RenderSummary:
     out: str
     letters: list[LetterRecord] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     jobs: int = 1
@@ -113,24 +114,14 @@ class RenderSummary:
             "seconds": round(self.seconds, 3),
             "jobs": self.jobs,
             "warnings": self.warnings,
-            "failures": self.failed,
+            "failures": [failure.as_json() for failure in self.failed],
             "letters": [letter.to_json() for letter in self.letters],
         }
 
     def failure(self) -> RenderFailed | None:
         """The error to exit with when letters failed: bad input (2) or the world (1)."""
-        if not self.failed:
-            return None
-        first = self.failed[0]
-        ids = ", ".join(f["recipient"] for f in self.failed[:5])
-        more = ", ..." if len(self.failed) > 5 else ""
-        error = RenderFailed(
-            f"{len(self.failed)} of {len(self.failed) + len(self.letters)} letter(s) failed "
-            f"({ids}{more}); first: {first['error']}"
-        )
-        if all(f["bad_input"] for f in self.failed):
-            error.exit_code = BadInput.exit_code
-        return error
+        total = len(self.failed) + len(self.letters)
+        return failure_error(self.failed, f"{len(self.failed)} of {total} letter(s) failed")
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -214,15 +205,15 @@ class _Run:
         self.summary.warnings.append(message)
         self.reporter.warn(message)
 
-    def take(self, result: dict[str, Any]) -> None:
-        if not result["ok"]:
-            self.fatal = self.fatal or bool(result.get("fatal"))
-            failure = {k: result[k] for k in ("recipient", "error", "bad_input")}
+    def take(self, result: Rendered | Failed) -> None:
+        if isinstance(result, Failed):
+            failure = result.failure
+            self.fatal = self.fatal or result.fatal
             self.summary.failed.append(failure)
-            self.reporter.fail(result["recipient"], result["error"])
-            self.reporter.advance(result["recipient"])
+            self.reporter.fail(failure.recipient, failure.error)
+            self.reporter.advance(failure.recipient)
             return
-        entry: LetterRecord = result["entry"]
+        entry = result.letter
         for message in entry.warnings:
             self.warn(message)
         for language, state in entry.review.items():
@@ -344,7 +335,7 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
             run.warn(message)
     order = {r.id: i for i, r in enumerate(recipients)}  # list order, not completion order
     summary.letters.sort(key=lambda e: order.get(e.recipient, 0))
-    summary.failed.sort(key=lambda f: order.get(f["recipient"], 0))
+    summary.failed.sort(key=lambda f: order.get(f.recipient, 0))
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -390,7 +381,7 @@ def _exclusive(out: Path) -> Iterator[None]:
 
 def _results(
     config: WorkerConfig, loaded: Loaded, ids: list[str], jobs: int
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[Rendered | Failed]:
     if not ids:
         return
     if jobs == 1:

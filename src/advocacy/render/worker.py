@@ -2,8 +2,9 @@
 
 Each worker loads the campaign and builds its Jinja environment, catalogs,
 WeasyPrint stylesheets and font configuration once, then composes and renders
-many letters, writing each file itself: nothing but a small manifest entry
-travels back to the parent, so memory stays flat however large the batch.
+many letters, writing each file itself: nothing but the letter's record
+(`Rendered`) or why it failed (`Failed`) travels back to the parent, so memory
+stays flat however large the batch.
 """
 
 from __future__ import annotations
@@ -12,14 +13,19 @@ import datetime as dt
 import errno
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..campaign.model import Campaign, load_campaign
-from ..errors import AdvocacyError, BadInput
+from ..errors import AdvocacyError
 from ..fsutil import write_atomic
 from ..letter.compose import Composer
 from .manifest import append_log
 from .records import FileRecord, LetterRecord
+from .results import Failed, Failure, Rendered
+
+if TYPE_CHECKING:
+    from ..formats.mime import LetterMailer
+    from ..formats.pdf import PdfRenderer
 
 FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
@@ -59,47 +65,37 @@ class LetterWorker:
         self.campaign, self.composer = loaded
         self.recipients = {r.id: r for r in self.campaign.recipients}
         self.digest = letter_digest
-        self.renderer: Any = None
+        self.renderer: PdfRenderer | None = None
         if "pdf" in config.formats:
             from ..formats.pdf import PdfRenderer
 
             settings = self.campaign.config.campaign
             stylesheet = self.campaign.templates_dir / settings.stylesheet
             self.renderer = PdfRenderer(self.campaign.root, stylesheet, config.pdf_variant)
-        self.mailer: Any = None
+        self.mailer: LetterMailer | None = None
         if "eml" in config.formats:
             from ..formats.mime import LetterMailer
 
             self.mailer = LetterMailer(self.campaign, config.mail_from)
 
-    def run(self, recipient_id: str) -> dict[str, Any]:
+    def run(self, recipient_id: str) -> Rendered | Failed:
         """Render one letter; failures come back as data, so the batch goes on."""
         try:
-            return {"ok": True, **self._render(recipient_id)}
+            return Rendered(self._render(recipient_id))
         except AdvocacyError as exc:
-            return {
-                "ok": False,
-                "recipient": recipient_id,
-                "error": str(exc),
-                "bad_input": isinstance(exc, BadInput),
-            }
+            return Failed(Failure.of(recipient_id, exc))
         except OSError as exc:
-            return {
-                "ok": False,
-                "recipient": recipient_id,
-                "error": f"{exc.filename or self.config.out}: cannot write: {exc.strerror}",
-                "bad_input": False,
-                # A full or read-only disk fails every letter after this one too.
-                "fatal": exc.errno in FATAL_ERRNOS,
-            }
+            error = f"{exc.filename or self.config.out}: cannot write: {exc.strerror}"
+            # A full or read-only disk fails every letter after this one too.
+            return Failed(Failure(recipient_id, error, False), fatal=exc.errno in FATAL_ERRNOS)
 
-    def _render(self, recipient_id: str) -> dict[str, Any]:
+    def _render(self, recipient_id: str) -> LetterRecord:
         out = self.config.out
         recipient = self.recipients[recipient_id]
         letter = self.composer.compose(recipient)
-        emailed = self.mailer is not None and bool(recipient.email)
-        if emailed:
-            self.mailer.recipient(recipient, letter)  # a bad address stops this letter, first
+        mailer = self.mailer if recipient.email else None
+        if mailer is not None:
+            mailer.recipient(recipient, letter)  # a bad address stops this letter, first
         warnings = list(letter.warnings)
         files: list[FileRecord] = []
         stem = f"{recipient.id}.{letter.language}"
@@ -115,11 +111,11 @@ class LetterWorker:
             warnings += [f"{recipient.id}: PDF: {problem}" for problem in problems]
             write_atomic(out / f"{stem}.pdf", pdf)
             files.append(FileRecord.of(out, out / f"{stem}.pdf", pdf))
-        if emailed:
+        if mailer is not None:
             from ..formats.mime import Attachment, build
 
             attached = Attachment(f"{stem}.pdf", pdf) if pdf and self.config.attach_pdf else None
-            data = build(self.mailer.draft(letter, recipient, attached))
+            data = build(mailer.draft(letter, recipient, attached))
             write_atomic(out / f"{stem}.eml", data)
             files.append(FileRecord.of(out, out / f"{stem}.eml", data))
         entry = LetterRecord(
@@ -141,7 +137,7 @@ class LetterWorker:
             warnings=tuple(warnings),
         )
         append_log(out, entry)
-        return {"entry": entry, "warnings": warnings}
+        return entry
 
 
 # One worker per pool process, built by the pool's initializer. An error while
@@ -166,13 +162,8 @@ def init_process(config: WorkerConfig) -> None:
         _INIT_ERROR = exc
 
 
-def run_in_process(recipient_id: str) -> dict[str, Any]:
+def run_in_process(recipient_id: str) -> Rendered | Failed:
     if _WORKER is None:
         error = _INIT_ERROR or AdvocacyError("the render worker did not start")
-        return {
-            "ok": False,
-            "recipient": recipient_id,
-            "error": str(error),
-            "bad_input": isinstance(error, BadInput),
-        }
+        return Failed(Failure.of(recipient_id, error))
     return _WORKER.run(recipient_id)

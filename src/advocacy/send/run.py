@@ -27,7 +27,7 @@ from ..campaign.discovery import find_campaign
 from ..campaign.model import Campaign, load_campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
-from ..errors import BadInput, MailError, SendFailed, SendInterrupted
+from ..errors import AdvocacyError, BadInput, MailError, SendFailed, SendInterrupted
 from ..formats.mime import (
     check_address,
     header_address,
@@ -39,6 +39,7 @@ from ..formats.mime import (
 from ..render import manifest
 from ..render.batch import RenderOptions, RenderSummary, Reporter, SilentReporter, render
 from ..render.records import LetterRecord
+from ..render.results import Failure, failure_error
 from .journal import JOURNAL, Entry, Journal, Mark, Writer, exclusive
 from .relay import Group, load_groups
 from .smtp import PASSWORD_ENV, Dispatcher, Job, Policy, Secret, Server, parse_rate, parse_url
@@ -115,7 +116,7 @@ class SendSummary:
     changed: list[str] = field(default_factory=list)
     no_email: list[str] = field(default_factory=list)
     held_back: int = 0
-    not_made: list[dict[str, Any]] = field(default_factory=list)  # letters that failed to render
+    not_made: list[Failure] = field(default_factory=list)  # letters or relay messages not made
     results: dict[str, list[dict[str, str]]] = field(
         default_factory=lambda: {"sent": [], "deferred": [], "failed": []}
     )
@@ -134,14 +135,15 @@ class SendSummary:
             "changed": self.changed,
             "no_email": self.no_email,
             "held_back": self.held_back,
-            "not_made": self.not_made,
+            "not_made": [failure.as_json() for failure in self.not_made],
             **{state: items for state, items in self.results.items()},
             "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
         }
 
-    def failure(self) -> SendFailed | BadInput | None:
-        """The error to exit with: messages not sent (1), or letters not made (2)."""
+    def failure(self) -> AdvocacyError | None:
+        """The error to exit with: messages not sent (1), or letters not made (1, or 2
+        when each is bad input)."""
         failed, deferred = self.results["failed"], self.results["deferred"]
         if failed or deferred:
             first = (failed or deferred)[0]
@@ -151,14 +153,7 @@ class SendSummary:
                 f"{first['reply']}); 'advocacy status' lists them with the server's replies, "
                 "and running the same command again retries them"
             )
-        if self.not_made:
-            ids = ", ".join(f["recipient"] for f in self.not_made[:5])
-            error = self.not_made[0]["error"]
-            message = f"{len(self.not_made)} letter(s) could not be made ({ids}); first: {error}"
-            if all(f["bad_input"] for f in self.not_made):
-                return BadInput(message)
-            return SendFailed(message)
-        return None
+        return failure_error(self.not_made, f"{len(self.not_made)} letter(s) could not be made")
 
 
 def _server(options: SendOptions, campaign: Campaign) -> Server | None:
@@ -255,7 +250,7 @@ def _letters(
         rcpt = check_address(recipient.email, f"recipient {rid!r}: field 'email'")
         problem = envelope_problem(rcpt, path.read_bytes())
         if problem:
-            summary.not_made.append({"recipient": rid, "error": problem, "bad_input": False})
+            summary.not_made.append(Failure(rid, problem, bad_input=False))
             reporter.fail(rid, f"{rid}: {problem}")
             continue
         pdf = letter.file(".pdf")
@@ -288,7 +283,6 @@ def _relayed(
     summary: SendSummary,
     reporter: Reporter,
 ) -> list[Outgoing]:
-    from ..errors import AdvocacyError
     from ..render.manifest import sha256_file
     from .relay import RelayWriter
 
@@ -304,16 +298,14 @@ def _relayed(
         try:
             message = writer.write(group, recipients, pdfs, options.out)
         except AdvocacyError as exc:
-            summary.not_made.append(
-                {"recipient": group.key, "error": str(exc), "bad_input": isinstance(exc, BadInput)}
-            )
+            summary.not_made.append(Failure.of(group.key, exc))
             reporter.fail(group.key, str(exc))
             continue
         headers = read_headers(message.path)
         rcpt = check_address(group.email, f"{group.source}: column 'email'")
         problem = envelope_problem(rcpt, message.path.read_bytes())
         if problem:
-            summary.not_made.append({"recipient": group.key, "error": problem, "bad_input": False})
+            summary.not_made.append(Failure(group.key, problem, bad_input=False))
             reporter.fail(group.key, f"{group.key}: {problem}")
             continue
         found.append(
@@ -494,7 +486,7 @@ def _run(
     )
     summary.warnings += rendered.warnings
     summary.not_made = list(rendered.failed)
-    broken = {f["recipient"] for f in rendered.failed}
+    broken = {f.recipient for f in rendered.failed}
     letters = {
         letter.recipient: letter
         for letter in manifest.load(out).letters
