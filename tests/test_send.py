@@ -539,3 +539,21 @@ def test_send_without_a_server_or_password_is_one_line(tmp_path: Path, smtpd: Se
     )
     assert refused.returncode == 1 and "cannot connect" in refused.stderr
     assert _journal(tmp_path / "o")["r1"][0] == "pending"
+
+
+def test_send_opens_the_campaign_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from advocacy.campaign import discovery
+    from advocacy.send.run import SendOptions, send
+
+    opened = discovery.open_campaign(_offices(tmp_path, 2))
+    loads: list[Path] = []
+
+    def counted(root: Path, *, bundled: bool = False) -> Any:
+        loads.append(root)
+        raise AssertionError("the campaign was loaded again")
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("advocacy") and hasattr(module, "load_campaign"):
+            monkeypatch.setattr(module, "load_campaign", counted)
+    summary = send(opened, SendOptions(out=tmp_path / "out", attach_pdf=False, jobs=1))
+    assert [item.key for item in summary.planned] == ["r1", "r2"] and loads == []

@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .. import __version__
-from ..campaign.discovery import find_campaign
-from ..campaign.model import Campaign, load_campaign
+from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
 from ..errors import BadInput, OutputError, RenderFailed
@@ -65,7 +64,6 @@ class SilentReporter:
 
 @dataclass
 class RenderOptions:
-    campaign: Path | None = None
     selectors: Sequence[str] = ()
     formats: Sequence[str] = ("pdf",)
     out: Path = Path("letters")
@@ -250,8 +248,11 @@ class _Run:
             )
 
 
-def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSummary:
-    """Render the selected letters; failed letters are in `summary.failed`."""
+def render(
+    campaign: Campaign, options: RenderOptions, reporter: Reporter | None = None
+) -> RenderSummary:
+    """Render the selected letters of `campaign` (open it with
+    `campaign.discovery.open_campaign`); failed letters are in `summary.failed`."""
     reporter = reporter or SilentReporter()
     started = time.perf_counter()
     for fmt in options.formats:
@@ -259,8 +260,6 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
             raise BadInput(f"unknown --format {fmt!r}; use one of {', '.join(FORMATS)}")
     formats = _formats(options)
     shard = parse_shard(options.shard) if options.shard else None
-    root, bundled = find_campaign(options.campaign)
-    campaign = load_campaign(root, bundled=bundled)
     recipients = select(campaign.recipients, options.selectors)
     if shard:
         recipients = [r for r in recipients if in_shard(r.id, *shard)]
@@ -306,7 +305,7 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
     _check_out_dir(out, options.force, create=True)
     config = WorkerConfig(
         campaign.root,
-        bundled,
+        campaign.bundled,
         out.resolve(),
         formats,
         options.pdf_variant,

@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..campaign.discovery import find_campaign
-from ..campaign.model import Campaign, load_campaign
+from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
 from ..errors import AdvocacyError, BadInput, MailError, SendFailed, SendInterrupted
@@ -36,6 +35,7 @@ from ..formats.mime import (
     same_address,
     sender_address,
 )
+from ..paths import CAMPAIGN_FILE
 from ..render import manifest
 from ..render.batch import RenderOptions, RenderSummary, Reporter, SilentReporter, render
 from ..render.records import LetterRecord
@@ -50,7 +50,6 @@ MAX_CONNECTIONS = 32
 
 @dataclass
 class SendOptions:
-    campaign: Path | None = None
     selectors: Sequence[str] = ()
     out: Path = Path("letters")
     smtp_url: str = ""
@@ -417,17 +416,17 @@ def _warn_states(summary: SendSummary, options: SendOptions, reporter: Reporter)
 
 
 def send(
+    campaign: Campaign,
     options: SendOptions,
     reporter: Reporter | None = None,
     progress: Reporter | None = None,
     ask_password: Callable[[str], str] | None = None,
 ) -> SendSummary:
     """Render what is missing, then send what is not yet sent (or plan it, in a dry
-    run). `reporter` hears the rendering, `progress` the sending."""
+    run). `reporter` hears the rendering, `progress` the sending. The campaign is the
+    one rendered from, too: it is opened once, by the caller."""
     hooks = _Hooks(reporter or SilentReporter(), progress or SilentReporter(), ask_password)
     started = time.perf_counter()
-    root, bundled = find_campaign(options.campaign)
-    campaign = load_campaign(root, bundled=bundled)
     recipients = select(campaign.recipients, options.selectors)
     server = _server(options, campaign)
     policy = _policy(options, campaign)
@@ -439,7 +438,7 @@ def send(
             "of campaign.toml"
         )
     summary = SendSummary(
-        str(options.out), options.dry_run, str(server) if server else "", str(root)
+        str(options.out), options.dry_run, str(server) if server else "", str(campaign.root)
     )
     # A bad relay list stops the run before anything is rendered.
     groups = load_groups(options.via, recipients) if options.via is not None else []
@@ -471,8 +470,8 @@ def _run(
     out = options.out
     wanted = {"pdf"} if groups else {"eml", *(["pdf"] if options.attach_pdf else [])}
     rendered: RenderSummary = render(
+        campaign,
         RenderOptions(
-            campaign=options.campaign,
             selectors=options.selectors,
             formats=_render_formats(out, wanted),
             out=out,
@@ -600,22 +599,23 @@ class StatusReport:
 PROBLEM_STATES = ("failed", "deferred", "unknown")
 
 
-def status(campaign_dir: Path | None, out: Path) -> StatusReport:
-    """What the journal of `out` says, and which of the campaign's letters it lacks
-    (the campaign given, else the one the journal was last sent from)."""
+def recorded_campaign(out: Path) -> Path | None:
+    """The campaign folder the journal of `out` was last sent from, if it is still one."""
+    with Journal.read(out) as journal:
+        recorded = journal.meta("campaign")
+    if recorded and (Path(recorded) / CAMPAIGN_FILE).is_file():
+        return Path(recorded)
+    return None
+
+
+def status(campaign: Campaign | None, out: Path) -> StatusReport:
+    """What the journal of `out` says, and which of `campaign`'s letters it lacks (none
+    are listed without a campaign; `recorded_campaign` names the one last sent from)."""
     with Journal.read(out) as journal:
         entries = journal.entries()
         live = journal.in_flight_elsewhere()
-        recorded = journal.meta("campaign")
     missing: list[str] = []
-    if campaign_dir is None and recorded and (Path(recorded) / "campaign.toml").is_file():
-        campaign_dir = Path(recorded)
-    if campaign_dir is not None and any(entry.kind == "letter" for entry in entries):
-        root, bundled = find_campaign(campaign_dir)
+    if campaign is not None and any(entry.kind == "letter" for entry in entries):
         keys = {entry.key for entry in entries}
-        missing = [
-            r.id
-            for r in load_campaign(root, bundled=bundled).recipients
-            if r.email and r.id not in keys
-        ]
+        missing = [r.id for r in campaign.recipients if r.email and r.id not in keys]
     return StatusReport(str(out / JOURNAL), live, entries, missing)
