@@ -765,8 +765,8 @@ def status(
 ) -> None:
     """Show the send journal: counts by state, failed and unknown messages, replies."""
     from .campaign.discovery import open_campaign
-    from .send.run import recorded_campaign
-    from .send.run import status as read_status
+    from .send.status import recorded_campaign
+    from .send.status import status as read_status
 
     # Without a campaign given: the one the journal was last sent from, if it is still there.
     folder = campaign if campaign is not None else recorded_campaign(out_dir)

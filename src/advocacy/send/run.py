@@ -2,7 +2,8 @@
 
 1. Render what is missing or out of date in the output folder (`render.render`
    with the same folder), so that what is sent is always a file on disk.
-2. Decide from those files and the journal (outbox.py) what to send:
+2. Read the messages from those files (outgoing.py), then decide from them and
+   the journal (journal.py) what to send:
    - sent with the same Message-ID: done, skipped;
    - sent, but the letter changed since (a new Message-ID): reported, and sent
      again only with `resend_changed`;
@@ -26,21 +27,14 @@ from typing import Any
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
-from ..errors import AdvocacyError, BadInput, MailError, SendFailed, SendInterrupted
-from ..formats.mime import (
-    check_address,
-    header_address,
-    read_headers,
-    reply_to,
-    same_address,
-    sender_address,
-)
-from ..paths import CAMPAIGN_FILE
+from ..errors import AdvocacyError, BadInput, SendFailed, SendInterrupted
+from ..formats.mime import sender_address
 from ..render import manifest
 from ..render.batch import RenderOptions, RenderSummary, Reporter, SilentReporter, render
-from ..render.records import LetterRecord
 from ..render.results import Failure, failure_error
+from . import outgoing
 from .journal import JOURNAL, Entry, Journal, Mark, Writer, exclusive
+from .outgoing import Outgoing, envelope_problem, preview
 from .relay import Group, load_groups
 from .smtp import PASSWORD_ENV, Dispatcher, Job, Policy, Secret, Server, parse_rate, parse_url
 
@@ -69,38 +63,6 @@ class SendOptions:
     today: Any = None  # datetime.date for the letters; None: today
     jobs: int | None = None  # render processes
     language: str | None = None
-
-
-@dataclass
-class Outgoing:
-    """One message to send: a letter, or a relay message to a group."""
-
-    key: str
-    kind: str  # letter | relay
-    recipient: str
-    language: str
-    path: Path
-    relative: str
-    to: str  # the To header
-    sender: str  # envelope sender (MAIL FROM)
-    rcpt: str  # envelope recipient (RCPT TO)
-    size: int
-    sha256: str
-    message_id: str
-    attachments: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "kind": self.kind,
-            "recipient": self.recipient,
-            "language": self.language,
-            "to": self.to,
-            "file": self.relative,
-            "bytes": self.size,
-            "message_id": self.message_id,
-            "attachments": self.attachments,
-        }
 
 
 @dataclass
@@ -209,142 +171,8 @@ def _render_formats(out: Path, wanted: set[str]) -> list[str]:
     return sorted((have & {"pdf", "html", "eml"}) | wanted)
 
 
-def envelope_problem(rcpt: str, data: bytes) -> str:
-    """Why `data` must not go to `rcpt`, or "": its To header, read back by a strict
-    parser, must name exactly the envelope recipient (which comes from the recipient
-    entry, never from parsing our own header)."""
-    try:
-        to = header_address(data)
-    except MailError as exc:
-        return f"not sent: {exc}"
-    if not same_address(to, rcpt):
-        return (
-            f"not sent: the message's To header names <{to}>, but its envelope recipient "
-            f"is <{rcpt}>; render it again with --force"
-        )
-    return ""
-
-
 def _check(job: Job, data: bytes) -> str:
     return envelope_problem(job.recipient, data)
-
-
-def _letters(
-    out: Path,
-    letters: dict[str, LetterRecord],
-    recipients: Sequence[Recipient],
-    attach: bool,
-    sender: str,
-    summary: SendSummary,
-    reporter: Reporter,
-) -> list[Outgoing]:
-    found = []
-    for recipient in recipients:
-        rid = recipient.id
-        letter = letters[rid]
-        eml = letter.file(".eml")
-        assert eml is not None  # only letters with an .eml come here
-        path = out / eml.path
-        headers = read_headers(path)
-        rcpt = check_address(recipient.email, f"recipient {rid!r}: field 'email'")
-        problem = envelope_problem(rcpt, path.read_bytes())
-        if problem:
-            summary.not_made.append(Failure(rid, problem, bad_input=False))
-            reporter.fail(rid, f"{rid}: {problem}")
-            continue
-        pdf = letter.file(".pdf")
-        found.append(
-            Outgoing(
-                key=rid,
-                kind="letter",
-                recipient=rid,
-                language=letter.language,
-                path=path,
-                relative=eml.path,
-                to=headers["To"],
-                sender=sender,
-                rcpt=rcpt,
-                size=eml.size,
-                sha256=eml.sha256,
-                message_id=headers["Message-ID"],
-                attachments=[pdf.path] if attach and pdf is not None else [],
-            )
-        )
-    return found
-
-
-def _relayed(
-    options: SendOptions,
-    campaign: Campaign,
-    groups: list[Group],
-    recipients: list[Any],
-    letters: dict[str, LetterRecord],
-    summary: SendSummary,
-    reporter: Reporter,
-) -> list[Outgoing]:
-    from ..render.manifest import sha256_file
-    from .relay import RelayWriter
-
-    sender = sender_address(campaign, options.mail_from)
-    writer = RelayWriter(campaign, sender, reply_to(campaign))
-    pdfs = {
-        rid: options.out / pdf.path
-        for rid, letter in letters.items()
-        if (pdf := letter.file(".pdf")) is not None
-    }
-    found = []
-    for group in groups:
-        try:
-            message = writer.write(group, recipients, pdfs, options.out)
-        except AdvocacyError as exc:
-            summary.not_made.append(Failure.of(group.key, exc))
-            reporter.fail(group.key, str(exc))
-            continue
-        headers = read_headers(message.path)
-        rcpt = check_address(group.email, f"{group.source}: column 'email'")
-        problem = envelope_problem(rcpt, message.path.read_bytes())
-        if problem:
-            summary.not_made.append(Failure(group.key, problem, bad_input=False))
-            reporter.fail(group.key, f"{group.key}: {problem}")
-            continue
-        found.append(
-            Outgoing(
-                key=group.key,
-                kind="relay",
-                recipient=group.name or group.email,
-                language=message.language,
-                path=message.path,
-                relative=message.path.relative_to(options.out).as_posix(),
-                to=headers["To"],
-                sender=sender.addr_spec,
-                rcpt=rcpt,
-                size=message.path.stat().st_size,
-                sha256=sha256_file(message.path),
-                message_id=headers["Message-ID"],
-                attachments=[pdfs[rid].name for rid in message.letters],
-            )
-        )
-    for warning in writer.warnings:
-        summary.warnings.append(warning)
-        reporter.warn(warning)
-    return found
-
-
-def preview(path: Path) -> str:
-    """The first message as a person reads it: headers, attachments and the text."""
-    from email import message_from_bytes, policy
-
-    msg = message_from_bytes(path.read_bytes(), policy=policy.default)
-    lines = [
-        f"{name}: {msg[name]}"
-        for name in ("From", "To", "Reply-To", "Subject", "Date", "Message-ID", "Content-Language")
-        if msg[name]
-    ]
-    attachments = [part.get_filename() or "?" for part in msg.iter_attachments()]
-    lines.append(f"Attachments: {', '.join(attachments) or 'none'}")
-    body = msg.get_body(("plain",))
-    text = body.get_content() if body is not None else ""
-    return "\n".join(lines) + "\n\n" + str(text).rstrip() + "\n"
 
 
 class _Recorder:
@@ -460,7 +288,7 @@ class _Hooks:
 def _run(
     options: SendOptions,
     campaign: Campaign,
-    recipients: list[Any],
+    recipients: list[Recipient],
     groups: list[Group],
     server: Server | None,
     policy: Policy,
@@ -492,21 +320,25 @@ def _run(
         if letter.recipient not in broken
     }
     if groups:
-        found = _relayed(options, campaign, groups, recipients, letters, summary, hooks.reporter)
+        found = outgoing.relayed(
+            campaign, groups, recipients, letters, out, options.mail_from, hooks.reporter
+        )
     else:
         summary.no_email = [r.id for r in recipients if not r.email]
         emailed = [
             r for r in recipients if r.email and r.id in letters and letters[r.id].file(".eml")
         ]
         sender = sender_address(campaign, options.mail_from).addr_spec
-        found = _letters(out, letters, emailed, options.attach_pdf, sender, summary, hooks.reporter)
+        found = outgoing.letters(out, letters, emailed, options.attach_pdf, sender, hooks.reporter)
+    summary.not_made += found.not_made
+    summary.warnings += found.warnings
 
     if options.dry_run:
         journal = Journal.read(out) if (out / JOURNAL).is_file() else None
     else:
         journal = Journal.open(out)
     try:
-        summary.planned = _decide(found, journal, options, summary)
+        summary.planned = _decide(found.messages, journal, options, summary)
         _warn_states(summary, options, hooks.reporter)
         if options.dry_run or not summary.planned:
             if summary.planned:
@@ -560,62 +392,3 @@ def _deliver(
             f"finished and the journal in {summary.out}/ is up to date; run the same command "
             "again to send the rest"
         ) from None
-
-
-@dataclass
-class StatusReport:
-    journal: str
-    live: bool  # a send run holds the folder right now
-    entries: list[Entry]
-    not_sent_yet: list[str]  # recipients with an email and no journal row
-
-    def state(self, entry: Entry) -> str:
-        """`sending` rows of a run that is gone are unknown: they may have arrived."""
-        return "unknown" if entry.state == "sending" and not self.live else entry.state
-
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(("sent", "pending", "deferred", "failed", "unknown", "sending"), 0)
-        for entry in self.entries:
-            counts[self.state(entry)] += 1
-        counts["not sent yet"] = len(self.not_sent_yet)
-        return counts
-
-    def problems(self) -> list[Entry]:
-        return [e for e in self.entries if self.state(e) in ("failed", "deferred", "unknown")]
-
-    def rows(self) -> list[dict[str, Any]]:
-        return [{**entry.as_json(), "state": self.state(entry)} for entry in self.entries]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "journal": self.journal,
-            "counts": self.counts(),
-            "problems": [row for row in self.rows() if row["state"] in PROBLEM_STATES],
-            "not_sent_yet": self.not_sent_yet,
-            "messages": self.rows(),
-        }
-
-
-PROBLEM_STATES = ("failed", "deferred", "unknown")
-
-
-def recorded_campaign(out: Path) -> Path | None:
-    """The campaign folder the journal of `out` was last sent from, if it is still one."""
-    with Journal.read(out) as journal:
-        recorded = journal.meta("campaign")
-    if recorded and (Path(recorded) / CAMPAIGN_FILE).is_file():
-        return Path(recorded)
-    return None
-
-
-def status(campaign: Campaign | None, out: Path) -> StatusReport:
-    """What the journal of `out` says, and which of `campaign`'s letters it lacks (none
-    are listed without a campaign; `recorded_campaign` names the one last sent from)."""
-    with Journal.read(out) as journal:
-        entries = journal.entries()
-        live = journal.in_flight_elsewhere()
-    missing: list[str] = []
-    if campaign is not None and any(entry.kind == "letter" for entry in entries):
-        keys = {entry.key for entry in entries}
-        missing = [r.id for r in campaign.recipients if r.email and r.id not in keys]
-    return StatusReport(str(out / JOURNAL), live, entries, missing)
