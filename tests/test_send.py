@@ -18,7 +18,7 @@ import pytest
 
 from advocacy.errors import BadInput
 from advocacy.formats.mime import read_headers
-from advocacy.send import smtp
+from advocacy.send import dispatch, smtp
 from conftest import MINI_RECIPIENTS, REPO, run_cli
 from mailserver import Behaviour, MailServer, make_campaign, office, self_signed, server_tls
 
@@ -495,7 +495,7 @@ def test_smtp_url_rules() -> None:
 
 def test_token_bucket_paces_after_a_burst() -> None:
     now = [0.0]
-    bucket = smtp.TokenBucket(rate=2.0, burst=2, clock=lambda: now[0])
+    bucket = dispatch.TokenBucket(rate=2.0, burst=2, clock=lambda: now[0])
     assert [bucket.reserve() for _ in range(4)] == [0.0, 0.0, 0.5, 1.0]
     now[0] = 10.0  # refilled, but never above the burst
     assert [bucket.reserve() for _ in range(3)] == [0.0, 0.0, 0.5]

@@ -11,7 +11,8 @@
      reported as unknown, and sent again only with `retry_unknown`;
    - new, pending, deferred or failed: sent.
 3. A dry run (the default) stops there: the plan and the first message.
-   Otherwise smtp.py delivers, and every step is journaled as it happens.
+   Otherwise dispatch.py delivers over smtp.py's sessions, and every step is
+   journaled as it happens.
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ from ..render import manifest
 from ..render.batch import RenderOptions, RenderSummary, Reporter, SilentReporter, render
 from ..render.results import Failure, failure_error
 from . import outgoing
+from .dispatch import Dispatcher, Job, Policy
 from .journal import JOURNAL, Entry, Journal, Mark, Writer, exclusive
 from .outgoing import Outgoing, envelope_problem, preview
 from .relay import Group, load_groups
-from .smtp import PASSWORD_ENV, Dispatcher, Job, Policy, Secret, Server, parse_rate, parse_url
+from .smtp import PASSWORD_ENV, Secret, Server, parse_rate, parse_url
 
 DEFAULT_CONNECTIONS = 3
 MAX_CONNECTIONS = 32
