@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
+    from .send.run import SendSummary
+
 import advocacy
 
 from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, AdvocacyError
@@ -713,7 +715,7 @@ def send(
         raise failure
 
 
-def _print_send(summary: Any) -> None:
+def _print_send(summary: SendSummary) -> None:
     from rich.table import Table
 
     skipped = (

@@ -9,6 +9,7 @@ changed, and a letter that fails does not stop the others.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import hashlib
 import multiprocessing
@@ -17,7 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from .. import __version__
 from ..campaign.model import Campaign
@@ -70,7 +71,7 @@ class RenderOptions:
     force: bool = False
     pdf_variant: str = "pdf/ua-1"
     language: str | None = None
-    today: Any = None  # datetime.date; None means the day of rendering
+    today: dt.date | None = None  # None means the day of rendering
     jobs: int | None = None  # None: one per CPU
     shard: str | None = None  # "K/N"
     attach_pdf: bool = True  # email letters (eml, mbox) carry the PDF letter
@@ -100,7 +101,7 @@ class RenderSummary:
     seconds: float = 0.0
     jobs: int = 1
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         return {
             "campaign": self.campaign,
             "campaign_dir": self.campaign_dir,

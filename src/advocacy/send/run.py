@@ -17,13 +17,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
@@ -62,7 +62,7 @@ class SendOptions:
     retries: int = 4
     backoff: float = 2.0
     timeout: float = 60.0
-    today: Any = None  # datetime.date for the letters; None: today
+    today: dt.date | None = None  # the date of the letters; None: today
     jobs: int | None = None  # render processes
     language: str | None = None
 
@@ -87,7 +87,7 @@ class SendSummary:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         return {
             "out": self.out,
             "dry_run": self.dry_run,
