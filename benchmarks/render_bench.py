@@ -42,7 +42,7 @@ def _render(variant: str, out: Path, language: str | None = None) -> tuple[float
             language=language,
         ),
     )
-    sizes = [f["bytes"] for letter in summary.letters for f in letter["files"]]
+    sizes = [f.size for letter in summary.letters for f in letter.files]
     return summary.seconds, len(summary.letters), sizes
 
 

@@ -36,9 +36,9 @@ def main() -> int:
             ),
         )
         for letter in summary.letters:
-            pdf = pdfium.PdfDocument(Path(tmp) / letter["files"][0]["path"])
+            pdf = pdfium.PdfDocument(Path(tmp) / letter.files[0].path)
             image = pdf[0].render(scale=80 / 72).to_pil()
-            target = DOCS / LETTERS[letter["recipient"]]
+            target = DOCS / LETTERS[letter.recipient]
             image.save(target, optimize=True)
             print(f"wrote {target.relative_to(DOCS.parent)}")
     return 0
