@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from advocacy.campaign.discovery import open_campaign
 from advocacy.paths import bundled_campaign_dir
 from advocacy.render.batch import RenderOptions, render
 
@@ -33,15 +34,15 @@ def _startup(args: list[str], repeat: int) -> float:
 
 def _render(variant: str, out: Path, language: str | None = None) -> tuple[float, int, list[int]]:
     summary = render(
+        open_campaign(bundled_campaign_dir()),
         RenderOptions(
-            campaign=bundled_campaign_dir(),
             out=out,
             pdf_variant=variant,
             force=True,
             language=language,
-        )
+        ),
     )
-    sizes = [f["bytes"] for letter in summary.letters for f in letter["files"]]
+    sizes = [f.size for letter in summary.letters for f in letter.files]
     return summary.seconds, len(summary.letters), sizes
 
 

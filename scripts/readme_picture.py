@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from advocacy.campaign.discovery import open_campaign
 from advocacy.paths import bundled_campaign_dir
 from advocacy.render.batch import RenderOptions, render
 
@@ -26,18 +27,18 @@ def main() -> int:
     DOCS.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         summary = render(
+            open_campaign(bundled_campaign_dir()),
             RenderOptions(
-                campaign=bundled_campaign_dir(),
                 out=Path(tmp),
                 selectors=list(LETTERS),
                 today=dt.date(2026, 12, 10),
                 force=True,
-            )
+            ),
         )
         for letter in summary.letters:
-            pdf = pdfium.PdfDocument(Path(tmp) / letter["files"][0]["path"])
+            pdf = pdfium.PdfDocument(Path(tmp) / letter.files[0].path)
             image = pdf[0].render(scale=80 / 72).to_pil()
-            target = DOCS / LETTERS[letter["recipient"]]
+            target = DOCS / LETTERS[letter.recipient]
             image.save(target, optimize=True)
             print(f"wrote {target.relative_to(DOCS.parent)}")
     return 0

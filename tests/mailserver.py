@@ -13,6 +13,7 @@ import email
 import ipaddress
 import ssl
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    at: float = field(default_factory=time.monotonic)  # when its data had arrived
 
     @property
     def message(self) -> EmailMessage:

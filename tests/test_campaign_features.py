@@ -9,6 +9,7 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
+from advocacy.campaign.discovery import open_campaign
 from advocacy.render.batch import RenderOptions, SilentReporter, render
 from conftest import FIXED_DATE, edit_file, normalize, pdf_text, run_cli
 
@@ -24,13 +25,13 @@ def test_spreadsheet_csv_with_bom_semicolons_and_crlf(mini_campaign: Path, tmp_p
     data = "\ufeff" + "\r\n".join(rows) + "\r\n"
     (mini_campaign / "recipients" / "list.csv").write_bytes(data.encode("utf-8"))
     out = tmp_path / "out"
-    summary = render(RenderOptions(campaign=mini_campaign, out=out, today=FIXED_DATE))
-    assert [e["recipient"] for e in summary.letters] == ["pl-mfa", "ca-gac"]
+    summary = render(open_campaign(mini_campaign), RenderOptions(out=out, today=FIXED_DATE))
+    assert [e.recipient for e in summary.letters] == ["pl-mfa", "ca-gac"]
     text = pdf_text(out / "pl-mfa.en.pdf")
     assert "Ministerstwo Spraw Zagranicznych" in text  # address in the recipient's language
     assert "00-580 WARSZAWA" in text
     assert "Ministry of Foreign Affairs" in text  # body in the letter's language
-    assert summary.letters[1]["paper"] == "Letter"
+    assert summary.letters[1].paper == "Letter"
 
 
 def _campaign_with_signers(root: Path, count: int) -> None:
@@ -58,7 +59,8 @@ def test_150_cosignatories_flow_in_columns_over_pages(mini_campaign: Path, tmp_p
     out = tmp_path / "out"
     reporter = SilentReporter()
     render(
-        RenderOptions(campaign=mini_campaign, out=out, selectors=["de-mfa"], today=FIXED_DATE),
+        open_campaign(mini_campaign),
+        RenderOptions(out=out, selectors=["de-mfa"], today=FIXED_DATE),
         reporter,
     )
     pdf_path = out / "de-mfa.en.pdf"
@@ -99,9 +101,10 @@ def test_selectors_by_id_country_and_tag(mini_campaign: Path, tmp_path: Path) ->
     ]:
         out = tmp_path / selector.replace(":", "_")
         summary = render(
-            RenderOptions(campaign=mini_campaign, out=out, selectors=[selector], formats=["html"])
+            open_campaign(mini_campaign),
+            RenderOptions(out=out, selectors=[selector], formats=["html"]),
         )
-        assert [e["recipient"] for e in summary.letters] == expected
+        assert [e.recipient for e in summary.letters] == expected
 
 
 def test_html_format_and_json_summary(mini_campaign: Path, tmp_path: Path) -> None:
@@ -121,8 +124,10 @@ def test_html_format_and_json_summary(mini_campaign: Path, tmp_path: Path) -> No
 
 def test_rerender_subset_keeps_the_manifest_whole(mini_campaign: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    render(RenderOptions(campaign=mini_campaign, out=out, formats=["html"]))
-    render(RenderOptions(campaign=mini_campaign, out=out, formats=["html"], selectors=["us-dos"]))
+    render(open_campaign(mini_campaign), RenderOptions(out=out, formats=["html"]))
+    render(
+        open_campaign(mini_campaign), RenderOptions(out=out, formats=["html"], selectors=["us-dos"])
+    )
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert [e["recipient"] for e in manifest["letters"]] == ["de-mfa", "us-dos"]
 
@@ -136,8 +141,8 @@ def test_hand_written_language_template_wins(mini_campaign: Path, tmp_path: Path
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    summary = render(RenderOptions(campaign=mini_campaign, out=out, today=FIXED_DATE))
-    assert [(e["recipient"], e["language"]) for e in summary.letters] == [
+    summary = render(open_campaign(mini_campaign), RenderOptions(out=out, today=FIXED_DATE))
+    assert [(e.recipient, e.language) for e in summary.letters] == [
         ("de-mfa", "de"),
         ("us-dos", "en"),
     ]
@@ -162,7 +167,8 @@ def test_pdf_variants(
 ) -> None:
     out = tmp_path / "out"
     render(
-        RenderOptions(campaign=mini_campaign, out=out, selectors=["us-dos"], pdf_variant=variant)
+        open_campaign(mini_campaign),
+        RenderOptions(out=out, selectors=["us-dos"], pdf_variant=variant),
     )
     reader = PdfReader(out / "us-dos.en.pdf")
     root = reader.trailer["/Root"]
@@ -192,7 +198,7 @@ def test_belarusian_and_greek_text_use_the_embedded_font(
     )
     out = tmp_path / "out"
     reporter = SilentReporter()
-    render(RenderOptions(campaign=mini_campaign, out=out, today=FIXED_DATE), reporter)
+    render(open_campaign(mini_campaign), RenderOptions(out=out, today=FIXED_DATE), reporter)
     assert "Беларуская дыяспара ў Вільні і Коўне" in pdf_text(out / "by-diaspora.en.pdf")
     assert "Вуліца Ўзгорская 1" in pdf_text(out / "by-diaspora.en.pdf")
     assert "ΑΘΗΝΑ" in pdf_text(out / "gr-test.en.pdf")  # capitals without accents
@@ -212,6 +218,8 @@ def test_accessibility_problems_are_reported(mini_campaign: Path, tmp_path: Path
     )
     reporter = SilentReporter()
     render(
-        RenderOptions(campaign=mini_campaign, out=tmp_path / "o", selectors=["de-mfa"]), reporter
+        open_campaign(mini_campaign),
+        RenderOptions(out=tmp_path / "o", selectors=["de-mfa"]),
+        reporter,
     )
     assert [w for w in reporter.warnings if "PDF:" in w and "alt" in w]

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from advocacy.formats import mime as mail
-from advocacy.send import smtp
+from advocacy.send import dispatch, smtp
 from conftest import REPO, run_cli
 from mailserver import MailServer, make_campaign, office
 
@@ -117,10 +117,12 @@ class _Events:
         self.outcomes: list[tuple[str, str, str]] = []
         self.lock = threading.Lock()
 
-    def sending(self, job: smtp.Job) -> None:
+    def sending(self, job: dispatch.Job) -> None:
         pass
 
-    def outcome(self, job: smtp.Job, state: str, reply: str, *, counted: bool, final: bool) -> None:
+    def outcome(
+        self, job: dispatch.Job, state: str, reply: str, *, counted: bool, final: bool
+    ) -> None:
         with self.lock:
             self.outcomes.append((job.key, state, reply))
 
@@ -135,11 +137,11 @@ def test_a_message_for_another_address_than_its_envelope_is_not_sent(
     wrong.write_bytes(_built("Office B", "b@example.org"))
     events = _Events()
     server = smtp.parse_url(smtpd.url)
-    dispatcher = smtp.Dispatcher(server, None, smtp.Policy(connections=1), events, _check)
+    dispatcher = dispatch.Dispatcher(server, None, dispatch.Policy(connections=1), events, _check)
     dispatcher.run(
         [
-            smtp.Job("a", "letters@example.org", "a@example.org", right),
-            smtp.Job("b", "letters@example.org", "a@example.org", wrong),
+            dispatch.Job("a", "letters@example.org", "a@example.org", right),
+            dispatch.Job("b", "letters@example.org", "a@example.org", wrong),
         ]
     )
     states = {key: (state, reply) for key, state, reply in events.outcomes}

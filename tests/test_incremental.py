@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from advocacy.render.batch import RenderOptions, in_shard, render
+from advocacy.campaign.discovery import open_campaign
+from advocacy.render.batch import RenderOptions, RenderSummary, in_shard, render
 from conftest import FIXED_DATE, edit_file, pdf_text, run_cli, run_cli_in_one_process
 
 EXTRA = """\
@@ -32,44 +33,45 @@ def _four(mini: Path) -> Path:
     return path
 
 
-def _options(mini: Path, out: Path, **kw: object) -> RenderOptions:
-    return RenderOptions(campaign=mini, out=out, today=FIXED_DATE, **kw)  # type: ignore[arg-type]
+def _render(mini: Path, out: Path, **kw: object) -> RenderSummary:
+    options = RenderOptions(out=out, today=FIXED_DATE, **kw)  # type: ignore[arg-type]
+    return render(open_campaign(mini), options)
 
 
 def test_rerun_skips_unchanged_and_redoes_changed(mini_campaign: Path, tmp_path: Path) -> None:
     path = _four(mini_campaign)
     out = tmp_path / "out"
-    first = render(_options(mini_campaign, out, jobs=2))
+    first = _render(mini_campaign, out, jobs=2)
     assert len(first.letters) == 4 and first.jobs == 2
     stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
 
-    again = render(_options(mini_campaign, out, jobs=2))
+    again = _render(mini_campaign, out, jobs=2)
     assert (len(again.letters), len(again.skipped)) == (0, 4)
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")} == stamps
 
     edit_file(path, "city: Paris", "city: PARIS CEDEX 07")
-    one = render(_options(mini_campaign, out))
-    assert [e["recipient"] for e in one.letters] == ["fr-mfa"]
+    one = _render(mini_campaign, out)
+    assert [e.recipient for e in one.letters] == ["fr-mfa"]
     assert "PARIS CEDEX 07" in pdf_text(out / "fr-mfa.en.pdf")
 
     css = mini_campaign / "templates" / "letter.css"
     css.write_text(css.read_text() + "\n.subject { letter-spacing: 0.01em; }\n")
-    assert len(render(_options(mini_campaign, out)).letters) == 4  # a shared input changed
+    assert len(_render(mini_campaign, out).letters) == 4  # a shared input changed
 
-    forced = render(_options(mini_campaign, out, force=True))
+    forced = _render(mini_campaign, out, force=True)
     assert len(forced.letters) == 4 and forced.skipped == []
 
     # A damaged file is rendered again even though its inputs did not change.
     (out / "ca-gac.en.pdf").write_bytes(b"%PDF-1.7 truncated")
-    assert [e["recipient"] for e in render(_options(mini_campaign, out)).letters] == ["ca-gac"]
+    assert [e.recipient for e in _render(mini_campaign, out).letters] == ["ca-gac"]
 
 
 def test_pool_and_single_process_give_the_same_letters(mini_campaign: Path, tmp_path: Path) -> None:
     _four(mini_campaign)
-    single = render(_options(mini_campaign, tmp_path / "one", jobs=1, formats=["html"]))
-    pooled = render(_options(mini_campaign, tmp_path / "two", jobs=2, formats=["html"]))
+    single = _render(mini_campaign, tmp_path / "one", jobs=1, formats=["html"])
+    pooled = _render(mini_campaign, tmp_path / "two", jobs=2, formats=["html"])
     assert pooled.jobs == 2
-    key = lambda s: sorted((e["recipient"], e["files"][0]["sha256"]) for e in s.letters)  # noqa: E731
+    key = lambda s: sorted((e.recipient, e.files[0].sha256) for e in s.letters)  # noqa: E731
     assert key(single) == key(pooled)
 
 

@@ -13,6 +13,7 @@ import pytest
 from babel.dates import format_date
 from pypdf import PdfReader
 
+from advocacy.campaign.discovery import open_campaign
 from advocacy.campaign.model import load_campaign
 from advocacy.campaign.translations import required_ids
 from advocacy.i18n import catalogs
@@ -75,27 +76,26 @@ def test_letter_in_each_language_reads_back(
     out = tmp_path / "out"
     reporter = SilentReporter()
     summary = render(
-        RenderOptions(
-            campaign=REPO, out=out, selectors=["de-mfa"], language=language, today=FIXED_DATE
-        ),
+        open_campaign(REPO),
+        RenderOptions(out=out, selectors=["de-mfa"], language=language, today=FIXED_DATE),
         reporter,
     )
     (letter,) = summary.letters
-    assert letter["language"] == language
+    assert letter.language == language
     path = out / f"de-mfa.{language}.pdf"
     text = pdf_text(path)
     expected = _expected(language, bundled_catalogs)
-    assert normalize(letter["subject"]) in text
+    assert normalize(letter.subject) in text
     if language != "en":
         english_subject = "Political prisoners in Belarus"
-        assert english_subject not in letter["subject"]
-    assert normalize(format_date(FIXED_DATE, "long", locale=letter["locale"])) in text
+        assert english_subject not in letter.subject
+    assert normalize(format_date(FIXED_DATE, "long", locale=letter.locale)) in text
     for key in ("salutation", "close", "lead"):
         assert normalize(str(expected[key])) in text, (key, expected[key])
     for demand in expected["demands"]:  # type: ignore[attr-defined]
         assert normalize(demand) in text, demand
     assert PdfReader(path).trailer["/Root"]["/Lang"] == language
-    assert letter["review"] == {language: "source" if language == "en" else "machine-drafted"}
+    assert letter.review == {language: "source" if language == "en" else "machine-drafted"}
     if language != "en":
         assert any(f"locales/{language}" in w and "machine-drafted" in w for w in reporter.warnings)
 
@@ -103,7 +103,7 @@ def test_letter_in_each_language_reads_back(
 @pytest.mark.parametrize("language", ["el", "bg", "be"])
 def test_non_latin_letters_use_only_the_embedded_font(language: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    render(RenderOptions(campaign=REPO, out=out, selectors=["cy-mfa"], language=language))
+    render(open_campaign(REPO), RenderOptions(out=out, selectors=["cy-mfa"], language=language))
     path = out / f"cy-mfa.{language}.pdf"
     for page in PdfReader(path).pages:
         for font in page["/Resources"]["/Font"].values():
@@ -173,7 +173,9 @@ def test_bilingual_letter_has_both_languages_in_order(mini_campaign: Path, tmp_p
     toml = mini_campaign / "campaign.toml"
     edit_file(toml, 'language = "recipient"', 'language = "bilingual"')
     out = tmp_path / "out"
-    render(RenderOptions(campaign=mini_campaign, out=out, selectors=["be-mfa"], today=FIXED_DATE))
+    render(
+        open_campaign(mini_campaign), RenderOptions(out=out, selectors=["be-mfa"], today=FIXED_DATE)
+    )
     path = out / "be-mfa.nl+en.pdf"
     with pdfplumber.open(path) as pdf:
         pages = [normalize(page.extract_text() or "") for page in pdf.pages]
@@ -272,9 +274,9 @@ def test_translations_status_and_tools(mini_campaign: Path) -> None:
     # An incomplete catalog is not used: the letter falls back.
     out = mini_campaign / "out"
     summary = render(
-        RenderOptions(campaign=mini_campaign, out=out, formats=["html"], selectors=["be-mfa"])
+        open_campaign(mini_campaign), RenderOptions(out=out, formats=["html"], selectors=["be-mfa"])
     )
-    assert summary.letters[0]["language"] == "en"
+    assert summary.letters[0].language == "en"
     result = run_cli("translations", "compile", str(mini_campaign))
     assert result.returncode == 0, result.stderr
     assert catalogs.po_path(mini_campaign, "de").with_suffix(".mo").is_file()
@@ -291,7 +293,7 @@ def test_recipient_salutation_overrides_the_catalog(mini_campaign: Path, tmp_pat
         ),
     )
     out = tmp_path / "out"
-    render(RenderOptions(campaign=mini_campaign, out=out, selectors=["be-mfa"]))
+    render(open_campaign(mini_campaign), RenderOptions(out=out, selectors=["be-mfa"]))
     assert "Geachte heer Prévot," in pdf_text(out / "be-mfa.nl.pdf")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
+from advocacy.campaign.discovery import open_campaign
 from advocacy.render.batch import RenderOptions, render
 from conftest import FIXED_DATE, edit_file, normalize
 
@@ -31,7 +32,7 @@ def letters(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "recipients").mkdir()
     (root / "recipients" / "list.yaml").write_text(MINI_RECIPIENTS, encoding="utf-8")
     out = root / "letters"
-    render(RenderOptions(campaign=root, out=out, today=FIXED_DATE))
+    render(open_campaign(root), RenderOptions(out=out, today=FIXED_DATE))
     return out
 
 
@@ -103,6 +104,6 @@ def test_fixed_date_from_campaign_file_wins(tmp_path: Path, mini_campaign: Path)
     toml = mini_campaign / "campaign.toml"
     edit_file(toml, "date = 2026-12-10", "date = 2024-03-01")
     out = tmp_path / "out"
-    render(RenderOptions(campaign=mini_campaign, out=out, today=dt.date(2030, 1, 1)))
+    render(open_campaign(mini_campaign), RenderOptions(out=out, today=dt.date(2030, 1, 1)))
     with pdfplumber.open(out / "de-mfa.en.pdf") as pdf:
         assert "1 March 2024" in normalize(pdf.pages[0].extract_text())

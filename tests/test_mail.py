@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from advocacy.campaign.discovery import open_campaign
 from advocacy.campaign.model import load_campaign
 from advocacy.errors import MailError
 from advocacy.formats import mime as mail
@@ -99,8 +100,8 @@ def _render(campaign: Path, out: Path, **options: object) -> SilentReporter:
     reporter = SilentReporter()
     formats = options.pop("formats", ["eml"])
     render(
+        open_campaign(campaign),
         RenderOptions(
-            campaign=campaign,
             out=out,
             formats=formats,  # type: ignore[arg-type]
             today=FIXED_DATE,

@@ -11,6 +11,7 @@ import yaml
 from babel.dates import format_date
 from pypdf import PdfReader
 
+from advocacy.campaign.discovery import open_campaign
 from advocacy.render.batch import RenderOptions, SilentReporter, render
 from conftest import FIXED_DATE, REPO, normalize, pdf_text
 
@@ -30,7 +31,7 @@ def bundled_entries() -> list[dict]:
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SilentReporter]:
     out = tmp_path_factory.mktemp("letters") / "letters"
     reporter = SilentReporter()
-    render(RenderOptions(campaign=REPO, out=out, today=FIXED_DATE), reporter)
+    render(open_campaign(REPO), RenderOptions(out=out, today=FIXED_DATE), reporter)
     return out, reporter
 
 

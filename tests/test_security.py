@@ -78,7 +78,7 @@ def test_kill_9_midway_leaves_whole_files_and_a_true_manifest(
         ["manifest.log.jsonl"],
         ["manifest.json", "manifest.log.jsonl"],
     )
-    described = {f["path"] for e in manifest.entries(manifest.load(out)) for f in e["files"]}
+    described = {f.path for e in manifest.load(out).letters for f in e.files}
     assert described == {p.name for p in pdfs}
 
     result = run_cli("render", str(mini_campaign), "--out", str(out), "--json")

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
+    from .send.run import SendSummary
+
 import advocacy
 
 from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, AdvocacyError
@@ -209,6 +211,7 @@ def render(
 
     Letters whose inputs did not change since the last render are skipped.
     """
+    from .campaign.discovery import open_campaign
     from .render.batch import RenderOptions
     from .render.batch import merge as do_merge
     from .render.batch import render as do_render
@@ -219,7 +222,6 @@ def render(
         return
     reporter = ConsoleReporter(show_progress=not as_json)
     options = RenderOptions(
-        campaign=campaign,
         selectors=to or [],
         formats=fmt or ["pdf"],
         out=out_dir,
@@ -230,14 +232,15 @@ def render(
         shard=shard,
         attach_pdf=not no_attach_pdf,
     )
+    opened = open_campaign(campaign)
     try:
-        summary = do_render(options, reporter)
+        summary = do_render(opened, options, reporter)
     finally:
         reporter.stop()
     if as_json:
         out.print_json(json.dumps(summary.as_json(), ensure_ascii=False))
     else:
-        files = sum(len(e["files"]) for e in summary.letters)
+        files = sum(len(e.files) for e in summary.letters)
         per = summary.seconds / len(summary.letters) if summary.letters else 0.0
         out.print(
             f"Rendered {len(summary.letters)} letter(s), {files} file(s) into {summary.out}/ "
@@ -672,11 +675,11 @@ def send(
     Renders what is missing first, keeps a journal in the output folder, and on a
     rerun sends only what is not yet sent.
     """
+    from .campaign.discovery import open_campaign
     from .send.run import SendOptions
     from .send.run import send as do_send
 
     options = SendOptions(
-        campaign=campaign,
         selectors=to or [],
         out=out_dir,
         smtp_url=smtp or "",
@@ -697,8 +700,9 @@ def send(
     rendering = ConsoleReporter(show_progress=not as_json)
     sending = _SendProgress(not as_json, rendering)
     ask = _ask_password if sys.stdin.isatty() else None
+    opened = open_campaign(campaign)
     try:
-        summary = do_send(options, rendering, sending, ask)
+        summary = do_send(opened, options, rendering, sending, ask)
     finally:
         rendering.stop()
         sending.stop()
@@ -711,7 +715,7 @@ def send(
         raise failure
 
 
-def _print_send(summary: Any) -> None:
+def _print_send(summary: SendSummary) -> None:
     from rich.table import Table
 
     skipped = (
@@ -762,9 +766,13 @@ def status(
     ] = False,
 ) -> None:
     """Show the send journal: counts by state, failed and unknown messages, replies."""
-    from .send.run import status as read_status
+    from .campaign.discovery import open_campaign
+    from .send.status import recorded_campaign
+    from .send.status import status as read_status
 
-    report = read_status(campaign, out_dir)
+    # Without a campaign given: the one the journal was last sent from, if it is still there.
+    folder = campaign if campaign is not None else recorded_campaign(out_dir)
+    report = read_status(open_campaign(folder) if folder is not None else None, out_dir)
     if as_json:
         out.print_json(json.dumps(report.as_json(), ensure_ascii=False))
         return

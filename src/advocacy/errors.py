@@ -11,7 +11,8 @@ below it prints or exits. The class decides the exit code, never the instance.
     │   ├── TemplateError         a template failed to compile or render
     │   ├── ResourceBlocked       a file or URL outside the campaign was asked for
     │   ├── CatalogError          a translation breaks its placeholders or markup
-    │   └── MailError             an invalid address, a line break in a header
+    │   ├── MailError             an invalid address, a line break in a header
+    │   └── InvalidLetters        letters failed, all for bad input (also RenderFailed)
     ├── OutputError               the output folder cannot be written
     ├── SystemDependencyError     a library WeasyPrint needs is missing
     ├── CheckFailed               `recipients check` found what blocks rendering
@@ -88,6 +89,10 @@ class RenderFailed(AdvocacyError):
 
 class CatalogError(BadInput):
     """A translation breaks its source string (placeholder or markup)."""
+
+
+class InvalidLetters(BadInput, RenderFailed):
+    """Letters could not be made, every one because of the campaign or the options."""
 
 
 class MailError(BadInput):

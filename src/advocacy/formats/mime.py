@@ -37,6 +37,7 @@ from ..errors import MailError, TemplateError
 from ..fsutil import is_within
 from ..letter.compose import Letter
 from ..paths import ASSETS_DIR, CAMPAIGN_FILE
+from ..render.records import LetterRecord
 
 EMAIL_CSS = ASSETS_DIR / "email.css"
 CAMPAIGN_EMAIL_CSS = "email.css"  # optional, in the campaign's templates/
@@ -412,7 +413,7 @@ def write_mbox(target: Path, messages: Iterable[Path]) -> int:
 
 
 def finish_render(
-    out: Path, entries: Iterable[dict[str, Any]], recipients: list[Recipient], mbox: bool
+    out: Path, letters: Iterable[LetterRecord], recipients: list[Recipient], mbox: bool
 ) -> list[str]:
     """After a render with email letters: name who has no address; write the mbox."""
     warnings = []
@@ -427,11 +428,11 @@ def finish_render(
     if mbox:
         chosen = {r.id for r in recipients}
         paths = sorted(
-            out / str(item["path"])
-            for entry in entries
-            if entry.get("recipient") in chosen
-            for item in entry.get("files", [])
-            if str(item.get("path", "")).endswith(".eml")
+            out / item.path
+            for letter in letters
+            if letter.recipient in chosen
+            for item in letter.files
+            if item.path.endswith(".eml")
         )
         write_mbox(out / MBOX, [path for path in paths if path.is_file()])
     return warnings

@@ -9,6 +9,7 @@ changed, and a letter that fails does not stop the others.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import hashlib
 import multiprocessing
@@ -17,11 +18,10 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from .. import __version__
-from ..campaign.discovery import find_campaign
-from ..campaign.model import Campaign, load_campaign
+from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
 from ..errors import BadInput, OutputError, RenderFailed
@@ -29,6 +29,8 @@ from ..formats import syslibs
 from ..i18n import l10n
 from ..letter.compose import Composer
 from . import manifest
+from .records import Json, LetterRecord
+from .results import Failed, Failure, Rendered, failure_error
 from .worker import LetterWorker, Loaded, WorkerConfig, inherit, init_process, run_in_process
 
 MANIFEST = manifest.MANIFEST
@@ -63,14 +65,13 @@ class SilentReporter:
 
 @dataclass
 class RenderOptions:
-    campaign: Path | None = None
     selectors: Sequence[str] = ()
     formats: Sequence[str] = ("pdf",)
     out: Path = Path("letters")
     force: bool = False
     pdf_variant: str = "pdf/ua-1"
     language: str | None = None
-    today: Any = None  # datetime.date; None means the day of rendering
+    today: dt.date | None = None  # None means the day of rendering
     jobs: int | None = None  # None: one per CPU
     shard: str | None = None  # "K/N"
     attach_pdf: bool = True  # email letters (eml, mbox) carry the PDF letter
@@ -93,14 +94,14 @@ class RenderSummary:
     campaign: str
     campaign_dir: str
     out: str
-    letters: list[dict[str, Any]] = field(default_factory=list)
+    letters: list[LetterRecord] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     jobs: int = 1
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         return {
             "campaign": self.campaign,
             "campaign_dir": self.campaign_dir,
@@ -108,28 +109,18 @@ class RenderSummary:
             "rendered": len(self.letters),
             "skipped": len(self.skipped),
             "failed": len(self.failed),
-            "files": sum(len(entry["files"]) for entry in self.letters),
+            "files": sum(len(letter.files) for letter in self.letters),
             "seconds": round(self.seconds, 3),
             "jobs": self.jobs,
             "warnings": self.warnings,
-            "failures": self.failed,
-            "letters": self.letters,
+            "failures": [failure.as_json() for failure in self.failed],
+            "letters": [letter.to_json() for letter in self.letters],
         }
 
     def failure(self) -> RenderFailed | None:
         """The error to exit with when letters failed: bad input (2) or the world (1)."""
-        if not self.failed:
-            return None
-        first = self.failed[0]
-        ids = ", ".join(f["recipient"] for f in self.failed[:5])
-        more = ", ..." if len(self.failed) > 5 else ""
-        error = RenderFailed(
-            f"{len(self.failed)} of {len(self.failed) + len(self.letters)} letter(s) failed "
-            f"({ids}{more}); first: {first['error']}"
-        )
-        if all(f["bad_input"] for f in self.failed):
-            error.exit_code = BadInput.exit_code
-        return error
+        total = len(self.failed) + len(self.letters)
+        return failure_error(self.failed, f"{len(self.failed)} of {total} letter(s) failed")
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -201,10 +192,10 @@ class _Run:
         out: Path,
         summary: RenderSummary,
         reporter: Reporter,
-        old: list[dict[str, Any]],
+        old: Sequence[LetterRecord],
     ) -> None:
         self.campaign, self.out, self.summary, self.reporter = campaign, out, summary, reporter
-        self.entries = {(str(e["recipient"]), str(e["language"])): e for e in old}
+        self.entries: manifest.Table = {letter.key: letter for letter in old}
         self.drafted: set[str] = set()
         self.fell_back: list[str] = []
         self.fatal = False
@@ -213,35 +204,33 @@ class _Run:
         self.summary.warnings.append(message)
         self.reporter.warn(message)
 
-    def take(self, result: dict[str, Any]) -> None:
-        if not result["ok"]:
-            self.fatal = self.fatal or bool(result.get("fatal"))
-            failure = {k: result[k] for k in ("recipient", "error", "bad_input")}
+    def take(self, result: Rendered | Failed) -> None:
+        if isinstance(result, Failed):
+            failure = result.failure
+            self.fatal = self.fatal or result.fatal
             self.summary.failed.append(failure)
-            self.reporter.fail(result["recipient"], result["error"])
-            self.reporter.advance(result["recipient"])
+            self.reporter.fail(failure.recipient, failure.error)
+            self.reporter.advance(failure.recipient)
             return
-        entry = result["entry"]
-        for message in result["warnings"]:
+        entry = result.letter
+        for message in entry.warnings:
             self.warn(message)
-        for language, state in entry["review"].items():
+        for language, state in entry.review.items():
             if state in ("machine-drafted", "draft") and language not in self.drafted:
                 self.drafted.add(language)
                 self.warn(
                     f"{l10n.language_name(language)} text is {state}; have a native speaker "
                     f"review locales/{language}"
                 )
-        if entry["fell_back_from"]:
-            self.fell_back.append(
-                f"{entry['recipient']} ({entry['fell_back_from']} -> {entry['language']})"
-            )
+        if entry.fell_back_from:
+            self.fell_back.append(f"{entry.recipient} ({entry.fell_back_from} -> {entry.language})")
         # A recipient's new letter supersedes its old ones (another language, say).
         for path in manifest.supersede(self.entries, entry):
             stale = self.out / path
             if stale.parent == self.out and stale.is_file():
                 stale.unlink()
         self.summary.letters.append(entry)
-        self.reporter.advance(entry["recipient"])
+        self.reporter.advance(entry.recipient)
 
     def save(self) -> None:
         # Letters the workers logged but whose results never reached us
@@ -249,9 +238,7 @@ class _Run:
         for entry in manifest.log_entries(self.out):
             manifest.supersede(self.entries, entry)
         kept = [
-            e
-            for e in self.entries.values()
-            if all((self.out / str(f.get("path", ""))).is_file() for f in e.get("files", []))
+            e for e in self.entries.values() if all((self.out / f.path).is_file() for f in e.files)
         ]
         if kept or (self.out / MANIFEST).exists():
             manifest.save(
@@ -262,8 +249,11 @@ class _Run:
             )
 
 
-def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSummary:
-    """Render the selected letters; failed letters are in `summary.failed`."""
+def render(
+    campaign: Campaign, options: RenderOptions, reporter: Reporter | None = None
+) -> RenderSummary:
+    """Render the selected letters of `campaign` (open it with
+    `campaign.discovery.open_campaign`); failed letters are in `summary.failed`."""
     reporter = reporter or SilentReporter()
     started = time.perf_counter()
     for fmt in options.formats:
@@ -271,8 +261,6 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
             raise BadInput(f"unknown --format {fmt!r}; use one of {', '.join(FORMATS)}")
     formats = _formats(options)
     shard = parse_shard(options.shard) if options.shard else None
-    root, bundled = find_campaign(options.campaign)
-    campaign = load_campaign(root, bundled=bundled)
     recipients = select(campaign.recipients, options.selectors)
     if shard:
         recipients = [r for r in recipients if in_shard(r.id, *shard)]
@@ -286,7 +274,7 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
         summary.warnings.append(message)
         reporter.warn(message)
 
-    settings: dict[str, Any] = {
+    settings: dict[str, Json] = {
         "formats": list(formats),
         "pdf_variant": options.pdf_variant,
         "language": options.language or campaign.config.campaign.language,
@@ -299,15 +287,15 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
         reply_to(campaign)
         settings["email"] = {"attach_pdf": options.attach_pdf, "from": options.mail_from}
     common = manifest.campaign_digest(campaign, settings)
-    old = manifest.entries(manifest.load(out))
-    done = {str(e["recipient"]): e for e in old}
+    old = manifest.load(out).letters
+    done = {letter.recipient: letter for letter in old}
     todo: list[Recipient] = []
     for recipient in recipients:
         previous = done.get(recipient.id)
         if (
             not options.force
             and previous is not None
-            and previous.get("input_hash") == manifest.letter_digest(common, recipient)
+            and previous.input_hash == manifest.letter_digest(common, recipient)
             and manifest.files_intact(out, previous)
         ):
             summary.skipped.append(recipient.id)
@@ -318,7 +306,7 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
     _check_out_dir(out, options.force, create=True)
     config = WorkerConfig(
         campaign.root,
-        bundled,
+        campaign.bundled,
         out.resolve(),
         formats,
         options.pdf_variant,
@@ -346,8 +334,8 @@ def render(options: RenderOptions, reporter: Reporter | None = None) -> RenderSu
         for message in finish_render(out, run.entries.values(), recipients, mbox):
             run.warn(message)
     order = {r.id: i for i, r in enumerate(recipients)}  # list order, not completion order
-    summary.letters.sort(key=lambda e: order.get(e["recipient"], 0))
-    summary.failed.sort(key=lambda f: order.get(f["recipient"], 0))
+    summary.letters.sort(key=lambda e: order.get(e.recipient, 0))
+    summary.failed.sort(key=lambda f: order.get(f.recipient, 0))
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -393,7 +381,7 @@ def _exclusive(out: Path) -> Iterator[None]:
 
 def _results(
     config: WorkerConfig, loaded: Loaded, ids: list[str], jobs: int
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[Rendered | Failed]:
     if not ids:
         return
     if jobs == 1:
@@ -431,6 +419,6 @@ def _closing_warnings(run: _Run, recipients: list[Recipient]) -> None:
         )
 
 
-def merge(sources: list[Path], out: Path) -> list[dict[str, Any]]:
+def merge(sources: list[Path], out: Path) -> list[LetterRecord]:
     """`render --merge`: combine the output folders of several shards into `out`."""
     return manifest.merge(sources, out, tool=f"advocacy {__version__}")

@@ -18,21 +18,34 @@ import json
 import os
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..errors import BadInput, OutputError
 from ..fsutil import atomic_writer, write_atomic
 from ..paths import ASSETS_DIR
+from .records import Json, LetterRecord
 
 MANIFEST = "manifest.json"
 LOG = "manifest.log.jsonl"
 
+Table = dict[tuple[str, str], LetterRecord]  # (recipient, language) -> its letter
 
-def append_log(out: Path, entry: dict[str, Any]) -> None:
-    line = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode()
+
+@dataclass(frozen=True)
+class Manifest:
+    """manifest.json as read, with the letters of an unfinished run's log applied."""
+
+    letters: tuple[LetterRecord, ...] = ()
+    campaign: str = ""  # the title of the campaign it was rendered from
+    found: bool = False  # there was a manifest, or a killed run's log, to read
+
+
+def append_log(out: Path, letter: LetterRecord) -> None:
+    line = (json.dumps(letter.to_json(), ensure_ascii=False) + "\n").encode()
     fd = os.open(out / LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line)
@@ -40,38 +53,43 @@ def append_log(out: Path, entry: dict[str, Any]) -> None:
         os.close(fd)
 
 
-def log_entries(out: Path) -> list[dict[str, Any]]:
+def _records(items: Iterable[object]) -> list[LetterRecord]:
+    """The entries that are letters; others (a foreign or damaged entry) are left out,
+    so their letters are rendered again."""
+    found = []
+    for item in items:
+        try:
+            found.append(LetterRecord.from_json(item))
+        except ValueError:
+            continue
+    return found
+
+
+def log_entries(out: Path) -> list[LetterRecord]:
     try:
         lines = (out / LOG).read_text(encoding="utf-8").splitlines()
     except OSError:
         return []
-    found = []
+    parsed: list[object] = []
     for line in lines:
         try:
-            entry = json.loads(line)
+            parsed.append(json.loads(line))
         except ValueError:
             continue  # a line cut short by a crash
-        if isinstance(entry, dict) and "recipient" in entry and "language" in entry:
-            found.append(entry)
-    return found
+    return _records(parsed)
 
 
-def supersede(table: dict[tuple[str, str], dict[str, Any]], entry: dict[str, Any]) -> list[str]:
-    """Put `entry` in `table`, dropping the recipient's older letters; their paths."""
-    recipient = str(entry["recipient"])
-    new_paths = {f.get("path") for f in entry.get("files", [])}
+def supersede(table: Table, letter: LetterRecord) -> list[str]:
+    """Put `letter` in `table`, dropping the recipient's older letters; their paths."""
+    new_paths = {f.path for f in letter.files}
     dropped = []
-    for key in [k for k in table if k[0] == recipient]:
-        dropped += [
-            str(f.get("path"))
-            for f in table.pop(key).get("files", [])
-            if f.get("path") not in new_paths
-        ]
-    table[(recipient, str(entry["language"]))] = entry
+    for key in [k for k in table if k[0] == letter.recipient]:
+        dropped += [f.path for f in table.pop(key).files if f.path not in new_paths]
+    table[letter.key] = letter
     return dropped
 
 
-def load(out: Path) -> dict[str, Any]:
+def load(out: Path) -> Manifest:
     """manifest.json with the entries of an unfinished run's log applied."""
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
@@ -79,25 +97,24 @@ def load(out: Path) -> dict[str, Any]:
         data = {}
     if not isinstance(data, dict):
         data = {}
+    listed = data.get("letters", [])
+    letters = _records(listed if isinstance(listed, list) else [])
     logged = log_entries(out)
     if logged:
-        table = {(str(e["recipient"]), str(e["language"])): e for e in entries(data)}
-        for entry in logged:
-            supersede(table, entry)
-        data["letters"] = list(table.values())
-    return data
+        table = {letter.key: letter for letter in letters}
+        for letter in logged:
+            supersede(table, letter)
+        letters = list(table.values())
+    campaign = data.get("campaign", "")
+    return Manifest(tuple(letters), str(campaign or ""), bool(data) or bool(logged))
 
 
-def entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for e in manifest.get("letters", []) if isinstance(e, dict) and "recipient" in e]
-
-
-def save(out: Path, letters: Iterable[dict[str, Any]], *, tool: str, campaign: str) -> None:
-    data = {
+def save(out: Path, letters: Iterable[LetterRecord], *, tool: str, campaign: str) -> None:
+    data: dict[str, Json] = {
         "tool": tool,
         "campaign": campaign,
         "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "letters": sorted(letters, key=lambda e: (str(e["recipient"]), str(e["language"]))),
+        "letters": [letter.to_json() for letter in sorted(letters, key=lambda e: e.key)],
     }
     try:
         write_atomic(
@@ -116,20 +133,23 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def files_intact(out: Path, entry: dict[str, Any]) -> bool:
-    """Every file of the entry exists with the recorded size and sha256."""
-    files = entry.get("files") or []
-    for item in files:
-        path = out / str(item.get("path", ""))
+def files_intact(out: Path, letter: LetterRecord) -> bool:
+    """Every file of the letter exists with the recorded size and sha256."""
+    for item in letter.files:
+        path = out / item.path
         try:
-            if path.stat().st_size != item.get("bytes") or sha256_file(path) != item.get("sha256"):
+            if path.stat().st_size != item.size or sha256_file(path) != item.sha256:
                 return False
         except OSError:
             return False
-    return bool(files)
+    return bool(letter.files)
 
 
-def _hash_tree(digest: Any, folder: Path, root: Path, suffixes: tuple[str, ...]) -> None:
+class _Digest(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+
+
+def _hash_tree(digest: _Digest, folder: Path, root: Path, suffixes: tuple[str, ...]) -> None:
     if not folder.is_dir():
         return
     for path in sorted(folder.rglob("*")):
@@ -138,7 +158,7 @@ def _hash_tree(digest: Any, folder: Path, root: Path, suffixes: tuple[str, ...])
             digest.update(path.read_bytes())
 
 
-def campaign_digest(campaign: Campaign, settings: dict[str, Any]) -> str:
+def campaign_digest(campaign: Campaign, settings: dict[str, Json]) -> str:
     """A digest of everything all letters share: campaign file, templates,
     catalogs, signature and co-signatories, bundled assets and fonts, the
     package version and the render settings (formats, variant, date...)."""
@@ -160,40 +180,40 @@ def letter_digest(common: str, recipient: Recipient) -> str:
     return hashlib.sha256((common + recipient.model_dump_json()).encode()).hexdigest()
 
 
-def merge(sources: list[Path], out: Path, *, tool: str) -> list[dict[str, Any]]:
+def merge(sources: list[Path], out: Path, *, tool: str) -> list[LetterRecord]:
     """Copy the letters of several output folders (shards) into `out`, one manifest."""
-    combined: dict[tuple[str, str], dict[str, Any]] = {}
+    combined: Table = {}
     origin: dict[tuple[str, str], Path] = {}
     campaign = ""
     for source in sources:
-        data = load(source)
-        if not data:
+        found = load(source)
+        if not found.found:
             raise BadInput(f"{source}: has no readable {MANIFEST}; give folders made by render")
-        campaign = campaign or str(data.get("campaign", ""))
-        for entry in entries(data):
-            key = (str(entry["recipient"]), str(entry["language"]))
-            if not files_intact(source, entry):
+        campaign = campaign or found.campaign
+        for letter in found.letters:
+            key = letter.key
+            if not files_intact(source, letter):
                 raise BadInput(
                     f"{source}: the files of {key[0]} ({key[1]}) are missing or do not match "
                     f"its {MANIFEST}; render that shard again"
                 )
-            if key in combined and combined[key].get("files") != entry.get("files"):
+            if key in combined and combined[key].files != letter.files:
                 raise BadInput(
                     f"{source}: {key[0]} ({key[1]}) was also rendered, differently, in "
                     f"{origin[key]}; shards must not overlap"
                 )
-            combined[key], origin[key] = entry, source
+            combined[key], origin[key] = letter, source
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: is a file, not a folder; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    kept = {(str(e["recipient"]), str(e["language"])): e for e in entries(load(out))}
-    for key, entry in combined.items():
-        for item in entry["files"]:
-            source_file = origin[key] / item["path"]
-            target = out / item["path"]
+    kept = {letter.key: letter for letter in load(out).letters}
+    for key, letter in combined.items():
+        for item in letter.files:
+            source_file = origin[key] / item.path
+            target = out / item.path
             if source_file.resolve() != target.resolve():
                 with source_file.open("rb") as src, atomic_writer(target) as dst:
                     shutil.copyfileobj(src, dst)
-        kept[key] = entry
+        kept[key] = letter
     save(out, kept.values(), tool=tool, campaign=campaign)
     return list(combined.values())

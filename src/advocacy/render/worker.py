@@ -2,25 +2,30 @@
 
 Each worker loads the campaign and builds its Jinja environment, catalogs,
 WeasyPrint stylesheets and font configuration once, then composes and renders
-many letters, writing each file itself: nothing but a small manifest entry
-travels back to the parent, so memory stays flat however large the batch.
+many letters, writing each file itself: nothing but the letter's record
+(`Rendered`) or why it failed (`Failed`) travels back to the parent, so memory
+stays flat however large the batch.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import errno
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..campaign.model import Campaign, load_campaign
-from ..errors import AdvocacyError, BadInput
+from ..errors import AdvocacyError
 from ..fsutil import write_atomic
 from ..letter.compose import Composer
 from .manifest import append_log
+from .records import FileRecord, LetterRecord
+from .results import Failed, Failure, Rendered
+
+if TYPE_CHECKING:
+    from ..formats.mime import LetterMailer
+    from ..formats.pdf import PdfRenderer
 
 FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
@@ -42,12 +47,9 @@ class WorkerConfig:
     mail_from: str = ""  # From of email letters instead of the campaign's sender
 
 
-def _file_entry(out: Path, path: Path, data: bytes) -> dict[str, Any]:
-    return {
-        "path": path.relative_to(out).as_posix(),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "bytes": len(data),
-    }
+def _verified(value: dt.date | bool) -> str | bool:
+    """As the manifest has always written it: the date as text (ISO), or true/false."""
+    return str(value) if isinstance(value, dt.date) else bool(value)
 
 
 class LetterWorker:
@@ -63,54 +65,44 @@ class LetterWorker:
         self.campaign, self.composer = loaded
         self.recipients = {r.id: r for r in self.campaign.recipients}
         self.digest = letter_digest
-        self.renderer: Any = None
+        self.renderer: PdfRenderer | None = None
         if "pdf" in config.formats:
             from ..formats.pdf import PdfRenderer
 
             settings = self.campaign.config.campaign
             stylesheet = self.campaign.templates_dir / settings.stylesheet
             self.renderer = PdfRenderer(self.campaign.root, stylesheet, config.pdf_variant)
-        self.mailer: Any = None
+        self.mailer: LetterMailer | None = None
         if "eml" in config.formats:
             from ..formats.mime import LetterMailer
 
             self.mailer = LetterMailer(self.campaign, config.mail_from)
 
-    def run(self, recipient_id: str) -> dict[str, Any]:
+    def run(self, recipient_id: str) -> Rendered | Failed:
         """Render one letter; failures come back as data, so the batch goes on."""
         try:
-            return {"ok": True, **self._render(recipient_id)}
+            return Rendered(self._render(recipient_id))
         except AdvocacyError as exc:
-            return {
-                "ok": False,
-                "recipient": recipient_id,
-                "error": str(exc),
-                "bad_input": isinstance(exc, BadInput),
-            }
+            return Failed(Failure.of(recipient_id, exc))
         except OSError as exc:
-            return {
-                "ok": False,
-                "recipient": recipient_id,
-                "error": f"{exc.filename or self.config.out}: cannot write: {exc.strerror}",
-                "bad_input": False,
-                # A full or read-only disk fails every letter after this one too.
-                "fatal": exc.errno in FATAL_ERRNOS,
-            }
+            error = f"{exc.filename or self.config.out}: cannot write: {exc.strerror}"
+            # A full or read-only disk fails every letter after this one too.
+            return Failed(Failure(recipient_id, error, False), fatal=exc.errno in FATAL_ERRNOS)
 
-    def _render(self, recipient_id: str) -> dict[str, Any]:
+    def _render(self, recipient_id: str) -> LetterRecord:
         out = self.config.out
         recipient = self.recipients[recipient_id]
         letter = self.composer.compose(recipient)
-        emailed = self.mailer is not None and bool(recipient.email)
-        if emailed:
-            self.mailer.recipient(recipient, letter)  # a bad address stops this letter, first
+        mailer = self.mailer if recipient.email else None
+        if mailer is not None:
+            mailer.recipient(recipient, letter)  # a bad address stops this letter, first
         warnings = list(letter.warnings)
-        files = []
+        files: list[FileRecord] = []
         stem = f"{recipient.id}.{letter.language}"
         if "html" in self.config.formats:
             data = letter.html.encode("utf-8")
             write_atomic(out / f"{stem}.html", data)
-            files.append(_file_entry(out, out / f"{stem}.html", data))
+            files.append(FileRecord.of(out, out / f"{stem}.html", data))
         pdf: bytes | None = None
         if self.renderer is not None:
             pdf, problems = self.renderer.render(
@@ -118,35 +110,34 @@ class LetterWorker:
             )
             warnings += [f"{recipient.id}: PDF: {problem}" for problem in problems]
             write_atomic(out / f"{stem}.pdf", pdf)
-            files.append(_file_entry(out, out / f"{stem}.pdf", pdf))
-        if emailed:
+            files.append(FileRecord.of(out, out / f"{stem}.pdf", pdf))
+        if mailer is not None:
             from ..formats.mime import Attachment, build
 
             attached = Attachment(f"{stem}.pdf", pdf) if pdf and self.config.attach_pdf else None
-            data = build(self.mailer.draft(letter, recipient, attached))
+            data = build(mailer.draft(letter, recipient, attached))
             write_atomic(out / f"{stem}.eml", data)
-            files.append(_file_entry(out, out / f"{stem}.eml", data))
-        entry = {
-            "recipient": recipient.id,
-            "country": recipient.country,
-            "language": letter.language,
-            "languages": letter.languages,
-            "review": letter.review,
-            "fell_back_from": letter.fell_back_from,
-            "locale": letter.locale,
-            "paper": letter.paper,
-            "subject": letter.subject,
-            "template": letter.template,
-            "address_block": not recipient.address_withheld,
-            "verified": recipient.verified if recipient.verified else False,
-            "source": recipient.source,
-            "input_hash": self.digest(self.config.common_hash, recipient),
-            "files": files,
-            "warnings": warnings,
-        }
-        entry = json.loads(json.dumps(entry, default=str))
+            files.append(FileRecord.of(out, out / f"{stem}.eml", data))
+        entry = LetterRecord(
+            recipient=recipient.id,
+            language=letter.language,
+            country=recipient.country,
+            languages=tuple(letter.languages),
+            review=dict(letter.review),
+            fell_back_from=letter.fell_back_from,
+            locale=letter.locale,
+            paper=letter.paper,
+            subject=letter.subject,
+            template=letter.template,
+            address_block=not recipient.address_withheld,
+            verified=_verified(recipient.verified),
+            source=recipient.source,
+            input_hash=self.digest(self.config.common_hash, recipient),
+            files=tuple(files),
+            warnings=tuple(warnings),
+        )
         append_log(out, entry)
-        return {"entry": entry, "warnings": warnings}
+        return entry
 
 
 # One worker per pool process, built by the pool's initializer. An error while
@@ -171,13 +162,8 @@ def init_process(config: WorkerConfig) -> None:
         _INIT_ERROR = exc
 
 
-def run_in_process(recipient_id: str) -> dict[str, Any]:
+def run_in_process(recipient_id: str) -> Rendered | Failed:
     if _WORKER is None:
         error = _INIT_ERROR or AdvocacyError("the render worker did not start")
-        return {
-            "ok": False,
-            "recipient": recipient_id,
-            "error": str(error),
-            "bad_input": isinstance(error, BadInput),
-        }
+        return Failed(Failure.of(recipient_id, error))
     return _WORKER.run(recipient_id)

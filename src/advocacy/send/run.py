@@ -2,7 +2,8 @@
 
 1. Render what is missing or out of date in the output folder (`render.render`
    with the same folder), so that what is sent is always a file on disk.
-2. Decide from those files and the journal (outbox.py) what to send:
+2. Read the messages from those files (outgoing.py), then decide from them and
+   the journal (journal.py) what to send:
    - sent with the same Message-ID: done, skipped;
    - sent, but the letter changed since (a new Message-ID): reported, and sent
      again only with `resend_changed`;
@@ -10,37 +11,34 @@
      reported as unknown, and sent again only with `retry_unknown`;
    - new, pending, deferred or failed: sent.
 3. A dry run (the default) stops there: the plan and the first message.
-   Otherwise smtp.py delivers, and every step is journaled as it happens.
+   Otherwise dispatch.py delivers over smtp.py's sessions, and every step is
+   journaled as it happens.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from ..campaign.discovery import find_campaign
-from ..campaign.model import Campaign, load_campaign
+from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
-from ..errors import BadInput, MailError, SendFailed, SendInterrupted
-from ..formats.mime import (
-    check_address,
-    header_address,
-    read_headers,
-    reply_to,
-    same_address,
-    sender_address,
-)
+from ..errors import AdvocacyError, BadInput, SendFailed, SendInterrupted
+from ..formats.mime import sender_address
 from ..render import manifest
 from ..render.batch import RenderOptions, RenderSummary, Reporter, SilentReporter, render
+from ..render.results import Failure, failure_error
+from . import outgoing
+from .dispatch import Dispatcher, Job, Policy
 from .journal import JOURNAL, Entry, Journal, Mark, Writer, exclusive
+from .outgoing import Outgoing, envelope_problem, preview
 from .relay import Group, load_groups
-from .smtp import PASSWORD_ENV, Dispatcher, Job, Policy, Secret, Server, parse_rate, parse_url
+from .smtp import PASSWORD_ENV, Secret, Server, parse_rate, parse_url
 
 DEFAULT_CONNECTIONS = 3
 MAX_CONNECTIONS = 32
@@ -48,7 +46,6 @@ MAX_CONNECTIONS = 32
 
 @dataclass
 class SendOptions:
-    campaign: Path | None = None
     selectors: Sequence[str] = ()
     out: Path = Path("letters")
     smtp_url: str = ""
@@ -65,41 +62,9 @@ class SendOptions:
     retries: int = 4
     backoff: float = 2.0
     timeout: float = 60.0
-    today: Any = None  # datetime.date for the letters; None: today
+    today: dt.date | None = None  # the date of the letters; None: today
     jobs: int | None = None  # render processes
     language: str | None = None
-
-
-@dataclass
-class Outgoing:
-    """One message to send: a letter, or a relay message to a group."""
-
-    key: str
-    kind: str  # letter | relay
-    recipient: str
-    language: str
-    path: Path
-    relative: str
-    to: str  # the To header
-    sender: str  # envelope sender (MAIL FROM)
-    rcpt: str  # envelope recipient (RCPT TO)
-    size: int
-    sha256: str
-    message_id: str
-    attachments: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "kind": self.kind,
-            "recipient": self.recipient,
-            "language": self.language,
-            "to": self.to,
-            "file": self.relative,
-            "bytes": self.size,
-            "message_id": self.message_id,
-            "attachments": self.attachments,
-        }
 
 
 @dataclass
@@ -114,7 +79,7 @@ class SendSummary:
     changed: list[str] = field(default_factory=list)
     no_email: list[str] = field(default_factory=list)
     held_back: int = 0
-    not_made: list[dict[str, Any]] = field(default_factory=list)  # letters that failed to render
+    not_made: list[Failure] = field(default_factory=list)  # letters or relay messages not made
     results: dict[str, list[dict[str, str]]] = field(
         default_factory=lambda: {"sent": [], "deferred": [], "failed": []}
     )
@@ -122,7 +87,7 @@ class SendSummary:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         return {
             "out": self.out,
             "dry_run": self.dry_run,
@@ -133,14 +98,15 @@ class SendSummary:
             "changed": self.changed,
             "no_email": self.no_email,
             "held_back": self.held_back,
-            "not_made": self.not_made,
+            "not_made": [failure.as_json() for failure in self.not_made],
             **{state: items for state, items in self.results.items()},
             "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
         }
 
-    def failure(self) -> SendFailed | BadInput | None:
-        """The error to exit with: messages not sent (1), or letters not made (2)."""
+    def failure(self) -> AdvocacyError | None:
+        """The error to exit with: messages not sent (1), or letters not made (1, or 2
+        when each is bad input)."""
         failed, deferred = self.results["failed"], self.results["deferred"]
         if failed or deferred:
             first = (failed or deferred)[0]
@@ -150,14 +116,7 @@ class SendSummary:
                 f"{first['reply']}); 'advocacy status' lists them with the server's replies, "
                 "and running the same command again retries them"
             )
-        if self.not_made:
-            ids = ", ".join(f["recipient"] for f in self.not_made[:5])
-            error = self.not_made[0]["error"]
-            message = f"{len(self.not_made)} letter(s) could not be made ({ids}); first: {error}"
-            if all(f["bad_input"] for f in self.not_made):
-                return BadInput(message)
-            return SendFailed(message)
-        return None
+        return failure_error(self.not_made, f"{len(self.not_made)} letter(s) could not be made")
 
 
 def _server(options: SendOptions, campaign: Campaign) -> Server | None:
@@ -209,154 +168,13 @@ def _render_formats(out: Path, wanted: set[str]) -> list[str]:
     """What the folder already has, plus what sending needs: rendering with fewer
     formats would delete the letters' other files."""
     have = {
-        Path(str(item.get("path", ""))).suffix.lstrip(".")
-        for entry in manifest.entries(manifest.load(out))
-        for item in entry.get("files", [])
+        item.suffix.lstrip(".") for letter in manifest.load(out).letters for item in letter.files
     }
     return sorted((have & {"pdf", "html", "eml"}) | wanted)
 
 
-def _files(entry: dict[str, Any], suffix: str) -> list[dict[str, Any]]:
-    return [f for f in entry.get("files", []) if str(f.get("path", "")).endswith(suffix)]
-
-
-def envelope_problem(rcpt: str, data: bytes) -> str:
-    """Why `data` must not go to `rcpt`, or "": its To header, read back by a strict
-    parser, must name exactly the envelope recipient (which comes from the recipient
-    entry, never from parsing our own header)."""
-    try:
-        to = header_address(data)
-    except MailError as exc:
-        return f"not sent: {exc}"
-    if not same_address(to, rcpt):
-        return (
-            f"not sent: the message's To header names <{to}>, but its envelope recipient "
-            f"is <{rcpt}>; render it again with --force"
-        )
-    return ""
-
-
 def _check(job: Job, data: bytes) -> str:
     return envelope_problem(job.recipient, data)
-
-
-def _letters(
-    out: Path,
-    entries: dict[str, dict[str, Any]],
-    recipients: Sequence[Recipient],
-    attach: bool,
-    sender: str,
-    summary: SendSummary,
-    reporter: Reporter,
-) -> list[Outgoing]:
-    found = []
-    for recipient in recipients:
-        rid = recipient.id
-        entry = entries[rid]
-        eml = _files(entry, ".eml")[0]
-        path = out / str(eml["path"])
-        headers = read_headers(path)
-        rcpt = check_address(recipient.email, f"recipient {rid!r}: field 'email'")
-        problem = envelope_problem(rcpt, path.read_bytes())
-        if problem:
-            summary.not_made.append({"recipient": rid, "error": problem, "bad_input": False})
-            reporter.fail(rid, f"{rid}: {problem}")
-            continue
-        found.append(
-            Outgoing(
-                key=rid,
-                kind="letter",
-                recipient=rid,
-                language=str(entry["language"]),
-                path=path,
-                relative=str(eml["path"]),
-                to=headers["To"],
-                sender=sender,
-                rcpt=rcpt,
-                size=int(eml["bytes"]),
-                sha256=str(eml["sha256"]),
-                message_id=headers["Message-ID"],
-                attachments=[str(f["path"]) for f in _files(entry, ".pdf")] if attach else [],
-            )
-        )
-    return found
-
-
-def _relayed(
-    options: SendOptions,
-    campaign: Campaign,
-    groups: list[Group],
-    recipients: list[Any],
-    entries: dict[str, dict[str, Any]],
-    summary: SendSummary,
-    reporter: Reporter,
-) -> list[Outgoing]:
-    from ..errors import AdvocacyError
-    from ..render.manifest import sha256_file
-    from .relay import RelayWriter
-
-    sender = sender_address(campaign, options.mail_from)
-    writer = RelayWriter(campaign, sender, reply_to(campaign))
-    pdfs = {
-        rid: options.out / str(_files(entry, ".pdf")[0]["path"])
-        for rid, entry in entries.items()
-        if _files(entry, ".pdf")
-    }
-    found = []
-    for group in groups:
-        try:
-            message = writer.write(group, recipients, pdfs, options.out)
-        except AdvocacyError as exc:
-            summary.not_made.append(
-                {"recipient": group.key, "error": str(exc), "bad_input": isinstance(exc, BadInput)}
-            )
-            reporter.fail(group.key, str(exc))
-            continue
-        headers = read_headers(message.path)
-        rcpt = check_address(group.email, f"{group.source}: column 'email'")
-        problem = envelope_problem(rcpt, message.path.read_bytes())
-        if problem:
-            summary.not_made.append({"recipient": group.key, "error": problem, "bad_input": False})
-            reporter.fail(group.key, f"{group.key}: {problem}")
-            continue
-        found.append(
-            Outgoing(
-                key=group.key,
-                kind="relay",
-                recipient=group.name or group.email,
-                language=message.language,
-                path=message.path,
-                relative=message.path.relative_to(options.out).as_posix(),
-                to=headers["To"],
-                sender=sender.addr_spec,
-                rcpt=rcpt,
-                size=message.path.stat().st_size,
-                sha256=sha256_file(message.path),
-                message_id=headers["Message-ID"],
-                attachments=[pdfs[rid].name for rid in message.letters],
-            )
-        )
-    for warning in writer.warnings:
-        summary.warnings.append(warning)
-        reporter.warn(warning)
-    return found
-
-
-def preview(path: Path) -> str:
-    """The first message as a person reads it: headers, attachments and the text."""
-    from email import message_from_bytes, policy
-
-    msg = message_from_bytes(path.read_bytes(), policy=policy.default)
-    lines = [
-        f"{name}: {msg[name]}"
-        for name in ("From", "To", "Reply-To", "Subject", "Date", "Message-ID", "Content-Language")
-        if msg[name]
-    ]
-    attachments = [part.get_filename() or "?" for part in msg.iter_attachments()]
-    lines.append(f"Attachments: {', '.join(attachments) or 'none'}")
-    body = msg.get_body(("plain",))
-    text = body.get_content() if body is not None else ""
-    return "\n".join(lines) + "\n\n" + str(text).rstrip() + "\n"
 
 
 class _Recorder:
@@ -428,17 +246,17 @@ def _warn_states(summary: SendSummary, options: SendOptions, reporter: Reporter)
 
 
 def send(
+    campaign: Campaign,
     options: SendOptions,
     reporter: Reporter | None = None,
     progress: Reporter | None = None,
     ask_password: Callable[[str], str] | None = None,
 ) -> SendSummary:
     """Render what is missing, then send what is not yet sent (or plan it, in a dry
-    run). `reporter` hears the rendering, `progress` the sending."""
+    run). `reporter` hears the rendering, `progress` the sending. The campaign is the
+    one rendered from, too: it is opened once, by the caller."""
     hooks = _Hooks(reporter or SilentReporter(), progress or SilentReporter(), ask_password)
     started = time.perf_counter()
-    root, bundled = find_campaign(options.campaign)
-    campaign = load_campaign(root, bundled=bundled)
     recipients = select(campaign.recipients, options.selectors)
     server = _server(options, campaign)
     policy = _policy(options, campaign)
@@ -450,7 +268,7 @@ def send(
             "of campaign.toml"
         )
     summary = SendSummary(
-        str(options.out), options.dry_run, str(server) if server else "", str(root)
+        str(options.out), options.dry_run, str(server) if server else "", str(campaign.root)
     )
     # A bad relay list stops the run before anything is rendered.
     groups = load_groups(options.via, recipients) if options.via is not None else []
@@ -472,7 +290,7 @@ class _Hooks:
 def _run(
     options: SendOptions,
     campaign: Campaign,
-    recipients: list[Any],
+    recipients: list[Recipient],
     groups: list[Group],
     server: Server | None,
     policy: Policy,
@@ -482,8 +300,8 @@ def _run(
     out = options.out
     wanted = {"pdf"} if groups else {"eml", *(["pdf"] if options.attach_pdf else [])}
     rendered: RenderSummary = render(
+        campaign,
         RenderOptions(
-            campaign=options.campaign,
             selectors=options.selectors,
             formats=_render_formats(out, wanted),
             out=out,
@@ -497,28 +315,32 @@ def _run(
     )
     summary.warnings += rendered.warnings
     summary.not_made = list(rendered.failed)
-    broken = {f["recipient"] for f in rendered.failed}
-    entries = {
-        str(e["recipient"]): e
-        for e in manifest.entries(manifest.load(out))
-        if e["recipient"] not in broken
+    broken = {f.recipient for f in rendered.failed}
+    letters = {
+        letter.recipient: letter
+        for letter in manifest.load(out).letters
+        if letter.recipient not in broken
     }
     if groups:
-        found = _relayed(options, campaign, groups, recipients, entries, summary, hooks.reporter)
+        found = outgoing.relayed(
+            campaign, groups, recipients, letters, out, options.mail_from, hooks.reporter
+        )
     else:
         summary.no_email = [r.id for r in recipients if not r.email]
         emailed = [
-            r for r in recipients if r.email and r.id in entries and _files(entries[r.id], ".eml")
+            r for r in recipients if r.email and r.id in letters and letters[r.id].file(".eml")
         ]
         sender = sender_address(campaign, options.mail_from).addr_spec
-        found = _letters(out, entries, emailed, options.attach_pdf, sender, summary, hooks.reporter)
+        found = outgoing.letters(out, letters, emailed, options.attach_pdf, sender, hooks.reporter)
+    summary.not_made += found.not_made
+    summary.warnings += found.warnings
 
     if options.dry_run:
         journal = Journal.read(out) if (out / JOURNAL).is_file() else None
     else:
         journal = Journal.open(out)
     try:
-        summary.planned = _decide(found, journal, options, summary)
+        summary.planned = _decide(found.messages, journal, options, summary)
         _warn_states(summary, options, hooks.reporter)
         if options.dry_run or not summary.planned:
             if summary.planned:
@@ -572,61 +394,3 @@ def _deliver(
             f"finished and the journal in {summary.out}/ is up to date; run the same command "
             "again to send the rest"
         ) from None
-
-
-@dataclass
-class StatusReport:
-    journal: str
-    live: bool  # a send run holds the folder right now
-    entries: list[Entry]
-    not_sent_yet: list[str]  # recipients with an email and no journal row
-
-    def state(self, entry: Entry) -> str:
-        """`sending` rows of a run that is gone are unknown: they may have arrived."""
-        return "unknown" if entry.state == "sending" and not self.live else entry.state
-
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(("sent", "pending", "deferred", "failed", "unknown", "sending"), 0)
-        for entry in self.entries:
-            counts[self.state(entry)] += 1
-        counts["not sent yet"] = len(self.not_sent_yet)
-        return counts
-
-    def problems(self) -> list[Entry]:
-        return [e for e in self.entries if self.state(e) in ("failed", "deferred", "unknown")]
-
-    def rows(self) -> list[dict[str, Any]]:
-        return [{**entry.as_json(), "state": self.state(entry)} for entry in self.entries]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "journal": self.journal,
-            "counts": self.counts(),
-            "problems": [row for row in self.rows() if row["state"] in PROBLEM_STATES],
-            "not_sent_yet": self.not_sent_yet,
-            "messages": self.rows(),
-        }
-
-
-PROBLEM_STATES = ("failed", "deferred", "unknown")
-
-
-def status(campaign_dir: Path | None, out: Path) -> StatusReport:
-    """What the journal of `out` says, and which of the campaign's letters it lacks
-    (the campaign given, else the one the journal was last sent from)."""
-    with Journal.read(out) as journal:
-        entries = journal.entries()
-        live = journal.in_flight_elsewhere()
-        recorded = journal.meta("campaign")
-    missing: list[str] = []
-    if campaign_dir is None and recorded and (Path(recorded) / "campaign.toml").is_file():
-        campaign_dir = Path(recorded)
-    if campaign_dir is not None and any(entry.kind == "letter" for entry in entries):
-        root, bundled = find_campaign(campaign_dir)
-        keys = {entry.key for entry in entries}
-        missing = [
-            r.id
-            for r in load_campaign(root, bundled=bundled).recipients
-            if r.email and r.id not in keys
-        ]
-    return StatusReport(str(out / JOURNAL), live, entries, missing)

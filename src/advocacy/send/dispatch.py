@@ -1,0 +1,258 @@
+"""Delivery of many messages: parallel SMTP sessions, a token-bucket rate limit, and
+retries with exponential backoff.
+
+What happens to a message:
+  2xx after its data          sent
+  4xx at any step (and 421)   deferred, tried again after backoff x 1, 2, 4, ...
+  5xx at any step             failed, with the server's reply; the batch goes on
+  connection lost before the server acknowledged the data: tried again on a
+  new connection (a server that has not acknowledged a message has not taken
+  responsibility for it, RFC 5321 section 4.1.1.4)
+
+Every step is reported through `Events` (run.py journals them).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ..errors import AdvocacyError, SmtpError
+from .smtp import Dropped, Secret, Server, Session, Transient
+
+
+class TokenBucket:
+    """At most `rate` messages a second on average, bursts of up to `burst`."""
+
+    def __init__(
+        self, rate: float, burst: int = 1, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.capacity = float(max(1, burst))
+        self.tokens = self.capacity
+        self.clock = clock
+        self.stamp = clock()
+        self.lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Take a token; the seconds to wait before using it."""
+        with self.lock:
+            now = self.clock()
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            self.tokens -= 1
+            return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
+@dataclass(order=True)
+class Job:
+    key: str
+    sender: str = field(compare=False)
+    recipient: str = field(compare=False)
+    path: Path = field(compare=False)
+    tries: int = field(default=0, compare=False)
+
+
+class Events(Protocol):
+    """How delivery reports back (run.py writes the journal from these)."""
+
+    def sending(self, job: Job) -> None: ...
+
+    def outcome(self, job: Job, state: str, reply: str, *, counted: bool, final: bool) -> None: ...
+
+
+@dataclass
+class Policy:
+    connections: int = 3
+    rate: float | None = None  # messages per second
+    retries: int = 4  # further tries of a message after a 4xx or a lost connection
+    backoff: float = 2.0  # seconds before the first retry; doubled each time
+    per_session: int = 100  # messages before a fresh connection (servers cap sessions)
+
+
+class _Queue:
+    """Jobs by the time they may go; knows when nothing is left to come back."""
+
+    def __init__(self, jobs: Sequence[Job]) -> None:
+        self.counter = itertools.count()
+        self.heap = [(0.0, next(self.counter), job) for job in jobs]
+        self.outstanding = len(jobs)
+        self.cond = threading.Condition()
+
+    def take(self, stop: threading.Event) -> Job | None:
+        with self.cond:
+            while not stop.is_set():
+                if self.heap:
+                    wait = self.heap[0][0] - time.monotonic()
+                    if wait <= 0:
+                        return heapq.heappop(self.heap)[2]
+                    self.cond.wait(min(wait, 0.5))
+                elif self.outstanding == 0:
+                    return None
+                else:
+                    self.cond.wait(0.5)
+            return None
+
+    def later(self, job: Job, delay: float = 0.0) -> None:
+        with self.cond:
+            heapq.heappush(self.heap, (time.monotonic() + delay, next(self.counter), job))
+            self.cond.notify_all()
+
+    def done(self) -> None:
+        with self.cond:
+            self.outstanding -= 1
+            self.cond.notify_all()
+
+    def wake(self) -> None:
+        with self.cond:
+            self.cond.notify_all()
+
+
+class Dispatcher:
+    """Sends jobs over `policy.connections` sessions, each in its own thread."""
+
+    def __init__(
+        self,
+        server: Server,
+        password: Secret | None,
+        policy: Policy,
+        events: Events,
+        verify: Callable[[Job, bytes], str] | None = None,
+    ) -> None:
+        self.server, self.password, self.policy, self.events = server, password, policy, events
+        # Run on the very bytes about to go: a non-empty answer fails the job unsent.
+        self.verify = verify
+        self.stop = threading.Event()
+        self.bucket = TokenBucket(policy.rate, burst=policy.connections) if policy.rate else None
+        self.fatal: AdvocacyError | None = None
+        self.queue = _Queue([])
+
+    def run(self, jobs: Sequence[Job]) -> None:
+        """Send everything; Ctrl-C lets each session finish its message, then re-raises."""
+        self.queue = _Queue(jobs)
+        count = min(self.policy.connections, len(jobs))
+        finished = [threading.Event() for _ in range(count)]
+        for event in finished:
+            threading.Thread(target=self._worker, args=(event,), daemon=True).start()
+        # Events, not Thread.join: a join cut short by Ctrl-C may not be waited on again.
+        try:
+            for event in finished:
+                while not event.wait(0.2):
+                    pass
+        except KeyboardInterrupt:
+            self.halt()
+            for event in finished:
+                event.wait()  # the message in flight finishes and is journaled
+            raise
+        if self.fatal is not None:
+            raise self.fatal
+
+    def halt(self) -> None:
+        self.stop.set()
+        self.queue.wake()
+
+    def _worker(self, finished: threading.Event) -> None:
+        session: Session | None = None
+        try:
+            while True:
+                job = self.queue.take(self.stop)
+                if job is None:
+                    return
+                if self.bucket is not None:
+                    wait = self.bucket.reserve()
+                    if wait > 0 and self.stop.wait(wait):
+                        self.queue.later(job)
+                        return
+                if session is not None and session.messages >= self.policy.per_session:
+                    session.quit()
+                    session = None
+                if session is None:
+                    session = self._connect()
+                    if session is None:
+                        self.queue.later(job)
+                        return
+                if not self._attempt(session, job):
+                    session.close()
+                    session = None
+        except AdvocacyError as exc:
+            self.fatal = self.fatal or exc
+            self.halt()
+        except Exception as exc:  # a bug must not leave the other sessions waiting
+            error = SmtpError(f"sending stopped by an internal error ({type(exc).__name__})")
+            error.__cause__ = exc  # shown with --debug
+            self.fatal = self.fatal or error
+            self.halt()
+        finally:
+            if session is not None:
+                session.quit()
+            finished.set()
+
+    def _connect(self) -> Session | None:
+        """A logged-in session, trying again with backoff; None when stopped."""
+        last = ""
+        for attempt in range(self.policy.retries + 1):
+            if attempt and self.stop.wait(self.policy.backoff * 2 ** (attempt - 1)):
+                return None
+            session = Session(self.server, self.password)
+            try:
+                session.open()
+                return session
+            except Transient as exc:
+                last = str(exc)
+        raise SmtpError(
+            f"{self.server}: cannot connect ({last}), also after {self.policy.retries} "
+            "retries; check the host and port, then run the same command again"
+        )
+
+    def _attempt(self, session: Session, job: Job) -> bool:
+        """Send one job; False when the session is no longer usable."""
+        job.tries += 1
+        counted = False
+
+        def before_commit() -> None:
+            nonlocal counted
+            self.events.sending(job)
+            counted = True
+
+        try:
+            data = job.path.read_bytes()
+        except OSError as exc:
+            self.events.outcome(
+                job, "failed", f"cannot read {job.path}: {exc.strerror}", counted=False, final=True
+            )
+            self.queue.done()
+            return True
+        problem = self.verify(job, data) if self.verify is not None else ""
+        if problem:
+            self.events.outcome(job, "failed", problem, counted=False, final=True)
+            self.queue.done()
+            return True
+        try:
+            reply = session.send(job.sender, job.recipient, data, before_commit)
+        except Dropped as exc:
+            self._again(job, f"connection lost before the server answered ({exc})", counted)
+            return False
+        if 200 <= reply.code < 300:
+            self.events.outcome(job, "sent", str(reply), counted=counted, final=True)
+            self.queue.done()
+        elif 400 <= reply.code < 500:
+            self._again(job, str(reply), counted)
+            return reply.code != 421  # 421: the server is closing this session
+        else:
+            self.events.outcome(job, "failed", str(reply), counted=counted, final=True)
+            self.queue.done()
+        return True
+
+    def _again(self, job: Job, reply: str, counted: bool) -> None:
+        final = job.tries > self.policy.retries
+        self.events.outcome(job, "deferred", reply, counted=counted, final=final)
+        if final:
+            self.queue.done()
+        else:
+            self.queue.later(job, self.policy.backoff * 2 ** (job.tries - 1))

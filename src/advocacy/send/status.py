@@ -1,0 +1,76 @@
+"""`advocacy status`: what the send journal of an output folder says.
+
+Counts by state, the messages that need a look (failed, deferred, unknown) with
+the server's replies, and the campaign's letters the journal has no row for yet.
+A `sending` row of a run that is gone is reported as unknown: it may have arrived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..campaign.model import Campaign
+from ..paths import CAMPAIGN_FILE
+from .journal import JOURNAL, Entry, Journal
+
+
+@dataclass
+class StatusReport:
+    """The journal's rows, and the campaign's letters that have none."""
+
+    journal: str
+    live: bool  # a send run holds the folder right now
+    entries: list[Entry]
+    not_sent_yet: list[str]  # recipients with an email and no journal row
+
+    def state(self, entry: Entry) -> str:
+        """`sending` rows of a run that is gone are unknown: they may have arrived."""
+        return "unknown" if entry.state == "sending" and not self.live else entry.state
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(("sent", "pending", "deferred", "failed", "unknown", "sending"), 0)
+        for entry in self.entries:
+            counts[self.state(entry)] += 1
+        counts["not sent yet"] = len(self.not_sent_yet)
+        return counts
+
+    def problems(self) -> list[Entry]:
+        return [e for e in self.entries if self.state(e) in ("failed", "deferred", "unknown")]
+
+    def rows(self) -> list[dict[str, str | int]]:
+        return [{**entry.as_json(), "state": self.state(entry)} for entry in self.entries]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "journal": self.journal,
+            "counts": self.counts(),
+            "problems": [row for row in self.rows() if row["state"] in PROBLEM_STATES],
+            "not_sent_yet": self.not_sent_yet,
+            "messages": self.rows(),
+        }
+
+
+PROBLEM_STATES = ("failed", "deferred", "unknown")
+
+
+def recorded_campaign(out: Path) -> Path | None:
+    """The campaign folder the journal of `out` was last sent from, if it is still one."""
+    with Journal.read(out) as journal:
+        recorded = journal.meta("campaign")
+    if recorded and (Path(recorded) / CAMPAIGN_FILE).is_file():
+        return Path(recorded)
+    return None
+
+
+def status(campaign: Campaign | None, out: Path) -> StatusReport:
+    """What the journal of `out` says, and which of `campaign`'s letters it lacks (none
+    are listed without a campaign; `recorded_campaign` names the one last sent from)."""
+    with Journal.read(out) as journal:
+        entries = journal.entries()
+        live = journal.in_flight_elsewhere()
+    missing: list[str] = []
+    if campaign is not None and any(entry.kind == "letter" for entry in entries):
+        keys = {entry.key for entry in entries}
+        missing = [r.id for r in campaign.recipients if r.email and r.id not in keys]
+    return StatusReport(str(out / JOURNAL), live, entries, missing)
