@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 
 from ..errors import SelectorError
 from .recipients import Recipient
@@ -42,3 +44,38 @@ def _unknown(selector: str, recipients: Sequence[Recipient]) -> str:
         f"--to {selector!r} matches no recipient (selectors are an id, a country code "
         f"or tag:NAME); {hint}"
     )
+
+
+@dataclass(frozen=True)
+class RecipientRow:
+    """One line of `advocacy recipients list`."""
+
+    id: str
+    country: str
+    organisation: str
+    language: str
+    paper: str
+    email: bool
+    verified: dt.date | bool
+
+    def as_json(self) -> dict[str, str | bool]:
+        data = asdict(self)
+        data["verified"] = (
+            self.verified.isoformat() if isinstance(self.verified, dt.date) else self.verified
+        )
+        return data
+
+
+def recipient_rows(recipients: Sequence[Recipient]) -> list[RecipientRow]:
+    return [
+        RecipientRow(
+            r.id,
+            r.country,
+            r.text(r.organisation, r.languages),
+            r.primary_language,
+            r.paper_size,
+            bool(r.email),
+            r.verified or False,
+        )
+        for r in recipients
+    ]

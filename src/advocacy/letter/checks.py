@@ -38,6 +38,13 @@ class CheckReport:
     def of_kind(self, kind: str) -> list[Finding]:
         return [f for f in self.findings if f.kind == kind]
 
+    def headline(self) -> str:
+        kinds: dict[str, int] = {}
+        for finding in self.findings:
+            kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
+        counts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "nothing to fix"
+        return f"{self.recipients} recipient(s) checked: {counts}; nothing blocks rendering."
+
 
 def _verified_findings(r: Recipient, today: dt.date) -> list[Finding]:
     if isinstance(r.verified, dt.date):

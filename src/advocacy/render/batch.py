@@ -117,6 +117,17 @@ class RenderSummary:
             "letters": [letter.to_json() for letter in self.letters],
         }
 
+    def headline(self) -> str:
+        """The run in one line, as the terminal shows it."""
+        files = sum(len(letter.files) for letter in self.letters)
+        per = self.seconds / len(self.letters) if self.letters else 0.0
+        return (
+            f"Rendered {len(self.letters)} letter(s), {files} file(s) into {self.out}/ "
+            f"in {self.seconds:.1f} s ({per:.2f} s per letter, {self.jobs} process(es)); "
+            f"{len(self.skipped)} unchanged, {len(self.failed)} failed; "
+            f"{len(self.warnings)} warning(s)."
+        )
+
     def failure(self) -> RenderFailed | None:
         """The error to exit with when letters failed: bad input (2) or the world (1)."""
         total = len(self.failed) + len(self.letters)

@@ -87,6 +87,27 @@ class SendSummary:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+    def skipped_line(self) -> str:
+        return (
+            f"{len(self.already_sent)} already sent, {len(self.unknown)} unknown, "
+            f"{len(self.changed)} changed since sent, {len(self.no_email)} without email"
+        )
+
+    def headline(self) -> str:
+        """The run in one line, as the terminal shows it."""
+        if self.dry_run:
+            server = self.server or "no server set (give --smtp, or smtp.url in campaign.toml)"
+            return (
+                f"Dry run: nothing was sent. {len(self.planned)} message(s) would go via "
+                f"{server}; {self.skipped_line()}. Send them with --no-dry-run."
+            )
+        sent, deferred, failed = (len(self.results[k]) for k in ("sent", "deferred", "failed"))
+        rate = sent / self.seconds if self.seconds else 0.0
+        return (
+            f"Sent {sent} message(s) via {self.server} in {self.seconds:.1f} s ({rate:.1f}/s); "
+            f"{deferred} deferred, {failed} failed; {self.skipped_line()}."
+        )
+
     def as_json(self) -> dict[str, object]:
         return {
             "out": self.out,

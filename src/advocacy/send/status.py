@@ -38,6 +38,24 @@ class StatusReport:
     def problems(self) -> list[Entry]:
         return [e for e in self.entries if self.state(e) in ("failed", "deferred", "unknown")]
 
+    def headline(self) -> str:
+        counts = ", ".join(f"{n} {state}" for state, n in self.counts().items() if n)
+        return f"{self.journal}: {counts or 'empty'}"
+
+    def problem_lines(self) -> list[str]:
+        """One line per failed, deferred or unknown message; an unknown one names its
+        Message-ID, which a mail admin can look for in the server's log."""
+        lines = []
+        for entry in self.problems():
+            state = self.state(entry)
+            reply = entry.reply or "no reply: the run stopped mid-message"
+            mid = f" (Message-ID {entry.message_id})" if state == "unknown" else ""
+            lines.append(
+                f"{entry.key} <{entry.email}>{mid}: {state} after {entry.attempts} "
+                f"attempt(s): {reply}"
+            )
+        return lines
+
     def rows(self) -> list[dict[str, str | int]]:
         return [{**entry.as_json(), "state": self.state(entry)} for entry in self.entries]
 

@@ -1,0 +1,101 @@
+"""The Typer app, its options shared by commands, and `main()`: the one place where an
+`AdvocacyError` becomes one red line and its exit code."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+import advocacy
+
+from ..errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, AdvocacyError
+from .console import err
+
+if TYPE_CHECKING:
+    from ..campaign.model import Campaign
+
+app = typer.Typer(
+    help="Turn a resolution's demands into localized letters to governments: "
+    "print-ready PDF and email.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    # Plain help: rich's help formatter costs ~150 ms of start-up on every --help.
+    rich_markup_mode=None,
+)
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"advocacy {advocacy.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback when something fails.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Turn a resolution's demands into localized letters to governments."""
+    _state["debug"] = debug
+
+
+CampaignArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Campaign folder with campaign.toml. Default: the current folder if it has "
+        "one, else the bundled campaign.",
+        show_default=False,
+    ),
+]
+
+
+def open_campaign(campaign: Path | None) -> Campaign:
+    from ..campaign.discovery import open_campaign as do_open
+
+    return do_open(campaign)
+
+
+def main() -> None:
+    """Entry point: run the app and turn every failure into one line and an exit code."""
+    debug = "--debug" in sys.argv[1:]
+    try:
+        # Without standalone mode typer returns the exit code of Ctrl-C (130)
+        # and of typer.Exit instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            if code == EXIT_INTERRUPTED:
+                err.print("[red]interrupted[/]", markup=True)
+            sys.exit(code)
+    except AdvocacyError as exc:
+        if debug:
+            raise
+        err.print(f"[red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/]", markup=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except typer.Abort:
+        err.print("[red]aborted[/]", markup=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors: unknown option, bad value
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        code = getattr(exc, "exit_code", EXIT_BAD_INPUT)
+        sys.exit(EXIT_BAD_INPUT if code in (1, 2) else code)

@@ -1,0 +1,137 @@
+"""`advocacy init`, `advocacy recipients` and `advocacy translations`: parse the
+options, call the library."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from .app import CampaignArg, app, open_campaign
+from .console import out, print_recipients, print_translations
+
+translations_app = typer.Typer(
+    help="Work on a campaign's translations (gettext catalogs under locales/).",
+    no_args_is_help=True,
+)
+app.add_typer(translations_app, name="translations")
+
+
+@translations_app.command("status")
+def translations_status(
+    campaign: CampaignArg = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+) -> None:
+    """Show each language: strings translated of the total, fuzzy ones, review state."""
+    from ..campaign.translations import status
+
+    rows = status(open_campaign(campaign))
+    if as_json:
+        out.print_json(json.dumps([row.as_json() for row in rows], ensure_ascii=False))
+        return
+    print_translations(rows)
+
+
+@translations_app.command("extract")
+def translations_extract(campaign: CampaignArg = None) -> None:
+    """Collect every translatable string into locales/messages.pot."""
+    from ..campaign.translations import extract_pot
+
+    c = open_campaign(campaign)
+    path = extract_pot(c)
+    out.print(f"Wrote {path.relative_to(c.root)}")
+
+
+@translations_app.command("update")
+def translations_update(
+    campaign: CampaignArg = None,
+    lang: Annotated[
+        list[str] | None,
+        typer.Option("--lang", help="Also start a catalog for this language. Repeatable."),
+    ] = None,
+) -> None:
+    """Merge new and changed strings into every catalog (new ones start empty)."""
+    from ..campaign.translations import update
+
+    done = update(open_campaign(campaign), lang or [])
+    out.print(f"Updated {len(done)} catalog(s): {', '.join(done) or 'none'}")
+
+
+@translations_app.command("compile")
+def translations_compile(campaign: CampaignArg = None) -> None:
+    """Check every translation's placeholders and markup, and write the .mo files."""
+    from ..campaign.translations import compile_all
+
+    done = compile_all(open_campaign(campaign))
+    out.print(f"Compiled {len(done)} catalog(s): {', '.join(done) or 'none'}")
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the campaign in.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Copy into a folder that is not empty.")
+    ] = False,
+) -> None:
+    """Copy the bundled campaign into DIRECTORY to make it your own."""
+    from ..campaign.scaffold import init_campaign
+
+    written = init_campaign(directory, force=force)
+    out.print(f"Created a campaign in {directory}/: {', '.join(p.name for p in written)}")
+    out.print("Next:")
+    out.print(f"  1. edit {directory}/campaign.toml (your sender, signature, demands)")
+    out.print(f"  2. advocacy recipients check {directory}")
+    out.print(f"  3. advocacy render {directory} --out {directory}/letters")
+
+
+recipients_app = typer.Typer(help="List and check a campaign's recipients.", no_args_is_help=True)
+app.add_typer(recipients_app, name="recipients")
+
+
+@recipients_app.command("list")
+def recipients_list(
+    campaign: CampaignArg = None,
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", help="Only these recipients: an id, a country code or tag:NAME."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """Show every recipient: id, country, organisation, language, paper, email, verified."""
+    from ..campaign.selection import recipient_rows, select
+
+    c = open_campaign(campaign)
+    chosen = select(c.recipients, to or [])
+    rows = recipient_rows(chosen)
+    if as_json:
+        out.print_json(json.dumps([row.as_json() for row in rows], ensure_ascii=False))
+        return
+    print_recipients(rows)
+
+
+@recipients_app.command("check")
+def recipients_check(
+    campaign: CampaignArg = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Check every list before a rally; exit 1 when something blocks rendering."""
+    from ..errors import BadInput, CheckFailed
+    from ..letter.checks import check
+
+    try:
+        report = check(open_campaign(campaign))
+    except BadInput as exc:
+        raise CheckFailed(str(exc)) from None
+    if as_json:
+        data = {
+            "recipients": report.recipients,
+            "findings": [f.as_json() for f in report.findings],
+        }
+        out.print_json(json.dumps(data, ensure_ascii=False))
+        return
+    for finding in report.findings:
+        out.print(f"{finding.recipient}: {finding.kind}: {escape(finding.message)}")
+    out.print(report.headline())

@@ -1,0 +1,212 @@
+"""What the commands show in a terminal: progress bars, tables, the letter as text.
+rich is imported only when something is shown, so `advocacy --help` stays fast."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from ..campaign.selection import RecipientRow
+    from ..campaign.translations import LanguageStatus
+    from ..preview.terminal import LetterPreview
+    from ..send.run import SendSummary
+    from ..send.status import StatusReport
+
+
+class _LazyConsole:
+    """A rich Console made on first use: `advocacy --help` need not import rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def get(self) -> Console:
+        """The real Console, for rich objects that need one (a Progress enters it)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+err: Any = _LazyConsole(stderr=True, highlight=False, soft_wrap=True)
+out: Any = _LazyConsole(highlight=False, soft_wrap=True)
+_state = {"debug": False}
+
+
+class ConsoleReporter:
+    """Progress bar on a terminal, nothing in a pipe; warnings as single lines."""
+
+    label = "rendering"
+
+    def __init__(self, show_progress: bool) -> None:
+        self.progress: Progress | None = None
+        self.task: Any = None
+        self.show_progress = show_progress
+
+    def start(self, total: int) -> None:
+        if self.show_progress and err.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn(self.label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=err.get(),
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("", total=total)
+
+    def advance(self, recipient_id: str) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, description=recipient_id)
+
+    def warn(self, message: str) -> None:
+        err.print(f"[yellow]warning:[/] {escape(message)}", markup=True, highlight=False)
+
+    def fail(self, recipient_id: str, message: str) -> None:
+        err.print(f"[red]failed:[/] {escape(message)}", markup=True, highlight=False)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+class SendProgress(ConsoleReporter):
+    """The sending bar; it takes over the terminal from the rendering bar."""
+
+    def __init__(self, show_progress: bool, rendering: ConsoleReporter) -> None:
+        super().__init__(show_progress)
+        self.rendering = rendering
+
+    label = "sending"
+
+    def start(self, total: int) -> None:
+        self.rendering.stop()
+        super().start(total)
+
+
+_BLOCK_STYLES = {"subject": "bold", "heading": "bold", "note": "red", "date": "", "address": ""}
+
+
+def _wrap(text: str, width: int, indent: int = 0) -> str:
+    """Each line of `text` filled to the terminal, indented by `indent` (hanging for items);
+    textwrap rather than rich's wrapping keeps lines free of trailing blanks."""
+    pad = " " * indent
+    return "\n".join(
+        textwrap.fill(line, width=width, initial_indent=pad, subsequent_indent=pad)
+        for line in text.split("\n")
+    )
+
+
+def print_send(summary: SendSummary) -> None:
+    """A real run in one line; a dry run as the table of what would go, and the first
+    message as its recipient reads it."""
+    from rich.table import Table
+
+    if summary.dry_run and summary.planned:
+        table = Table("recipient", "to", "language", "size", "attachment")
+        for item in summary.planned:
+            attached = ", ".join(Path(name).name for name in item.attachments) or "none"
+            table.add_row(
+                escape(item.recipient),
+                escape(item.to),
+                item.language,
+                f"{item.size / 1024:.0f} KB",
+                escape(attached),
+            )
+        out.print(table)
+        out.print("First message:", style="bold")
+        out.print(escape(summary.first_message), highlight=False)
+    out.print(escape(summary.headline()))
+
+
+def print_letter(letter: LetterPreview) -> None:
+    """One letter as a reader sees it: facts, the text in blocks, then the warnings."""
+    from rich.rule import Rule
+    from rich.text import Text
+
+    width = max(out.width, 40)
+    facts = {
+        "Recipient": f"{letter.recipient_id} — {letter.organisation} ({letter.country})",
+        "Language": f"{letter.language} ({letter.language_name}, {letter.review})",
+        "Paper": letter.paper,
+        "Subject": letter.subject,
+        "From": letter.sender,
+    }
+    for label, value in facts.items():
+        out.print(Text.assemble((f"{label:<11}", "bold"), _wrap(value, width, 11)[11:]))
+    out.print(Rule(style="dim"))
+    for block in letter.blocks:
+        indent = len(block.marker) + 1 if block.marker else 0
+        text = _wrap(block.text, width, indent)
+        if block.marker:
+            text = f"{block.marker} " + text[indent:]
+        out.print(Text(text, style=_BLOCK_STYLES.get(block.kind, "")))
+        out.print()
+    out.print(Rule(style="dim"))
+    for warning in letter.warnings:
+        out.print(Text.assemble(("warning: ", "yellow"), _wrap(warning.message, width, 9)[9:]))
+    if letter.others:
+        listed = ", ".join(f"{rid} ({language})" for rid, language in letter.others)
+        more = f"{len(letter.others)} other letter(s): {listed}; see one with --to ID"
+        out.print(Text(_wrap(more, width)))
+
+
+def print_recipients(rows: list[RecipientRow]) -> None:
+    from rich.table import Table
+
+    table = Table("id", "country", "organisation", "language", "paper", "email", "verified")
+    for row in rows:
+        table.add_row(
+            row.id,
+            row.country,
+            row.organisation,
+            row.language,
+            row.paper,
+            "yes" if row.email else "no",
+            str(row.verified) if row.verified else "no",
+        )
+    out.print(table)
+    out.print(f"{len(rows)} recipient(s)")
+
+
+def print_translations(rows: list[LanguageStatus]) -> None:
+    from rich.table import Table
+
+    table = Table("language", "name", "translated", "fuzzy", "review", "complete")
+    for row in rows:
+        table.add_row(
+            row.language,
+            row.name,
+            f"{row.translated}/{row.total}",
+            str(row.fuzzy),
+            row.review,
+            "yes" if row.complete else "no: letters fall back",
+        )
+    out.print(table)
+
+
+def print_status(report: StatusReport) -> None:
+    out.print(escape(report.headline()))
+    for line in report.problem_lines():
+        out.print(escape(line))

@@ -1,0 +1,182 @@
+"""`advocacy send` and `advocacy status`: parse the options, call the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import CampaignArg, app, open_campaign
+from .console import ConsoleReporter, SendProgress, out, print_send, print_status
+
+
+def _ask_password(prompt: str) -> str:
+    return str(typer.prompt(prompt, hide_input=True))
+
+
+@app.command()
+def send(
+    campaign: CampaignArg = None,
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", help="Only these recipients: an id, a country code or tag:NAME."),
+    ] = None,
+    out_dir: Annotated[
+        Path,
+        typer.Option("--out", help="The output folder of render; the journal is kept there."),
+    ] = Path("letters"),
+    smtp: Annotated[
+        str | None,
+        typer.Option(
+            "--smtp",
+            help="Mail server: smtp://user@host:587 (STARTTLS), smtps://user@host:465, or "
+            "smtp+plain://127.0.0.1:25 (no TLS, this machine only). Default: smtp.url in "
+            "campaign.toml. "
+            "The password comes from ADVOCACY_SMTP_PASSWORD or a prompt.",
+        ),
+    ] = None,
+    mail_from: Annotated[
+        str | None,
+        typer.Option("--from", help="From address (or 'Name <address>'); default: sender.email."),
+    ] = None,
+    rate: Annotated[
+        str | None,
+        typer.Option("--rate", help="At most this many messages, e.g. 30/min, 2/s, 600/h."),
+    ] = None,
+    connections: Annotated[
+        int | None,
+        typer.Option("--connections", help="Parallel SMTP sessions (default 3).", min=1),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", help="Send at most this many messages in this run.", min=0),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run/--no-dry-run",
+            help="Show what would go to whom and the first message, and send nothing "
+            "(the default). --no-dry-run sends.",
+        ),
+    ] = True,
+    really: Annotated[bool, typer.Option("--send", help="Send: the same as --no-dry-run.")] = False,
+    via: Annotated[
+        Path | None,
+        typer.Option(
+            "--via",
+            help="Relay: a CSV (match, name, email, language); each group gets one message "
+            "with the PDF letters of the recipients it matches, to print and deliver.",
+        ),
+    ] = None,
+    retry_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--retry-unknown",
+            help="Also send messages left 'sending' by a run that died (they may have arrived).",
+        ),
+    ] = False,
+    resend_changed: Annotated[
+        bool,
+        typer.Option("--resend-changed", help="Send letters again that changed since sent."),
+    ] = False,
+    no_attach_pdf: Annotated[
+        bool, typer.Option("--no-attach-pdf", help="Send the letters without the PDF.")
+    ] = False,
+    cafile: Annotated[
+        Path | None,
+        typer.Option("--cafile", help="Trust this CA or self-signed server certificate (PEM)."),
+    ] = None,
+    retries: Annotated[
+        int,
+        typer.Option("--retries", help="Tries after a 4xx reply or a lost connection.", min=0),
+    ] = 4,
+    backoff: Annotated[
+        float,
+        typer.Option("--backoff", help="Seconds before the first retry; doubled each time."),
+    ] = 2.0,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Write every letter in this language.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Email each letter to its recipient, exactly once (a dry run unless --no-dry-run).
+
+    Renders what is missing first, keeps a journal in the output folder, and on a
+    rerun sends only what is not yet sent.
+    """
+    from ..send.run import SendOptions
+    from ..send.run import send as do_send
+
+    options = SendOptions(
+        selectors=to or [],
+        out=out_dir,
+        smtp_url=smtp or "",
+        mail_from=mail_from or "",
+        rate=rate or "",
+        connections=connections,
+        limit=limit,
+        dry_run=dry_run and not really,
+        via=via,
+        retry_unknown=retry_unknown,
+        resend_changed=resend_changed,
+        attach_pdf=not no_attach_pdf,
+        cafile=cafile,
+        retries=retries,
+        backoff=backoff,
+        language=lang,
+    )
+    rendering = ConsoleReporter(show_progress=not as_json)
+    sending = SendProgress(not as_json, rendering)
+    ask = _ask_password if sys.stdin.isatty() else None
+    opened = open_campaign(campaign)
+    try:
+        summary = do_send(opened, options, rendering, sending, ask)
+    finally:
+        rendering.stop()
+        sending.stop()
+    if as_json:
+        out.print_json(json.dumps(summary.as_json(), ensure_ascii=False))
+    else:
+        print_send(summary)
+    failure = summary.failure()
+    if failure is not None:
+        raise failure
+
+
+@app.command()
+def status(
+    campaign: CampaignArg = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="The output folder that 'advocacy send' used.")
+    ] = Path("letters"),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print counts and messages as JSON.")
+    ] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print every message with its state as CSV.")
+    ] = False,
+) -> None:
+    """Show the send journal: counts by state, failed and unknown messages, replies."""
+    from ..send.status import recorded_campaign
+    from ..send.status import status as read_status
+
+    # Without a campaign given: the one the journal was last sent from, if it is still there.
+    folder = campaign if campaign is not None else recorded_campaign(out_dir)
+    report = read_status(open_campaign(folder) if folder is not None else None, out_dir)
+    if as_json:
+        out.print_json(json.dumps(report.as_json(), ensure_ascii=False))
+        return
+    if as_csv:
+        import csv
+
+        rows = report.rows()
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["key"])
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    print_status(report)
