@@ -1,8 +1,35 @@
-"""advocacy: turn a resolution's demands into localized letters to governments."""
+"""advocacy: turn a resolution's demands into localized letters to governments.
+
+The library behind the command line, loaded lazily (`import advocacy` stays cheap):
+
+    campaign = advocacy.open_campaign(Path("my-campaign"))
+    summary = advocacy.render(campaign, advocacy.RenderOptions(out=Path("letters")))
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
+
+# name -> module that defines it
+_PUBLIC = {
+    "open_campaign": "advocacy.campaign.discovery",
+    "Campaign": "advocacy.campaign.model",
+    "Recipient": "advocacy.campaign.recipients",
+    "select": "advocacy.campaign.selection",
+    "Composer": "advocacy.letter.compose",
+    "Letter": "advocacy.letter.compose",
+    "render": "advocacy.render.batch",
+    "RenderOptions": "advocacy.render.batch",
+    "RenderSummary": "advocacy.render.batch",
+    "send": "advocacy.send.run",
+    "SendOptions": "advocacy.send.run",
+    "SendSummary": "advocacy.send.run",
+    "status": "advocacy.send.status",
+    "AdvocacyError": "advocacy.errors",
+    "BadInput": "advocacy.errors",
+}
+__all__ = ["__version__", *_PUBLIC]
 
 
 def __getattr__(name: str) -> Any:
@@ -14,4 +41,7 @@ def __getattr__(name: str) -> Any:
             return version("advocacy")
         except PackageNotFoundError:  # a source tree that was never installed
             return "0.0.0"
-    raise AttributeError(name)
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(name)
+    return getattr(import_module(module), name)

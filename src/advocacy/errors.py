@@ -21,6 +21,12 @@ below it prints or exits. The class decides the exit code, never the instance.
     ├── SendFailed                messages not sent; the journal holds the replies
     ├── ServerError               the preview server cannot start
     └── SendInterrupted           exit 130: Ctrl-C, the message in flight finished
+
+Signals inside sending, caught there and never shown to a user:
+
+    Exception
+    ├── Dropped                   the SMTP connection ended before the server answered
+    └── Transient                 connecting failed in a way that may pass
 """
 
 from __future__ import annotations
@@ -115,3 +121,11 @@ class SendInterrupted(AdvocacyError):
     """Ctrl-C during `send`: the message in flight was finished and journaled."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+class Dropped(Exception):
+    """The connection ended before the server answered."""
+
+
+class Transient(Exception):
+    """Connecting failed in a way that may pass (refused, timed out, 4xx greeting)."""

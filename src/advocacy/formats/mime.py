@@ -37,7 +37,6 @@ from ..errors import MailError, TemplateError
 from ..fsutil import is_within
 from ..letter.compose import Letter
 from ..paths import ASSETS_DIR, CAMPAIGN_FILE
-from ..render.records import LetterRecord
 
 EMAIL_CSS = ASSETS_DIR / "email.css"
 CAMPAIGN_EMAIL_CSS = "email.css"  # optional, in the campaign's templates/
@@ -410,29 +409,3 @@ def write_mbox(target: Path, messages: Iterable[Path]) -> int:
         box.close()
     os.replace(tmp, target)
     return count
-
-
-def finish_render(
-    out: Path, letters: Iterable[LetterRecord], recipients: list[Recipient], mbox: bool
-) -> list[str]:
-    """After a render with email letters: name who has no address; write the mbox."""
-    warnings = []
-    missing = [r.id for r in recipients if not r.email]
-    if missing:
-        more = ", ..." if len(missing) > 8 else ""
-        warnings.append(
-            f"{len(missing)} recipient(s) have no email address, so no .eml was written for "
-            f"them ({', '.join(missing[:8])}{more}); post their PDF letters, or hand them to "
-            "a group with 'advocacy send --via'"
-        )
-    if mbox:
-        chosen = {r.id for r in recipients}
-        paths = sorted(
-            out / item.path
-            for letter in letters
-            if letter.recipient in chosen
-            for item in letter.files
-            if item.path.endswith(".eml")
-        )
-        write_mbox(out / MBOX, [path for path in paths if path.is_file()])
-    return warnings

@@ -339,7 +339,7 @@ def render(
             out.rmdir()  # leave no trace of a run that wrote nothing
     _closing_warnings(run, recipients)
     if "eml" in formats:
-        from ..formats.mime import finish_render
+        from .mailbox import finish_render
 
         mbox = "mbox" in options.formats
         for message in finish_render(out, run.entries.values(), recipients, mbox):

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import AdvocacyError, SmtpError
-from .smtp import Dropped, Secret, Server, Session, Transient
+from ..errors import AdvocacyError, Dropped, SmtpError, Transient
+from .smtp import Secret, Server, Session
 
 
 class TokenBucket:

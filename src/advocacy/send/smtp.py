@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from ..errors import BadInput, SmtpError
+from ..errors import BadInput, Dropped, SmtpError, Transient
 
 SCHEMES = {"smtp": ("starttls", 587), "smtps": ("tls", 465), "smtp+plain": ("plain", 25)}
 PASSWORD_ENV = "ADVOCACY_SMTP_PASSWORD"
@@ -117,14 +117,6 @@ class Reply:
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}".strip()
-
-
-class Dropped(Exception):
-    """The connection ended before the server answered."""
-
-
-class Transient(Exception):
-    """Connecting failed in a way that may pass (refused, timed out, 4xx greeting)."""
 
 
 def _text(raw: bytes | str) -> str:
