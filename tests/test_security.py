@@ -336,3 +336,24 @@ def test_ctrl_c_during_render_exits_130_with_a_whole_manifest(
     assert pdfs and all(_valid_pdf(out / name) for name in pdfs)
     listed = json.loads((out / "manifest.json").read_text())["letters"]
     assert {f["path"] for e in listed for f in e["files"]} == pdfs
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [("'x' * 10**7", "too large"), ("2 ** 100000", "too large"), ("1 // 0", "ZeroDivisionError")],
+)
+def test_the_relay_note_has_the_letters_limits(
+    mini_campaign: Path, tmp_path: Path, expression: str, expected: str
+) -> None:
+    """The relay note goes through the same sandbox as the letter: no huge strings."""
+    note = mini_campaign / "templates" / "relay.txt.j2"
+    note.write_text(note.read_text(encoding="utf-8") + "{{ " + expression + " }}\n", "utf-8")
+    groups = tmp_path / "groups.csv"
+    groups.write_text("match,name,email,language\nde-mfa,Berlin,berlin@example.org,en\n")
+    result = run_cli(
+        "send", str(mini_campaign), "--out", str(tmp_path / "out"), "--via", str(groups)
+    )
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "templates/relay.txt.j2" in lines[0] and expected in lines[0]
+    assert "Traceback" not in result.stderr

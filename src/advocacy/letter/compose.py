@@ -22,31 +22,20 @@ from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..errors import BadInput, TemplateError
-from ..fsutil import is_within
 from ..i18n import catalogs, l10n
 from ..paths import ASSETS_DIR
 from . import glyphs
 from .address import address_lines
+from .sandbox import ContainedLoader, LetterEnvironment, sandbox
 
 BASE_PREFIX = "advocacy"  # templates extend "advocacy/base.html.j2"
 POLICIES = ("recipient", "bilingual")
 CONTINUATION_MARK = "<!-- continuations -->"
-
-
-class ContainedLoader(jinja2.FileSystemLoader):
-    """A FileSystemLoader that refuses files reached through a symlink out of its root."""
-
-    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
-        source, filename, uptodate = super().get_source(environment, template)
-        if not any(is_within(Path(filename), Path(root)) for root in self.searchpath):
-            raise jinja2.TemplateNotFound(template, f"{template} links outside its folder")
-        return source, filename, uptodate
 
 
 @dataclass
@@ -86,42 +75,14 @@ def css_counters(value: Any) -> Markup:
     return Markup(" ".join(out) or '""')
 
 
-MAX_PRODUCT = 1_000_000  # items a template may build with * or ** (a letter needs few)
-
-
-class LetterEnvironment(ImmutableSandboxedEnvironment):
-    """The sandbox, plus limits on `*` and `**`: `{{ 'x' * 10**9 }}` must not
-    eat the machine's memory."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, int) and abs(right) > 64:
-            raise SecurityError(f"the exponent {right} is too large for a letter")
-        if operator == "*":
-            for seq, count in ((left, right), (right, left)):
-                sized = isinstance(seq, str | list | tuple) and isinstance(count, int)
-                if sized and len(seq) * count > MAX_PRODUCT:
-                    raise SecurityError("the repeated text is too large for a letter")
-        return super().call_binop(context, operator, left, right)
-
-
-def make_environment(campaign: Campaign) -> ImmutableSandboxedEnvironment:
+def make_environment(campaign: Campaign) -> LetterEnvironment:
     loader = jinja2.ChoiceLoader(
         [
             ContainedLoader(str(campaign.templates_dir)),
             jinja2.PrefixLoader({BASE_PREFIX: ContainedLoader(str(ASSETS_DIR / "templates"))}),
         ]
     )
-    env = LetterEnvironment(
-        loader=loader,
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        extensions=["jinja2.ext.i18n"],
-    )
+    env = sandbox(loader, html=True)
     env.filters["css_string"] = css_string
     env.filters["css_counters"] = css_counters
     return env

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
@@ -29,7 +28,7 @@ from ..errors import AdvocacyError, BadInput, SelectorError, TemplateError
 from ..formats.mime import Attachment, Draft, build, mailbox_address
 from ..fsutil import write_atomic
 from ..i18n import catalogs, l10n
-from ..letter.compose import ContainedLoader
+from ..letter.sandbox import ContainedLoader, LetterEnvironment, sandbox
 
 TEMPLATE = "relay.txt.j2"
 FOLDER = "relay"
@@ -125,17 +124,9 @@ def load_groups(path: Path, recipients: Sequence[Recipient]) -> list[Group]:
     return list(groups.values())
 
 
-def _environment(campaign: Campaign) -> ImmutableSandboxedEnvironment:
-    """Like the letter's environment, but for plain text: no HTML escaping, and the
-    line break after `{% endtrans %}` kept (paragraphs are lines here)."""
-    env = ImmutableSandboxedEnvironment(
-        loader=ContainedLoader(str(campaign.templates_dir)),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        extensions=["jinja2.ext.i18n"],
-    )
+def _environment(campaign: Campaign) -> LetterEnvironment:
+    """The letters' sandbox, with its limits, for plain text."""
+    env = sandbox(ContainedLoader(str(campaign.templates_dir)), html=False)
     # Before any template is compiled: new-style gettext changes the compiled code.
     gettext, ngettext = catalogs.gettext_callables(None)
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
@@ -241,7 +232,7 @@ class RelayWriter:
         letters = [(r, pdfs[r.id].name) for r in matched]
         try:
             module = self.template.make_module(self._context(group, language, letters))
-        except jinja2.TemplateError as exc:
+        except Exception as exc:  # any failure of a stranger's template is one line
             raise TemplateError(
                 f"templates/{TEMPLATE}: {type(exc).__name__}: {exc} (group {group.email})"
             ) from None

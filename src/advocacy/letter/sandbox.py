@@ -1,0 +1,59 @@
+"""The one Jinja sandbox for everything a campaign's templates make: letters and relay
+notes. Templates may come from strangers: no attribute walks to Python internals,
+undefined names are errors, files only from inside the given folders, and bounded
+`*` and `**` so that `{{ 'x' * 10**9 }}` cannot eat the machine's memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ..fsutil import is_within
+
+MAX_PRODUCT = 1_000_000  # items a template may build with * or ** (a letter needs few)
+
+
+class ContainedLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that refuses files reached through a symlink out of its root."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        if not any(is_within(Path(filename), Path(root)) for root in self.searchpath):
+            raise jinja2.TemplateNotFound(template, f"{template} links outside its folder")
+        return source, filename, uptodate
+
+
+class LetterEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, plus limits on `*` and `**`: `{{ 'x' * 10**9 }}` must not
+    eat the machine's memory."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > 64:
+            raise SecurityError(f"the exponent {right} is too large for a letter")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                sized = isinstance(seq, str | list | tuple) and isinstance(count, int)
+                if sized and len(seq) * count > MAX_PRODUCT:
+                    raise SecurityError("the repeated text is too large for a letter")
+        return super().call_binop(context, operator, left, right)
+
+
+def sandbox(loader: jinja2.BaseLoader, *, html: bool) -> LetterEnvironment:
+    """The environment for a letter (`html`: escaped, blocks trimmed) or a plain-text
+    note (nothing escaped; the line break after `{% endtrans %}` kept: paragraphs are
+    lines there). Both with the same limits."""
+    return LetterEnvironment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        autoescape=html,
+        trim_blocks=html,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
