@@ -28,23 +28,21 @@ import socket
 import socketserver
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import escape as html_escape
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote
+from urllib.parse import parse_qs, unquote
 
 from ..campaign.discovery import find_campaign
-from ..campaign.model import Campaign, load_campaign
-from ..campaign.recipients import Recipient
-from ..errors import AdvocacyError
+from ..campaign.model import RESOURCE_TYPES
+from ..errors import AdvocacyError, ServerError
 from ..fsutil import is_within
-from ..i18n import l10n
-from ..letter.compose import Composer, Letter
 from ..paths import ASSETS_DIR, CAMPAIGN_FILE
-from .terminal import campaign_warnings, letter_warnings
+from .watcher import ChangeFeed, Watcher
+from .workspace import Workspace, inject_preview
 
 log = logging.getLogger("advocacy.preview")
 
@@ -52,22 +50,6 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 PAGE_DIR = ASSETS_DIR / "preview"
 PAGE_FILES = {"app.js", "app.css", "letter-preview.css"}  # served under /ui/
-# Campaign files a letter may pull in (its stylesheet, signature image, fonts).
-CAMPAIGN_SUFFIXES = {
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".ttf": "font/ttf",
-    ".otf": "font/otf",
-    ".woff": "font/woff",
-    ".woff2": "font/woff2",
-}
-# A save of any of these reloads the campaign (templates, lists, catalogs, images).
-WATCHED_SUFFIXES = {".toml", ".j2", ".yaml", ".yml", ".csv", ".po", *CAMPAIGN_SUFFIXES}
 LETTER_ROUTE = re.compile(r"^/letter/([A-Za-z0-9][A-Za-z0-9._-]{0,99})\.(html|pdf)$")
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -81,10 +63,6 @@ LETTER_CSP = (
 POLICY_OPTIONS = ("recipient", "bilingual")
 
 
-class ServerError(AdvocacyError):
-    """The preview server cannot start (port in use, address not available)."""
-
-
 @dataclass
 class ServeOptions:
     campaign: Path | None = None
@@ -92,351 +70,6 @@ class ServeOptions:
     port: int = DEFAULT_PORT  # 0: any free port
     language: str | None = None  # --lang: the page's initial language choice
     debounce_ms: int = 300
-
-
-# -- the campaign as the page sees it ------------------------------------------
-
-
-@dataclass
-class Snapshot:
-    """One load of the campaign; replaced as a whole when a file changes."""
-
-    version: int
-    campaign: Campaign | None
-    error: str | None
-    composers: dict[str, Composer | str] = field(default_factory=dict)  # lang -> it, or error
-    listings: dict[str, dict[str, Any]] = field(default_factory=dict)
-    listing_locks: dict[str, threading.Lock] = field(default_factory=dict)
-    pdf_renderer: Any = None
-
-
-def _entry(
-    composer: Composer, recipient: Recipient, letter: Letter | None, error: str | None
-) -> dict[str, Any]:
-    english = l10n.parse_language_tag("en")
-    languages = letter.languages if letter else composer.choose(recipient)[0]
-    language = "+".join(languages)
-    return {
-        "id": recipient.id,
-        "organisation": recipient.text(recipient.organisation, languages),
-        "country": recipient.country,
-        "country_name": l10n.country_name(recipient.country, english),
-        "tags": recipient.tags,
-        "language": language,
-        "language_name": " + ".join(l10n.language_name(lang) for lang in languages),
-        "review": letter.review if letter else {},
-        "paper": recipient.paper_size,
-        "subject": letter.subject if letter else "",
-        "warnings": [w.__dict__ for w in letter_warnings(composer, recipient, letter)]
-        if letter
-        else [],
-        "error": error,
-    }
-
-
-class Workspace:
-    """The campaign folder, reloaded on change; composes letters for the server.
-
-    `Composer` is not thread-safe (it installs per-letter filters on its Jinja
-    environment), so every composition runs under one lock.
-    """
-
-    def __init__(self, root: Path, bundled: bool, language: str | None) -> None:
-        self.root = root.resolve()
-        self.bundled = bundled
-        self.language = language or ""
-        self.instance = ""  # set by the server; lets a page notice a restart
-        self.lock = threading.RLock()
-        self.pdf_lock = threading.Lock()
-        self._version = 0
-        self.snapshot = self._load()
-
-    def _load(self) -> Snapshot:
-        self._version += 1
-        try:
-            campaign = load_campaign(self.root, bundled=self.bundled)
-        except Exception as exc:  # shown on the page; the server keeps running
-            return Snapshot(self._version, None, _message(exc))
-        return Snapshot(self._version, campaign, None)
-
-    def reload(self) -> int:
-        with self.lock:
-            self.snapshot = self._load()
-            log.debug("reloaded %s: version %d", self.root, self.snapshot.version)
-            return self.snapshot.version
-
-    def _composer(self, snap: Snapshot, lang: str) -> Composer | str:
-        """The composer for one language choice ("" = the campaign's policy), or an error."""
-        if lang not in snap.composers:
-            assert snap.campaign is not None
-            try:
-                snap.composers[lang] = Composer(snap.campaign, language=lang or None)
-            except Exception as exc:
-                snap.composers[lang] = _message(exc)
-        return snap.composers[lang]
-
-    def listing(self, lang: str) -> dict[str, Any]:
-        """Every letter for the page's list: language, paper, subject, warnings, error."""
-        with self.lock:
-            snap = self.snapshot
-            busy = snap.listing_locks.setdefault(lang, threading.Lock())
-        with busy:  # two pages asking at once: the second waits for the first's answer
-            return self._listing(snap, lang)
-
-    def _listing(self, snap: Snapshot, lang: str) -> dict[str, Any]:
-        with self.lock:
-            if lang in snap.listings:
-                return snap.listings[lang]
-            data: dict[str, Any] = {
-                "version": snap.version,
-                "instance": self.instance,
-                "campaign_dir": str(self.root),
-                "bundled": self.bundled,
-                "default_language": self.language,
-                "language": lang,
-                "title": "",
-                "error": snap.error,
-                "warnings": [],
-                "languages": [],
-                "letters": [],
-            }
-            if snap.campaign is None:
-                return data
-            data["title"] = snap.campaign.config.campaign.title
-            data["warnings"] = [w.__dict__ for w in campaign_warnings(snap.campaign)]
-            composer = self._composer(snap, lang)
-            if isinstance(composer, str):
-                data["error"] = composer
-                return data
-            data["languages"] = [
-                {"code": code, "name": l10n.language_name(code)}
-                for code in composer.available_languages()
-            ]
-        # One letter at a time under the lock, so that the page's request for the
-        # selected letter is not kept waiting behind all the others.
-        for recipient in snap.campaign.recipients:
-            with self.lock:
-                data["letters"].append(self._list_entry(composer, recipient))
-        with self.lock:
-            snap.listings[lang] = data
-        return data
-
-    @staticmethod
-    def _list_entry(composer: Composer, recipient: Recipient) -> dict[str, Any]:
-        try:
-            letter = composer.compose(recipient)
-        except Exception as exc:
-            return _entry(composer, recipient, None, _message(exc))
-        return _entry(composer, recipient, letter, None)
-
-    def compose(self, recipient_id: str, lang: str) -> tuple[Snapshot, Letter, Recipient]:
-        """One letter; raises KeyError for an unknown id, AdvocacyError for a broken file."""
-        with self.lock:
-            snap = self.snapshot
-            if snap.campaign is None:
-                raise AdvocacyError(snap.error or "the campaign did not load")
-            recipient = next((r for r in snap.campaign.recipients if r.id == recipient_id), None)
-            if recipient is None:
-                raise KeyError(recipient_id)
-            composer = self._composer(snap, lang)
-            if isinstance(composer, str):
-                raise AdvocacyError(composer)
-            try:
-                return snap, composer.compose(recipient), recipient
-            except AdvocacyError:
-                raise
-            except Exception as exc:
-                raise AdvocacyError(_message(exc)) from exc
-
-    def pdf(self, recipient_id: str, lang: str) -> tuple[bytes, Letter]:
-        snap, letter, _ = self.compose(recipient_id, lang)
-        assert snap.campaign is not None
-        # WeasyPrint is imported here, on the first PDF asked for, not at start-up.
-        from ..formats.pdf import DEFAULT_VARIANT, PdfRenderer
-
-        with self.pdf_lock:
-            try:
-                if snap.pdf_renderer is None:
-                    campaign = snap.campaign
-                    stylesheet = campaign.templates_dir / campaign.config.campaign.stylesheet
-                    snap.pdf_renderer = PdfRenderer(campaign.root, stylesheet, DEFAULT_VARIANT)
-                data, _problems = snap.pdf_renderer.render(
-                    letter.html, f"templates/{letter.template} (recipient {recipient_id!r})"
-                )
-            except Exception as exc:
-                raise AdvocacyError(_message(exc)) from exc
-        return data, letter
-
-    def stylesheet_url(self) -> str | None:
-        campaign = self.snapshot.campaign
-        if campaign is None:
-            return None
-        path = campaign.templates_dir / campaign.config.campaign.stylesheet
-        if not path.is_file() or not is_within(path, self.root):
-            return None
-        return "/campaign/" + quote(path.relative_to(self.root).as_posix())
-
-    def watch_dirs(self) -> list[Path]:
-        """Folders whose files the campaign reads; watched without recursing into
-        the rest of the folder (a checkout's .venv or .git holds thousands)."""
-        dirs = {self.root}
-        for top in ("templates", "recipients", "locales"):
-            folder = self.root / top
-            if folder.is_dir():
-                dirs.add(folder)
-                dirs.update(p for p in folder.rglob("*") if p.is_dir())
-        campaign = self.snapshot.campaign
-        if campaign is not None:
-            for pattern in campaign.config.campaign.recipients:
-                prefix = pattern.split("*")[0]
-                base = self.root / prefix
-                if prefix and not prefix.endswith("/"):
-                    base = base.parent
-                if base.is_dir() and is_within(base, self.root):
-                    dirs.add(base.resolve())
-                    if "**" in pattern:
-                        dirs.update(p for p in base.rglob("*") if p.is_dir())
-            signature = campaign.config.signature
-            if signature and signature.image:
-                dirs.add((self.root / signature.image).parent.resolve())
-            if campaign.config.campaign.cosignatories_csv:
-                dirs.add((self.root / campaign.config.campaign.cosignatories_csv).parent.resolve())
-        return sorted(
-            d
-            for d in dirs
-            if d.is_dir()
-            and is_within(d, self.root)
-            and not any(part.startswith(".") for part in d.relative_to(self.root).parts)
-        )
-
-
-def _message(exc: Exception) -> str:
-    """One line for the page. AdvocacyErrors already name file and line; anything
-    else (a template dividing by zero) is a bug or a surprise: keep its type."""
-    if isinstance(exc, AdvocacyError):
-        return str(exc)
-    log.debug("composing failed", exc_info=exc)
-    return f"{type(exc).__name__}: {exc}"
-
-
-def inject_preview(html: str, letter: Letter, stylesheet_url: str | None) -> str:
-    """The composed letter, dressed for the browser: the bundled and campaign CSS
-    (WeasyPrint gets them as separate stylesheets), a sheet at true paper size,
-    and an overlay of the envelope window and fold marks."""
-    links = '<link rel="stylesheet" href="/assets/base.css">'
-    if stylesheet_url:
-        links += f'<link rel="stylesheet" href="{stylesheet_url}">'
-    links += '<link rel="stylesheet" href="/ui/letter-preview.css">'
-    # Relative URLs (a signature image) resolve against the campaign folder, as in the PDF.
-    html = re.sub(r"(<head\b[^>]*>)", r'\1<base href="/campaign/">', html, count=1, flags=re.I)
-    if re.search(r"</head\s*>", html, flags=re.I):
-        html = re.sub(r"(</head\s*>)", lambda m: links + m.group(1), html, count=1, flags=re.I)
-    else:
-        html = links + html
-    paper = "pv-letter" if letter.paper == "Letter" else "pv-a4"
-    overlay = (
-        '<div class="pv-overlay" aria-hidden="true">'
-        '<div class="pv-window"><span class="pv-label">envelope window</span></div>'
-        '<div class="pv-fold pv-fold-1"><span class="pv-label">fold</span></div>'
-        '<div class="pv-fold pv-fold-2"><span class="pv-label">fold</span></div>'
-        '<div class="pv-page-end"><span class="pv-label">end of page 1 in the PDF</span></div>'
-        "</div>"
-    )
-    opening = f'<body class="pv {paper}"><div class="pv-sheet">{overlay}<div class="pv-content">'
-    body = re.search(r"<body\b[^>]*>", html, flags=re.I)
-    if body is None:
-        return html
-    html = html[: body.start()] + opening + html[body.end() :]
-    end = html.lower().rfind("</body")
-    if end == -1:
-        return html + "</div></div>"
-    return html[:end] + "</div></div>" + html[end:]
-
-
-# -- pushing changes -----------------------------------------------------------
-
-
-class ChangeFeed:
-    """The current version; event-stream handlers wait on it for the next one."""
-
-    def __init__(self, version: int) -> None:
-        self.version = version
-        self.closed = False
-        self._cond = threading.Condition()
-
-    def publish(self, version: int) -> None:
-        with self._cond:
-            self.version = version
-            self._cond.notify_all()
-
-    def wait(self, seen: int, timeout: float) -> int:
-        with self._cond:
-            self._cond.wait_for(lambda: self.version != seen or self.closed, timeout)
-            return self.version
-
-    def close(self) -> None:
-        with self._cond:
-            self.closed = True
-            self._cond.notify_all()
-
-
-def _relevant(path: str) -> bool:
-    p = Path(path)
-    if p.name.startswith(".") or p.name.endswith("~"):
-        return False  # editor swap and backup files, atomic-write temporaries
-    return p.suffix.lower() in WATCHED_SUFFIXES or p.is_dir()
-
-
-class Watcher(threading.Thread):
-    """Reloads the workspace when one of its files is saved, then publishes."""
-
-    def __init__(self, workspace: Workspace, feed: ChangeFeed, debounce_ms: int) -> None:
-        super().__init__(name="advocacy-preview-watcher", daemon=True)
-        self.workspace = workspace
-        self.feed = feed
-        self.debounce_ms = debounce_ms
-        self.stop_event = threading.Event()
-        self.ready = threading.Event()
-
-    def run(self) -> None:
-        while not self.stop_event.is_set():
-            try:
-                self._watch()
-            except Exception:  # a watched folder vanished, inotify ran out: start again
-                log.exception("watching %s failed; starting again", self.workspace.root)
-                self.stop_event.wait(0.5)
-
-    def _watch(self) -> None:
-        from watchfiles import watch
-
-        while not self.stop_event.is_set():
-            dirs = self.workspace.watch_dirs()
-            changes_seen = watch(
-                *dirs,
-                watch_filter=lambda _change, path: _relevant(path),
-                debounce=max(self.debounce_ms, 50),
-                step=50,
-                stop_event=self.stop_event,
-                rust_timeout=500,
-                yield_on_timeout=True,
-                recursive=False,
-            )
-            try:
-                for changes in changes_seen:
-                    self.ready.set()
-                    if not changes:
-                        continue
-                    log.debug("changed: %s", sorted(path for _, path in changes))
-                    self.feed.publish(self.workspace.reload())
-                    if self.workspace.watch_dirs() != dirs:
-                        break  # a new folder (a new locales/xx): watch it too
-                else:
-                    return  # stopped
-            finally:
-                changes_seen.close()
-
-    def stop(self) -> None:
-        self.stop_event.set()
 
 
 # -- HTTP ----------------------------------------------------------------------
@@ -565,7 +198,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return
         root = self.server.workspace.root
         path = root.joinpath(*parts)
-        content_type = CAMPAIGN_SUFFIXES.get(path.suffix.lower())
+        content_type = RESOURCE_TYPES.get(path.suffix.lower())
         if content_type is None or not is_within(path, root) or not path.is_file():
             self._not_found()
             return
