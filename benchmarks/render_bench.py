@@ -58,6 +58,17 @@ def main() -> None:
         f"(ratio {help_time / python:.1f}x)"
     )
 
+    # The terminal preview of one letter after start-up: load, compose, HTML -> text.
+    from advocacy.paths import bundled_campaign_dir
+    from advocacy.preview.terminal import preview_letter
+
+    previews = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        preview_letter(bundled_campaign_dir(), ["de-mfa"])
+        previews.append(time.perf_counter() - started)
+    print(f"terminal preview of de-mfa: {min(previews):.3f} s (best of {args.repeat})")
+
     with tempfile.TemporaryDirectory() as tmp:
         # The first run pays the WeasyPrint import and font set-up; then alternate.
         _render("none", Path(tmp) / "warmup")

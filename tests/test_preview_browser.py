@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -193,21 +192,16 @@ def test_saved_template_reaches_the_page_by_itself(
     open_letter(page, server, "us-dos")
     frame_text(page, "Dear Secretary of State,")
     page.evaluate("window.notReloaded = true")
-    started = time.perf_counter()
     _edit(
         campaign / "templates" / "letter.html.j2",
         "{% block body %}",
         "{% block body %}\n<p>Freshly saved paragraph 4711.</p>",
     )
     frame_text(page, "Freshly saved paragraph 4711.")
-    latency = time.perf_counter() - started
     # The same letter is still selected and shown, and the test never reloaded the page.
     expect(page.locator('#letters li[data-id="us-dos"]')).to_have_attribute("aria-selected", "true")
     frame_text(page, "Dear Secretary of State,")
     assert page.evaluate("window.notReloaded") is True
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "preview-latency.json").write_text(json.dumps({"template_to_page_s": latency}))
-    assert latency < 5, f"the change took {latency:.2f} s to reach the page"
 
 
 def test_broken_template_shows_its_error_until_fixed(
