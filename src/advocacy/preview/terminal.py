@@ -8,9 +8,7 @@ styles and prints them. No PDF is made here, so WeasyPrint is never imported.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 from ..campaign.discovery import find_campaign
@@ -19,6 +17,7 @@ from ..campaign.recipients import Recipient
 from ..campaign.selection import select
 from ..errors import RecipientError
 from ..i18n import l10n
+from ..letter.blocks import Block, html_to_blocks
 from ..letter.compose import Composer, Letter
 
 DRAFT_STATES = ("machine-drafted", "draft")
@@ -84,147 +83,6 @@ def letter_warnings(
             )
         )
     return found
-
-
-# -- HTML -> text ----------------------------------------------------------------
-
-
-@dataclass
-class Block:
-    """A paragraph of the letter as it reads: `kind` picks its style in the terminal."""
-
-    kind: str  # address, date, subject, heading, paragraph, item, note
-    text: str
-    marker: str = ""  # "1." or "•" for list items
-
-
-_BLOCK_TAGS = {"p", "h1", "h2", "h3", "li", "address", "div", "section", "main", "header"}
-_VOID = {"br", "img", "meta", "link", "hr", "input", "wbr"}
-# Furniture that only makes sense on paper: marks, the sender's letterhead and
-# the return-address line (the header above the text names the sender instead).
-_SKIP_CLASSES = {"mark", "letterhead", "return-address"}
-_SKIP_TAGS = {"head", "style", "script", "title", "template"}
-# Elements the stylesheet shows as lines of their own inside one block.
-_LINE_CLASSES = {"line", "cs-name", "cs-detail"}
-# Sections read as one block of short lines (close, name, role, organisation).
-_GROUP_CLASSES = {"signature"}
-_KIND_BY_CLASS = {
-    "date": "date",
-    "subject": "subject",
-    "placeholder-note": "note",
-    "version-note": "heading",
-}
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[Block] = []
-        self._stack: list[tuple[str, bool, bool]] = []  # (tag, skipped, grouped)
-        self._skip = 0
-        self._parts: list[str] = []
-        self._kind = "paragraph"
-        self._marker = ""
-        self._lists: list[list[int | str]] = []  # [kind, counter] per open list
-        self._group = 0  # depth inside a _GROUP_CLASSES element
-
-    def _flush(self) -> None:
-        lines = [" ".join(line.split()) for line in "".join(self._parts).split("\n")]
-        text = "\n".join(line for line in lines if line)
-        if text:
-            self.blocks.append(Block(self._kind, text, self._marker))
-        self._parts = []
-        self._kind = "paragraph"
-        self._marker = ""
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        classes = set((dict(attrs).get("class") or "").split())
-        if tag == "img":
-            alt = dict(attrs).get("alt")
-            if alt and not self._skip:
-                self._parts.append(f"[{alt}]")
-            return
-        if tag == "br":
-            self._parts.append("\n")
-            return
-        if tag in _VOID:
-            return
-        skipped = tag in _SKIP_TAGS or bool(classes & _SKIP_CLASSES)
-        grouped = bool(classes & _GROUP_CLASSES)
-        self._stack.append((tag, skipped, grouped))
-        if skipped:
-            self._skip += 1
-        if self._skip:
-            return
-        if self._group and tag in _BLOCK_TAGS:
-            self._parts.append("\n")
-        elif grouped:
-            self._flush()
-            self._group += 1
-        elif tag in ("ol", "ul"):
-            self._flush()
-            self._lists.append([tag, 0])
-        elif tag in _BLOCK_TAGS:
-            self._flush()
-            self._kind = self._kind_of(tag, classes)
-            if tag == "li" and self._lists:
-                current = self._lists[-1]
-                current[1] = int(current[1]) + 1
-                self._marker = f"{current[1]}." if current[0] == "ol" else "•"
-        elif classes & _LINE_CLASSES:
-            self._parts.append("\n")
-
-    @staticmethod
-    def _kind_of(tag: str, classes: set[str]) -> str:
-        for name, kind in _KIND_BY_CLASS.items():
-            if name in classes:
-                return kind
-        if tag == "address":
-            return "address"
-        if tag == "li":
-            return "item"
-        if tag in ("h1", "h2", "h3"):
-            return "heading"
-        return "paragraph"
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _VOID or not any(entry[0] == tag for entry in self._stack):
-            return
-        while self._stack:
-            open_tag, skipped, grouped = self._stack.pop()
-            if skipped:
-                self._skip -= 1
-            elif self._skip:
-                pass
-            elif grouped:
-                self._group -= 1
-                self._flush()
-            elif self._group:
-                self._parts.append("\n")
-            else:
-                if open_tag in ("ol", "ul") and self._lists:
-                    self._flush()
-                    self._lists.pop()
-                elif open_tag in _BLOCK_TAGS:
-                    self._flush()
-            if open_tag == tag:
-                break
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self._parts.append(re.sub(r"\s+", " ", data))
-
-    def close(self) -> None:
-        super().close()
-        self._flush()
-
-
-def html_to_blocks(html: str) -> list[Block]:
-    """The letter's text in reading order, without the paper-only furniture."""
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    return parser.blocks
 
 
 # -- one letter ------------------------------------------------------------------
