@@ -304,3 +304,21 @@ def test_translations_help_lists_commands() -> None:
     assert result.returncode == 0
     for command in ("status", "extract", "update", "compile"):
         assert command in result.stdout
+
+
+def test_one_composer_serves_several_threads_alike() -> None:
+    """Composing changes no shared state: letters in many languages composed at once
+    from 8 threads are the letters composed one after another (the preview does this)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from advocacy.campaign.discovery import open_campaign
+    from advocacy.letter.compose import Composer
+
+    campaign = open_campaign(REPO)
+    recipients = campaign.recipients * 3
+    alone = [Composer(campaign, today=FIXED_DATE).compose(r).html for r in recipients]
+    shared = Composer(campaign, today=FIXED_DATE)
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda r: shared.compose(r).html, recipients))
+    assert len({r.primary_language for r in campaign.recipients}) > 10
+    assert together == alone

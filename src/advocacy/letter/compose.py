@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +131,37 @@ class Composer:
         self.catalogs = catalogs.load_all(campaign.root, required_ids(campaign))
         self.policy = self._policy(language or settings.language, bool(language))
         self._base_context = self._campaign_context()
+        # One environment per (language, locale), made once: composing never changes
+        # shared state, so one Composer can serve several threads (the preview).
+        self._environments: dict[tuple[str, str], LetterEnvironment] = {}
+        self._environments_lock = threading.Lock()
+
+    def _environment(
+        self, language: str, locale: Any, info: catalogs.CatalogInfo | None
+    ) -> LetterEnvironment:
+        key = (language, str(locale))
+        with self._environments_lock:
+            env = self._environments.get(key)
+            if env is None:
+                env = self._environments[key] = self._overlay(locale, info)
+            return env
+
+    def _overlay(self, locale: Any, info: catalogs.CatalogInfo | None) -> LetterEnvironment:
+        env = self.env.overlay()
+        # An overlay shares its parent's globals and filters dicts: give it its own.
+        env.globals = dict(self.env.globals)
+        env.filters = dict(self.env.filters)
+        gettext, ngettext = catalogs.gettext_callables(info)
+        # The overlay's own copy of the i18n extension installs into the overlay
+        # (`install_gettext_callables` on the overlay is the parent's bound method).
+        i18n = env.extensions["jinja2.ext.InternationalizationExtension"]
+        i18n._install_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+        env.filters["date"] = lambda value, fmt="long": l10n.long_date(
+            dt.date.fromisoformat(value) if isinstance(value, str) else value, locale
+        )
+        env.filters["number"] = lambda value: l10n.number(value, locale)
+        env.filters["country"] = lambda code: l10n.country_name(str(code), locale)
+        return env
 
     # -- language choice -------------------------------------------------------
 
@@ -270,13 +302,8 @@ class Composer:
         cfg = self.campaign.config
         locale = l10n.letter_locale(language, recipient.address_country)
         info = None if language in self.handwritten else self.catalogs.get(language)
-        gettext, ngettext = catalogs.gettext_callables(info)
-        self.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-        self.env.filters["date"] = lambda value, fmt="long": l10n.long_date(
-            dt.date.fromisoformat(value) if isinstance(value, str) else value, locale
-        )
-        self.env.filters["number"] = lambda value: l10n.number(value, locale)
-        self.env.filters["country"] = lambda code: l10n.country_name(str(code), locale)
+        env = self._environment(language, locale, info)
+        gettext, _ = catalogs.gettext_callables(info)
 
         withheld = recipient.address_withheld
         lines: list[str] = []
@@ -319,7 +346,7 @@ class Composer:
             "letter": letter_ctx,
         }
         try:
-            subject = self.env.from_string(gettext(cfg.campaign.subject)).render(context)
+            subject = env.from_string(gettext(cfg.campaign.subject)).render(context)
         except Exception as exc:  # template code can raise anything (range too big...)
             raise self._fail(exc, recipient, "campaign.toml: campaign.subject") from None
         # Variables in the subject were escaped for HTML; the subject is plain text
@@ -327,7 +354,7 @@ class Composer:
         letter_ctx["subject"] = " ".join(Markup(subject).unescape().split())
         template_name = self._template_for(language)
         try:
-            html = self.env.get_template(template_name).render(context)
+            html = env.get_template(template_name).render(context)
         except Exception as exc:  # template code can raise anything (range too big...)
             raise self._fail(exc, recipient) from None
         return html, letter_ctx, template_name

@@ -65,8 +65,9 @@ def _entry(
 class Workspace:
     """The campaign folder, reloaded on change; composes letters for the server.
 
-    `Composer` is not thread-safe (it installs per-letter filters on its Jinja
-    environment), so every composition runs under one lock.
+    The lock guards only the snapshot and its caches; composing runs outside it
+    (a `Composer` changes no shared state), so a page's request for one letter is
+    never kept waiting behind the listing of all the others.
     """
 
     def __init__(self, root: Path, bundled: bool, language: str | None) -> None:
@@ -140,11 +141,8 @@ class Workspace:
                 {"code": code, "name": l10n.language_name(code)}
                 for code in composer.available_languages()
             ]
-        # One letter at a time under the lock, so that the page's request for the
-        # selected letter is not kept waiting behind all the others.
         for recipient in snap.campaign.recipients:
-            with self.lock:
-                data["letters"].append(self._list_entry(composer, recipient))
+            data["letters"].append(self._list_entry(composer, recipient))
         with self.lock:
             snap.listings[lang] = data
         return data
@@ -167,14 +165,14 @@ class Workspace:
             if recipient is None:
                 raise KeyError(recipient_id)
             composer = self._composer(snap, lang)
-            if isinstance(composer, str):
-                raise AdvocacyError(composer)
-            try:
-                return snap, composer.compose(recipient), recipient
-            except AdvocacyError:
-                raise
-            except Exception as exc:
-                raise AdvocacyError(_message(exc)) from exc
+        if isinstance(composer, str):
+            raise AdvocacyError(composer)
+        try:
+            return snap, composer.compose(recipient), recipient
+        except AdvocacyError:
+            raise
+        except Exception as exc:
+            raise AdvocacyError(_message(exc)) from exc
 
     def pdf(self, recipient_id: str, lang: str) -> tuple[bytes, Letter]:
         snap, letter, _ = self.compose(recipient_id, lang)
