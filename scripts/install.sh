@@ -11,6 +11,8 @@ FAST="libharfbuzz-subset0"  # WeasyPrint subsets fonts 3-4x faster with it
 TEST=""
 if [ "${1:-}" = "--test" ]; then
     TEST="chromium"  # the preview's browser tests drive Debian's headless chromium
+    # tests/postfix.py starts a private Postfix (SASL through Dovecot's auth service)
+    TEST="$TEST postfix dovecot-core"
 fi
 PYTHON="${PYTHON:-python3}"
 
@@ -23,18 +25,37 @@ done
 
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ]; then
-        apt_get="apt-get"
+        as_root=""
+        apt_get="env DEBIAN_FRONTEND=noninteractive apt-get"
     elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        apt_get="sudo apt-get"
+        as_root="sudo"
+        apt_get="sudo env DEBIAN_FRONTEND=noninteractive apt-get"
     else
         apt_get=""
     fi
     if [ -n "$apt_get" ] && command -v apt-get >/dev/null 2>&1; then
         echo "installing system libraries:$missing"
+        case " $missing " in *" postfix "*)
+            # No main.cf, no questions: the tests configure an instance of their own.
+            echo "postfix postfix/main_mailer_type select No configuration" |
+                $as_root debconf-set-selections ;;
+        esac
         # shellcheck disable=SC2086
-        $apt_get install -y -q $missing >/dev/null || {
-            $apt_get update -q >/dev/null && $apt_get install -y -q $missing >/dev/null
+        $apt_get install -y -q --no-remove $missing >/dev/null || {
+            $apt_get update -q >/dev/null &&
+                $apt_get install -y -q --no-remove $missing >/dev/null
         }
+        # The tests run private instances; a system-wide mail server that the
+        # packages may have started (on port 25) must not be left running.
+        for service in postfix dovecot; do
+            case " $missing " in *" $service"*) ;; *) continue ;; esac
+            if [ -d /run/systemd/system ]; then
+                $as_root systemctl disable --now "$service" >/dev/null 2>&1 || true
+            elif [ -x "/etc/init.d/$service" ]; then
+                $as_root "/etc/init.d/$service" stop >/dev/null 2>&1 || true
+                $as_root update-rc.d "$service" disable >/dev/null 2>&1 || true
+            fi
+        done
     else
         echo "advocacy needs these system libraries, which are missing:$missing" >&2
         echo "install them with: sudo apt-get install -y$missing" >&2
@@ -46,6 +67,9 @@ if [ -n "$missing" ]; then
         esac
         case " $missing " in *" chromium "*)
             echo "(continuing without chromium: the browser tests of advocacy preview will fail)" >&2 ;;
+        esac
+        case " $missing " in *" postfix "* | *" dovecot-core "*)
+            echo "(continuing without postfix or dovecot-core: tests/test_postfix.py will fail)" >&2 ;;
         esac
     fi
 fi
