@@ -9,8 +9,8 @@ from typing import Any
 
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
-from ..i18n import l10n
 from .compose import Composer
+from .wording import fell_back, no_address, unverified
 
 STALE_AFTER = dt.timedelta(days=365)
 
@@ -60,14 +60,7 @@ def _verified_findings(r: Recipient, today: dt.date) -> list[Finding]:
         return []
     if r.verified is True:
         return []
-    return [
-        Finding(
-            r.id,
-            "unverified",
-            "not verified with the office; check the address, "
-            "then set verified to the date you checked",
-        )
-    ]
+    return [Finding(r.id, "unverified", unverified().message)]
 
 
 def check(campaign: Campaign, *, today: dt.date | None = None) -> CheckReport:
@@ -78,9 +71,7 @@ def check(campaign: Campaign, *, today: dt.date | None = None) -> CheckReport:
     for r in campaign.recipients:
         withheld = r.address_withheld
         if withheld:
-            report.findings.append(
-                Finding(r.id, "no-address", f"{withheld}: its letter has no address block")
-            )
+            report.findings.append(Finding(r.id, "no-address", no_address(withheld).message))
         if not r.email:
             report.findings.append(
                 Finding(r.id, "no-email", "no email address: it cannot be sent by email")
@@ -89,15 +80,10 @@ def check(campaign: Campaign, *, today: dt.date | None = None) -> CheckReport:
             emails[r.email.lower()].append(r.id)
         report.findings += _verified_findings(r, today)
         composer.compose(r)  # a template or catalog problem blocks rendering: it raises
-        languages, fell_back = composer.choose(r)
-        if fell_back:
+        languages, fell_back_from = composer.choose(r)
+        if fell_back_from:
             report.findings.append(
-                Finding(
-                    r.id,
-                    "no-translation",
-                    f"no complete {l10n.language_name(fell_back)} "
-                    f"({fell_back}) translation: its letter is in {languages[0]}",
-                )
+                Finding(r.id, "no-translation", fell_back(fell_back_from, languages[0]).message)
             )
     for email, ids in emails.items():
         if len(ids) > 1:

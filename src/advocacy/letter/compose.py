@@ -33,6 +33,7 @@ from ..paths import ASSETS_DIR
 from . import glyphs
 from .address import address_lines
 from .sandbox import ContainedLoader, LetterEnvironment, sandbox
+from .wording import no_address
 
 BASE_PREFIX = "advocacy"  # templates extend "advocacy/base.html.j2"
 POLICIES = ("recipient", "bilingual")
@@ -308,10 +309,7 @@ class Composer:
         withheld = recipient.address_withheld
         lines: list[str] = []
         if withheld and not continuation:
-            warnings.append(
-                f"{recipient.id}: {withheld}; the letter is rendered without an address block "
-                "(add a checked address to the recipient list)"
-            )
+            warnings.append(f"{recipient.id}: {no_address(withheld).message}")
         elif not withheld:
             lines = address_lines(recipient, sender_country=cfg.sender.country)
         self._check_glyphs(recipient, language, lines)

@@ -17,30 +17,14 @@ from ..campaign.recipients import Recipient
 from ..campaign.selection import select
 from ..errors import RecipientError
 from ..i18n import l10n
+from ..letter import wording
 from ..letter.blocks import Block, html_to_blocks
 from ..letter.compose import Composer, Letter
-
-DRAFT_STATES = ("machine-drafted", "draft")
-
-
-@dataclass(frozen=True)
-class LetterWarning:
-    """One thing to check before printing; `kind` lets the page show it as a badge."""
-
-    kind: str  # placeholder-sender, no-address, unverified, machine-drafted, fell-back
-    message: str
+from ..letter.wording import LetterWarning
 
 
 def campaign_warnings(campaign: Campaign) -> list[LetterWarning]:
-    if campaign.config.sender.placeholder:
-        return [
-            LetterWarning(
-                "placeholder-sender",
-                "campaign.toml: the sender is an example placeholder; set [sender] and "
-                "[signature] to your own organisation before printing",
-            )
-        ]
-    return []
+    return [wording.placeholder_sender()] if campaign.config.sender.placeholder else []
 
 
 def letter_warnings(
@@ -48,40 +32,15 @@ def letter_warnings(
 ) -> list[LetterWarning]:
     """What is wrong or unchecked about one letter (the same facts `render` warns about)."""
     found: list[LetterWarning] = []
-    withheld = recipient.address_withheld
-    if withheld:
-        found.append(
-            LetterWarning(
-                "no-address",
-                f"{withheld}: the letter has no address block; add a checked address",
-            )
-        )
+    if recipient.address_withheld:
+        found.append(wording.no_address(recipient.address_withheld))
     if not recipient.is_verified:
-        found.append(
-            LetterWarning(
-                "unverified",
-                "not verified with the office itself; check the address and names, then set "
-                "verified to the date you checked",
-            )
-        )
+        found.append(wording.unverified())
     for language, state in letter.review.items():
-        if state in DRAFT_STATES:
-            found.append(
-                LetterWarning(
-                    "machine-drafted",
-                    f"{l10n.language_name(language)} text is {state}; have a native speaker "
-                    f"review locales/{language}",
-                )
-            )
+        if state in wording.DRAFT_STATES:
+            found.append(wording.drafted(language, state))
     if letter.fell_back_from:
-        wanted = letter.fell_back_from
-        found.append(
-            LetterWarning(
-                "fell-back",
-                f"no complete {l10n.language_name(wanted)} ({wanted}) translation: the letter "
-                f"is in {l10n.language_name(letter.languages[0])}",
-            )
-        )
+        found.append(wording.fell_back(letter.fell_back_from, letter.languages[0]))
     return found
 
 

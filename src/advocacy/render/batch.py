@@ -26,7 +26,7 @@ from ..campaign.recipients import Recipient
 from ..campaign.selection import select
 from ..errors import BadInput, OutputError, RenderFailed
 from ..formats import syslibs
-from ..i18n import l10n
+from ..letter import wording
 from ..letter.compose import Composer
 from . import manifest
 from .records import Json, LetterRecord
@@ -173,10 +173,7 @@ def _check_out_dir(out: Path, force: bool, *, create: bool) -> None:
 def _static_warnings(campaign: Campaign) -> list[str]:
     warnings = []
     if campaign.config.sender.placeholder:
-        warnings.append(
-            "campaign.toml: the sender is an example placeholder; set [sender] and "
-            "[signature] to your own organisation before printing"
-        )
+        warnings.append(wording.placeholder_sender().message)
     speed = syslibs.speed_warning()
     if speed:
         warnings.append(speed)
@@ -227,12 +224,9 @@ class _Run:
         for message in entry.warnings:
             self.warn(message)
         for language, state in entry.review.items():
-            if state in ("machine-drafted", "draft") and language not in self.drafted:
+            if state in wording.DRAFT_STATES and language not in self.drafted:
                 self.drafted.add(language)
-                self.warn(
-                    f"{l10n.language_name(language)} text is {state}; have a native speaker "
-                    f"review locales/{language}"
-                )
+                self.warn(wording.drafted(language, state).message)
         if entry.fell_back_from:
             self.fell_back.append(f"{entry.recipient} ({entry.fell_back_from} -> {entry.language})")
         # A recipient's new letter supersedes its old ones (another language, say).
@@ -417,17 +411,10 @@ def _results(
 
 def _closing_warnings(run: _Run, recipients: list[Recipient]) -> None:
     if run.fell_back:
-        run.warn(
-            f"{len(run.fell_back)} letter(s) are not in the recipient's first language, which "
-            f"has no complete translation: {', '.join(sorted(run.fell_back))}"
-        )
+        run.warn(wording.fell_back_batch(run.fell_back))
     unverified = [r.id for r in recipients if not r.is_verified and not r.address_withheld]
     if unverified:
-        run.warn(
-            f"{len(unverified)} recipient(s) are not verified with the office itself "
-            f"({', '.join(unverified[:5])}{', ...' if len(unverified) > 5 else ''}); "
-            "check addresses before sending"
-        )
+        run.warn(wording.unverified_batch(unverified))
 
 
 def merge(sources: list[Path], out: Path) -> list[LetterRecord]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..campaign.recipients import Recipient
 from ..formats.mime import MBOX, write_mbox
+from ..letter import wording
 from .records import LetterRecord
 
 
@@ -17,12 +18,7 @@ def finish_render(
     warnings = []
     missing = [r.id for r in recipients if not r.email]
     if missing:
-        more = ", ..." if len(missing) > 8 else ""
-        warnings.append(
-            f"{len(missing)} recipient(s) have no email address, so no .eml was written for "
-            f"them ({', '.join(missing[:8])}{more}); post their PDF letters, or hand them to "
-            "a group with 'advocacy send --via'"
-        )
+        warnings.append(wording.no_email_batch(missing))
     if mbox:
         chosen = {r.id for r in recipients}
         paths = sorted(

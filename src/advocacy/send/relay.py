@@ -28,6 +28,7 @@ from ..errors import AdvocacyError, BadInput, SelectorError, TemplateError
 from ..formats.mime import Attachment, Draft, build, mailbox_address
 from ..fsutil import write_atomic
 from ..i18n import catalogs, l10n
+from ..letter import wording
 from ..letter.sandbox import ContainedLoader, LetterEnvironment, sandbox
 
 TEMPLATE = "relay.txt.j2"
@@ -182,11 +183,7 @@ class RelayWriter:
             return language, None
         if info is not None and info.complete:
             return language, info
-        message = (
-            f"templates/{TEMPLATE}: the cover note has no complete "
-            f"{l10n.language_name(language)} translation yet; groups writing {language} get "
-            f"it in {l10n.language_name(self.fallback)}"
-        )
+        message = wording.cover_note_fell_back(TEMPLATE, language, self.fallback)
         if message not in self.warnings:
             self.warnings.append(message)
         return self.fallback, None
