@@ -65,7 +65,7 @@ def main() -> None:
     previews = []
     for _ in range(args.repeat):
         started = time.perf_counter()
-        preview_letter(bundled_campaign_dir(), ["de-mfa"])
+        preview_letter(open_campaign(bundled_campaign_dir()), ["de-mfa"])
         previews.append(time.perf_counter() - started)
     print(f"terminal preview of de-mfa: {min(previews):.3f} s (best of {args.repeat})")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
+from advocacy.campaign.discovery import open_campaign
 from advocacy.campaign.model import load_campaign
 from advocacy.campaign.translations import required_ids
 from advocacy.preview.terminal import html_to_blocks, preview_letter
@@ -126,7 +127,7 @@ def test_warnings_name_a_missing_address_and_a_machine_drafted_language(
     po.parent.mkdir(parents=True)
     with po.open("wb") as handle:
         write_po(handle, catalog)
-    preview = preview_letter(mini_campaign, ["gr-mfa"], today=FIXED_DATE)
+    preview = preview_letter(open_campaign(mini_campaign), ["gr-mfa"], today=FIXED_DATE)
     kinds = {w.kind: w.message for w in preview.warnings}
     assert "has no postal address" in kinds["no-address"]
     assert "not verified" in kinds["unverified"]

@@ -181,4 +181,4 @@ def preview(
 
     from ..preview.terminal import preview_letter
 
-    print_letter(preview_letter(campaign, [to] if to else [], language=lang))
+    print_letter(preview_letter(open_campaign(campaign), [to] if to else [], language=lang))

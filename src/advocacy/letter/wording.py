@@ -35,7 +35,8 @@ def placeholder_sender() -> LetterWarning:
 def no_address(withheld: str) -> LetterWarning:
     return LetterWarning(
         "no-address",
-        f"{withheld}: the letter has no address block; add a checked address to the recipient list",
+        f"{withheld}: the letter is rendered without an address block; add a checked "
+        "address to the recipient list",
     )
 
 

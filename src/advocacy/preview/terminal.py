@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from ..campaign.discovery import find_campaign
-from ..campaign.model import Campaign, load_campaign
+from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
 from ..errors import RecipientError
@@ -84,15 +82,13 @@ def _language_label(letter: Letter) -> tuple[str, str]:
 
 
 def preview_letter(
-    campaign_dir: Path | None,
+    campaign: Campaign,
     selectors: list[str] | None = None,
     *,
     language: str | None = None,
     today: dt.date | None = None,
 ) -> LetterPreview:
     """Compose the first selected recipient's letter (all recipients when none is given)."""
-    root, bundled = find_campaign(campaign_dir)
-    campaign = load_campaign(root, bundled=bundled)
     chosen = select(campaign.recipients, selectors or [])
     if not chosen:
         raise RecipientError("the campaign's recipient lists are empty; add a recipient")
