@@ -254,13 +254,14 @@ def make_campaign(
 
     import yaml
 
+    from conftest import bundled_toml
+
     repo = Path(__file__).resolve().parent.parent
     root.mkdir(parents=True)
     shutil.copytree(repo / "templates", root / "templates")
     for language in languages:
         shutil.copytree(repo / "locales" / language, root / "locales" / language)
-    text = (repo / "campaign.toml").read_text(encoding="utf-8")
-    text = text.replace("# date = 2026-12-10", "date = 2026-12-10")
+    text = bundled_toml()
     (root / "campaign.toml").write_text(toml(text) if toml else text, encoding="utf-8")
     (root / "recipients").mkdir()
     (root / "recipients" / "list.yaml").write_text(

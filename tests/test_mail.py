@@ -18,7 +18,7 @@ from advocacy.errors import MailError
 from advocacy.formats import mime as mail
 from advocacy.formats.text import html_to_text
 from advocacy.render.batch import RenderOptions, SilentReporter, render
-from conftest import FIXED_DATE, MINI_RECIPIENTS, REPO, run_cli
+from conftest import FIXED_DATE, MINI_RECIPIENTS, REPO, edit_file, replaced, run_cli
 from mailserver import make_campaign, office
 
 
@@ -30,20 +30,20 @@ def _read(path: Path) -> EmailMessage:
 
 def _with_emails(campaign: Path, reply_to: bool = True) -> Path:
     """The mini campaign with email addresses, a German catalog and a Reply-To."""
-    text = MINI_RECIPIENTS.replace(
-        "  tags: [eu, mfa]", "  email: poststelle@example.org\n  tags: [eu, mfa]"
-    ).replace("  tags: [partner]", "  email: Secretary@Example.ORG\n  tags: [partner]")
+    text = replaced(
+        MINI_RECIPIENTS, "  tags: [eu, mfa]", "  email: poststelle@example.org\n  tags: [eu, mfa]"
+    )
+    text = replaced(text, "  tags: [partner]", "  email: Secretary@Example.ORG\n  tags: [partner]")
     (campaign / "recipients" / "list.yaml").write_text(text, encoding="utf-8")
     import shutil
 
     shutil.copytree(REPO / "locales" / "de", campaign / "locales" / "de")
     if reply_to:
-        toml = (campaign / "campaign.toml").read_text(encoding="utf-8")
-        toml = toml.replace(
+        edit_file(
+            campaign / "campaign.toml",
             'email = "letters@example.org"',
             'email = "letters@example.org"\nreply_to = "replies@example.org"',
         )
-        (campaign / "campaign.toml").write_text(toml, encoding="utf-8")
     return campaign
 
 
@@ -146,7 +146,7 @@ def test_message_id_is_stable_and_follows_the_content(tmp_path: Path) -> None:
     assert first == second and len(set(first.values())) == 2
     # Another text for r2 only: r2 gets a new id, r1 keeps its own.
     listing = campaign / "recipients" / "list.yaml"
-    listing.write_text(listing.read_text().replace("Office 2", "Office Two"), encoding="utf-8")
+    edit_file(listing, "Office 2", "Office Two")
     _render(campaign, tmp_path / "a")
     third = ids(tmp_path / "a")
     assert third["r1.en.eml"] == first["r1.en.eml"]
@@ -198,7 +198,7 @@ def test_sender_and_from_are_checked(tmp_path: Path) -> None:
     with pytest.raises(MailError, match=r"sender\.email"):
         mail.sender_address(campaign)
     broken = make_campaign(
-        tmp_path / "d", [office(1)], toml=lambda t: t.replace("letters@example.org", "letters@")
+        tmp_path / "d", [office(1)], toml=lambda t: replaced(t, "letters@example.org", "letters@")
     )
     result = run_cli("render", str(broken), "--format", "eml", "--out", str(tmp_path / "o"))
     assert result.returncode == 2
@@ -240,7 +240,8 @@ def test_signature_image_travels_inside_the_message(tmp_path: Path) -> None:
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="5"><path d="M0 0h9"/></svg>'
 
     def sign(toml: str) -> str:
-        return toml.replace(
+        return replaced(
+            toml,
             '# image = "signature.svg"\n# image_alt = "Signature of Name Surname"',
             'image = "signature.svg"\nimage_alt = "Signature of Name Surname"',
         )

@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from advocacy.campaign.model import load_campaign
 from advocacy.preview.server import PreviewServer, ServeOptions, start_server
-from conftest import FIXED_DATE, REPO
+from conftest import FIXED_DATE, REPO, build_file_tree, bundled_toml, edit_file
 
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -49,10 +49,7 @@ def campaign(tmp_path: Path) -> Path:
     root.mkdir()
     for folder in ("templates", "recipients", "locales"):
         shutil.copytree(REPO / folder, root / folder)
-    toml = (REPO / "campaign.toml").read_text(encoding="utf-8")
-    toml = toml.replace("# date = 2026-12-10", f"date = {FIXED_DATE.isoformat()}")
-    (root / "campaign.toml").write_text(toml, encoding="utf-8")
-    return root
+    return build_file_tree(root, {"campaign.toml": bundled_toml(FIXED_DATE)})
 
 
 @pytest.fixture
@@ -116,9 +113,7 @@ def open_letter(page: Page, server: PreviewServer, recipient: str) -> None:
 
 
 def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    edit_file(path, old, new)
 
 
 # -- the page --------------------------------------------------------------------

@@ -29,7 +29,7 @@ from advocacy.campaign.recipients import parse_entries
 from advocacy.errors import AdvocacyError
 from advocacy.letter.compose import Composer
 from advocacy.render import manifest
-from conftest import files_in, run_cli
+from conftest import edit_file, files_in, run_cli
 
 
 def _many(root: Path, n: int) -> None:
@@ -152,12 +152,10 @@ def test_no_request_reaches_the_network(mini_campaign: Path, tmp_path: Path) -> 
         css = mini_campaign / "templates" / "letter.css"
         css.write_text(f"@import url(http://127.0.0.1:{port}/import.css);\n" + css.read_text())
         letter = mini_campaign / "templates" / "letter.html.j2"
-        letter.write_text(
-            letter.read_text().replace(
-                "{% block body %}",
-                f'{{% block body %}}<img src="http://127.0.0.1:{port}/p.png" alt="">',
-                1,
-            )
+        edit_file(
+            letter,
+            "{% block body %}",
+            f'{{% block body %}}<img src="http://127.0.0.1:{port}/p.png" alt="">',
         )
         out = tmp_path / "out"
         result = run_cli("render", str(mini_campaign), "--out", str(out))

@@ -20,7 +20,7 @@ import pytest
 from advocacy.errors import BadInput
 from advocacy.formats.mime import read_headers
 from advocacy.send import dispatch, smtp
-from conftest import MINI_RECIPIENTS, REPO, run_cli
+from conftest import MINI_RECIPIENTS, REPO, edit_file, run_cli
 from mailserver import Behaviour, MailServer, make_campaign, office, self_signed, server_tls
 
 Servers = Callable[..., MailServer]
@@ -75,12 +75,9 @@ def test_letters_arrive_once_with_headers_parts_and_pdf(
     mini_campaign: Path, tmp_path: Path, smtpd: Servers
 ) -> None:
     listing = mini_campaign / "recipients" / "list.yaml"
-    listing.write_text(
-        MINI_RECIPIENTS.replace(
-            "  tags: [eu, mfa]", "  email: de@example.org\n  tags: [eu, mfa]"
-        ).replace("  tags: [partner]", "  email: us@example.org\n  tags: [partner]"),
-        encoding="utf-8",
-    )
+    listing.write_text(MINI_RECIPIENTS, encoding="utf-8")
+    edit_file(listing, "  tags: [eu, mfa]", "  email: de@example.org\n  tags: [eu, mfa]")
+    edit_file(listing, "  tags: [partner]", "  email: us@example.org\n  tags: [partner]")
     server = smtpd()
     out = tmp_path / "out"
     result = run_cli(
@@ -298,7 +295,7 @@ def test_unknown_and_changed_letters_wait_for_their_flags(tmp_path: Path, smtpd:
     with sqlite3.connect(out / "outbox.sqlite3") as db:
         db.execute("UPDATE messages SET state = 'sending' WHERE key = 'r1'")
     listing = campaign / "recipients" / "list.yaml"
-    listing.write_text(listing.read_text().replace("Office 2", "Office Two"), encoding="utf-8")
+    edit_file(listing, "Office 2", "Office Two")
 
     result = _send(campaign, out, server, "--no-dry-run")
     assert result.returncode == 0, result.stderr
