@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.bccache import Bucket, BytecodeCache
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -44,6 +45,23 @@ class LetterEnvironment(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+class _CompiledOnce(BytecodeCache):
+    """Compiled templates kept in memory and shared by an environment's overlays (one
+    per language), so each overlay loads the letter template without compiling it
+    again. Jinja checks the source's checksum on every load: an edit compiles anew."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
 def sandbox(loader: jinja2.BaseLoader, *, html: bool) -> LetterEnvironment:
     """The environment for a letter (`html`: escaped, blocks trimmed) or a plain-text
     note (nothing escaped; the line break after `{% endtrans %}` kept: paragraphs are
@@ -56,4 +74,5 @@ def sandbox(loader: jinja2.BaseLoader, *, html: bool) -> LetterEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
+        bytecode_cache=_CompiledOnce(),
     )
