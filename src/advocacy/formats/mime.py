@@ -168,14 +168,31 @@ class AddressHeader(str):
         return str(policy.linesep).join(lines) + str(policy.linesep)
 
 
+def header_block(data: bytes) -> bytes:
+    """The header lines of a message, up to the blank line before its body."""
+    ends = [i + 1 for i in (data.find(b"\n\r\n"), data.find(b"\n\n")) if i >= 0]
+    return data[: min(ends)] if ends else data
+
+
+def read_head(path: Path) -> bytes:
+    """The header lines of a message file, without reading its body (which may be large)."""
+    head = b""
+    with path.open("rb") as handle:
+        while b"\n\r\n" not in head and b"\n\n" not in head:
+            block = handle.read(8192)
+            if not block:
+                break
+            head += block
+    return header_block(head)
+
+
 def header_address(data: bytes, name: str = "To") -> str:
     """The one address in header `name` of a message, read by the email package's strict
     parser; a MailError when the header holds none, several, or defects."""
     from email.parser import BytesHeaderParser
     from email.policy import default
 
-    end = min(i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n"), len(data)) if i >= 0)
-    headers = BytesHeaderParser(policy=default).parsebytes(data[: end + 2])
+    headers = BytesHeaderParser(policy=default).parsebytes(header_block(data))
     values = headers.get_all(name) or []
     if len(values) != 1:
         raise MailError(f"the message has {len(values)} {name} headers, not one")
@@ -375,15 +392,7 @@ def read_headers(path: Path) -> dict[str, str]:
     from email.parser import BytesHeaderParser
     from email.policy import compat32
 
-    head = b""
-    with path.open("rb") as handle:
-        while b"\n\r\n" not in head and b"\n\n" not in head:
-            block = handle.read(8192)
-            if not block:
-                break
-            head += block
-    end = min(i for i in (head.find(b"\n\r\n"), head.find(b"\n\n"), len(head)) if i >= 0)
-    headers = BytesHeaderParser(policy=compat32).parsebytes(head[: end + 1])
+    headers = BytesHeaderParser(policy=compat32).parsebytes(read_head(path))
     found = {}
     for key in ("From", "To", "Subject", "Message-ID"):
         raw = str(headers.get(key, ""))

@@ -18,6 +18,7 @@ from ..errors import AdvocacyError, MailError
 from ..formats.mime import (
     check_address,
     header_address,
+    read_head,
     read_headers,
     reply_to,
     same_address,
@@ -108,7 +109,7 @@ def letters(
         path = out / eml.path
         headers = read_headers(path)
         rcpt = check_address(recipient.email, f"recipient {rid!r}: field 'email'")
-        problem = envelope_problem(rcpt, path.read_bytes())
+        problem = envelope_problem(rcpt, read_head(path))
         if problem:
             found.refuse(rid, problem, reporter)
             continue
@@ -164,7 +165,7 @@ def relayed(
             continue
         headers = read_headers(message.path)
         rcpt = check_address(group.email, f"{group.source}: column 'email'")
-        problem = envelope_problem(rcpt, message.path.read_bytes())
+        problem = envelope_problem(rcpt, read_head(message.path))
         if problem:
             found.refuse(group.key, problem, reporter)
             continue
