@@ -135,6 +135,7 @@ class Campaign:
     cosignatories: list[Person] = field(default_factory=list)
     bundled: bool = False
     recipient_files: list[Path] = field(default_factory=list)
+    defaulted: bool = False  # the bundled example, used because no campaign was found
 
     @property
     def templates_dir(self) -> Path:

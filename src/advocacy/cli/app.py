@@ -55,17 +55,39 @@ def _root(
 CampaignArg = Annotated[
     Path | None,
     typer.Argument(
-        help="Campaign folder with campaign.toml. Default: the current folder if it has "
-        "one, else the bundled campaign.",
+        help="Campaign folder with campaign.toml. Default: the nearest folder at or above "
+        "the current one that has one, else the bundled example campaign.",
         show_default=False,
     ),
 ]
 
 
 def open_campaign(campaign: Path | None) -> Campaign:
+    from ..campaign.discovery import bundled_notice
     from ..campaign.discovery import open_campaign as do_open
 
-    return do_open(campaign)
+    opened = do_open(campaign)
+    if opened.defaulted:
+        err.print(bundled_notice(), markup=False, highlight=False)
+    return opened
+
+
+def output_folder(campaign: Campaign, given: Path | None) -> Path:
+    """--out, or the campaign's own letters folder."""
+    from ..campaign.discovery import default_output
+
+    return given if given is not None else default_output(campaign)
+
+
+OutArg = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Output folder for letters, manifest.json and the send journal. Default: "
+        "letters/ in the campaign folder (./letters for the bundled example).",
+        show_default=False,
+    ),
+]
 
 
 def main() -> None:

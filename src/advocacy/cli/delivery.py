@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from .app import CampaignArg, app, open_campaign
+from .app import CampaignArg, OutArg, app, open_campaign, output_folder
 from .console import ConsoleReporter, SendProgress, out, print_send, print_status
 
 
@@ -24,10 +24,7 @@ def send(
         list[str] | None,
         typer.Option("--to", help="Only these recipients: an id, a country code or tag:NAME."),
     ] = None,
-    out_dir: Annotated[
-        Path,
-        typer.Option("--out", help="The output folder of render; the journal is kept there."),
-    ] = Path("letters"),
+    out_dir: OutArg = None,
     smtp: Annotated[
         str | None,
         typer.Option(
@@ -112,9 +109,10 @@ def send(
     from ..send.run import SendOptions
     from ..send.run import send as do_send
 
+    opened = open_campaign(campaign)
     options = SendOptions(
         selectors=to or [],
-        out=out_dir,
+        out=output_folder(opened, out_dir),
         smtp_url=smtp or "",
         mail_from=mail_from or "",
         rate=rate or "",
@@ -133,7 +131,6 @@ def send(
     rendering = ConsoleReporter(show_progress=not as_json)
     sending = SendProgress(not as_json, rendering)
     ask = _ask_password if sys.stdin.isatty() else None
-    opened = open_campaign(campaign)
     try:
         summary = do_send(opened, options, rendering, sending, ask)
     finally:
@@ -151,9 +148,7 @@ def send(
 @app.command()
 def status(
     campaign: CampaignArg = None,
-    out_dir: Annotated[
-        Path, typer.Option("--out", help="The output folder that 'advocacy send' used.")
-    ] = Path("letters"),
+    out_dir: OutArg = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print counts and messages as JSON.")
     ] = False,
@@ -165,9 +160,13 @@ def status(
     from ..send.status import recorded_campaign
     from ..send.status import status as read_status
 
-    # Without a campaign given: the one the journal was last sent from, if it is still there.
-    folder = campaign if campaign is not None else recorded_campaign(out_dir)
-    report = read_status(open_campaign(folder) if folder is not None else None, out_dir)
+    if out_dir is None:
+        opened = open_campaign(campaign)
+        report = read_status(opened, output_folder(opened, None))
+    else:
+        # Without a campaign given: the one the journal was last sent from, if still there.
+        folder = campaign if campaign is not None else recorded_campaign(out_dir)
+        report = read_status(open_campaign(folder) if folder is not None else None, out_dir)
     if as_json:
         out.print_json(json.dumps(report.as_json(), ensure_ascii=False))
         return

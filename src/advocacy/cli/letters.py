@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .app import CampaignArg, app, open_campaign
+from .app import CampaignArg, OutArg, app, open_campaign, output_folder
 from .console import ConsoleReporter, out, print_letter
 
 
@@ -38,9 +38,7 @@ def render(
         bool,
         typer.Option("--no-attach-pdf", help="Email letters (eml, mbox) without the PDF."),
     ] = False,
-    out_dir: Annotated[
-        Path, typer.Option("--out", help="Output folder for letters and manifest.json.")
-    ] = Path("letters"),
+    out_dir: OutArg = None,
     force: Annotated[
         bool,
         typer.Option(
@@ -90,14 +88,16 @@ def render(
     from ..render.batch import render as do_render
 
     if merge:
-        merged = do_merge(merge, out_dir)
-        out.print(f"Merged {len(merged)} letter(s) from {len(merge)} folder(s) into {out_dir}/")
+        target = out_dir or Path("letters")
+        merged = do_merge(merge, target)
+        out.print(f"Merged {len(merged)} letter(s) from {len(merge)} folder(s) into {target}/")
         return
+    opened = open_campaign(campaign)
     reporter = ConsoleReporter(show_progress=not as_json)
     options = RenderOptions(
         selectors=to or [],
         formats=fmt or ["pdf"],
-        out=out_dir,
+        out=output_folder(opened, out_dir),
         force=force,
         pdf_variant=pdf_variant,
         language=lang,
@@ -105,7 +105,6 @@ def render(
         shard=shard,
         attach_pdf=not no_attach_pdf,
     )
-    opened = open_campaign(campaign)
     try:
         summary = do_render(opened, options, reporter)
     finally:

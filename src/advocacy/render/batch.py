@@ -251,6 +251,7 @@ class _Run:
                 kept,
                 tool=f"advocacy {__version__}",
                 campaign=self.campaign.config.campaign.title,
+                campaign_dir=str(self.campaign.root.resolve()),
             )
 
 
@@ -271,6 +272,7 @@ def render(
         recipients = [r for r in recipients if in_shard(r.id, *shard)]
     out = options.out
     _check_out_dir(out, options.force, create=False)
+    manifest.check_campaign(out, campaign)
 
     summary = RenderSummary(campaign.config.campaign.title, str(campaign.root), str(out))
     composer = Composer(campaign, today=options.today, language=options.language)

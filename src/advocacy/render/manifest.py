@@ -42,6 +42,7 @@ class Manifest:
     letters: tuple[LetterRecord, ...] = ()
     campaign: str = ""  # the title of the campaign it was rendered from
     found: bool = False  # there was a manifest, or a killed run's log, to read
+    campaign_dir: str = ""  # the campaign folder it was rendered from (absolute)
 
 
 def append_log(out: Path, letter: LetterRecord) -> None:
@@ -106,13 +107,49 @@ def load(out: Path) -> Manifest:
             supersede(table, letter)
         letters = list(table.values())
     campaign = data.get("campaign", "")
-    return Manifest(tuple(letters), str(campaign or ""), bool(data) or bool(logged))
+    folder = data.get("campaign_dir", "")
+    return Manifest(
+        tuple(letters),
+        str(campaign or ""),
+        bool(data) or bool(logged),
+        folder if isinstance(folder, str) else "",
+    )
 
 
-def save(out: Path, letters: Iterable[LetterRecord], *, tool: str, campaign: str) -> None:
+def check_campaign(out: Path, campaign: Campaign) -> None:
+    """One output folder holds one campaign's letters: refuse to mix in another's.
+
+    A campaign is known by its folder; a manifest whose folder is gone (the campaign
+    was moved) belongs to a campaign of the same title."""
+    found = load(out)
+    if not found.found or not (found.campaign_dir or found.campaign):
+        return
+    here = str(campaign.root.resolve())
+    if found.campaign_dir == here:
+        return
+    title = campaign.config.campaign.title
+    moved = not found.campaign_dir or not (Path(found.campaign_dir) / "campaign.toml").is_file()
+    if moved and found.campaign == title:
+        return
+    theirs = f"{found.campaign!r}" + (f" ({found.campaign_dir})" if found.campaign_dir else "")
+    raise BadInput(
+        f"{out}: holds the letters of the campaign {theirs}, not of {title!r} ({here}); "
+        f"give this campaign its own --out (its default is {campaign.root / 'letters'})"
+    )
+
+
+def save(
+    out: Path,
+    letters: Iterable[LetterRecord],
+    *,
+    tool: str,
+    campaign: str,
+    campaign_dir: str = "",
+) -> None:
     data: dict[str, Json] = {
         "tool": tool,
         "campaign": campaign,
+        "campaign_dir": campaign_dir,
         "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "letters": [letter.to_json() for letter in sorted(letters, key=lambda e: e.key)],
     }
@@ -184,12 +221,13 @@ def merge(sources: list[Path], out: Path, *, tool: str) -> list[LetterRecord]:
     """Copy the letters of several output folders (shards) into `out`, one manifest."""
     combined: Table = {}
     origin: dict[tuple[str, str], Path] = {}
-    campaign = ""
+    campaign = campaign_dir = ""
     for source in sources:
         found = load(source)
         if not found.found:
             raise BadInput(f"{source}: has no readable {MANIFEST}; give folders made by render")
         campaign = campaign or found.campaign
+        campaign_dir = campaign_dir or found.campaign_dir
         for letter in found.letters:
             key = letter.key
             if not files_intact(source, letter):
@@ -215,5 +253,5 @@ def merge(sources: list[Path], out: Path, *, tool: str) -> list[LetterRecord]:
                 with source_file.open("rb") as src, atomic_writer(target) as dst:
                     shutil.copyfileobj(src, dst)
         kept[key] = letter
-    save(out, kept.values(), tool=tool, campaign=campaign)
+    save(out, kept.values(), tool=tool, campaign=campaign, campaign_dir=campaign_dir)
     return list(combined.values())

@@ -1,0 +1,50 @@
+"""A group's own campaign: found from inside its folder, its letters in its own
+folder, never mixed with another campaign's (issue 12)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from conftest import files_in, run_cli
+
+
+def test_render_from_a_subfolder_uses_that_campaign(mini_campaign: Path) -> None:
+    result = run_cli(
+        "render", "--to", "us-dos", "--format", "html", cwd=mini_campaign / "templates"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "bundled example" not in result.stderr
+    # Into the campaign's own letters/, not the current folder's.
+    assert files_in(mini_campaign / "letters") == ["manifest.json", "us-dos.en.html"]
+    assert not (mini_campaign / "templates" / "letters").exists()
+    manifest = json.loads((mini_campaign / "letters" / "manifest.json").read_text())
+    assert manifest["campaign_dir"] == str(mini_campaign.resolve())
+
+
+def test_render_from_an_empty_folder_says_it_uses_the_bundled_example(tmp_path: Path) -> None:
+    result = run_cli("render", "--to", "us-dos", "--format", "html", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    first = result.stderr.splitlines()[0]
+    assert "bundled example campaign" in first and "advocacy init" in first
+    assert files_in(tmp_path / "letters") == ["manifest.json", "us-dos.en.html"]
+
+
+def test_a_second_campaign_into_the_same_folder_is_refused(
+    mini_campaign: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(mini_campaign, other)
+    shared = tmp_path / "shared-letters"
+    first = run_cli("render", str(mini_campaign), "--to", "us-dos", "--format", "html",
+                    "--out", str(shared))  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in shared.iterdir())
+    second = run_cli("render", str(other), "--to", "de-mfa", "--format", "html",
+                     "--out", str(shared))  # fmt: skip
+    assert second.returncode == 2
+    line = second.stderr.strip().splitlines()[-1]
+    assert str(mini_campaign.resolve()) in line and str(other.resolve()) in line
+    assert "Traceback" not in second.stderr
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in shared.iterdir()) == before
