@@ -48,3 +48,43 @@ def test_a_second_campaign_into_the_same_folder_is_refused(
     assert str(mini_campaign.resolve()) in line and str(other.resolve()) in line
     assert "Traceback" not in second.stderr
     assert sorted((p.name, p.stat().st_mtime_ns) for p in shared.iterdir()) == before
+
+
+def _with_emails(campaign: Path) -> None:
+    from conftest import edit_file
+
+    recipients = campaign / "recipients" / "list.yaml"
+    edit_file(recipients, "  tags: [eu, mfa]\n", "  tags: [eu, mfa]\n  email: de@example.org\n")
+    edit_file(recipients, "  tags: [partner]\n", "  tags: [partner]\n  email: us@example.org\n")
+
+
+def _stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_mtime_ns, p.stat().st_ino) for p in folder.iterdir()}
+
+
+def test_each_output_is_tracked_on_its_own(mini_campaign: Path) -> None:
+    """render, send (dry run), render: the last renders nothing and deletes nothing;
+    send after render builds only the .eml files."""
+    _with_emails(mini_campaign)
+    letters = mini_campaign / "letters"
+    first = run_cli("render", str(mini_campaign), "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["rendered"] == 2
+    pdfs = {name: stamp for name, stamp in _stamps(letters).items() if name.endswith(".pdf")}
+
+    sent = run_cli("send", str(mini_campaign), "--json")
+    assert sent.returncode == 0, sent.stderr
+    assert len(json.loads(sent.stdout)["planned"]) == 2
+    after_send = _stamps(letters)
+    emails = {name.replace(".pdf", ".eml") for name in pdfs}
+    assert len(emails) == 2 and emails <= set(after_send)
+    # The PDFs were not made again: the same files, untouched.
+    assert {name: after_send[name] for name in pdfs} == pdfs
+
+    again = run_cli("render", str(mini_campaign), "--json")
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(again.stdout)
+    assert (summary["rendered"], summary["skipped"]) == (0, 2)
+    now = _stamps(letters)
+    for name in (*emails, *pdfs):  # still there, and the same files
+        assert now[name] == after_send[name]

@@ -31,7 +31,15 @@ from ..letter.compose import Composer
 from . import manifest
 from .records import Json, LetterRecord
 from .results import Failed, Failure, Rendered, failure_error
-from .worker import LetterWorker, Loaded, WorkerConfig, inherit, init_process, run_in_process
+from .worker import (
+    LetterWorker,
+    Loaded,
+    Task,
+    WorkerConfig,
+    inherit,
+    init_process,
+    run_in_process,
+)
 
 MANIFEST = manifest.MANIFEST
 FORMATS = ("pdf", "html", "eml", "mbox")
@@ -281,9 +289,9 @@ def render(
         summary.warnings.append(message)
         reporter.warn(message)
 
+    # What every file of a letter depends on; each format's own settings are
+    # recorded per file, so asking for another format redoes only that format.
     settings: dict[str, Json] = {
-        "formats": list(formats),
-        "pdf_variant": options.pdf_variant,
         "language": options.language or campaign.config.campaign.language,
         "date": composer.date.isoformat(),
     }
@@ -292,22 +300,27 @@ def render(
 
         sender_address(campaign, options.mail_from)  # a bad From stops the run up front
         reply_to(campaign)
-        settings["email"] = {"attach_pdf": options.attach_pdf, "from": options.mail_from}
+    email: dict[str, Json] = {"attach_pdf": options.attach_pdf, "from": options.mail_from}
+    if options.attach_pdf:
+        email["pdf_variant"] = options.pdf_variant  # the attached PDF is part of the email
+    per_format = manifest.format_settings(formats, options.pdf_variant, email)
     common = manifest.campaign_digest(campaign, settings)
     old = manifest.load(out).letters
     done = {letter.recipient: letter for letter in old}
-    todo: list[Recipient] = []
+    todo: list[Task] = []
     for recipient in recipients:
-        previous = done.get(recipient.id)
-        if (
-            not options.force
-            and previous is not None
-            and previous.input_hash == manifest.letter_digest(common, recipient)
-            and manifest.files_intact(out, previous)
-        ):
-            summary.skipped.append(recipient.id)
+        digest = manifest.letter_digest(common, recipient)
+        kept = (
+            ()
+            if options.force
+            else manifest.reusable(out, done.get(recipient.id), digest, per_format)
+        )
+        have = {item.format for item in kept}
+        missing = tuple(fmt for fmt in formats if fmt not in have)
+        if missing:
+            todo.append(Task(recipient.id, missing, kept))
         else:
-            todo.append(recipient)
+            summary.skipped.append(recipient.id)
 
     created = not out.exists()
     _check_out_dir(out, options.force, create=True)
@@ -322,6 +335,7 @@ def render(
         common,
         attach_pdf=options.attach_pdf,
         mail_from=options.mail_from,
+        settings=per_format,
     )
     try:
         with _exclusive(out):
@@ -351,7 +365,7 @@ def _run_batch(
     run: _Run,
     config: WorkerConfig,
     loaded: Loaded,
-    todo: list[Recipient],
+    todo: list[Task],
     recipients: list[Recipient],
     jobs_wanted: int | None,
 ) -> None:
@@ -360,7 +374,7 @@ def _run_batch(
     run.reporter.start(len(recipients))
     for rid in run.summary.skipped:
         run.reporter.advance(rid)
-    for result in _results(config, loaded, [r.id for r in todo], jobs):
+    for result in _results(config, loaded, todo, jobs):
         run.take(result)
         if run.fatal:
             break  # the disk is full or read-only: the rest would fail the same way
@@ -387,14 +401,14 @@ def _exclusive(out: Path) -> Iterator[None]:
 
 
 def _results(
-    config: WorkerConfig, loaded: Loaded, ids: list[str], jobs: int
+    config: WorkerConfig, loaded: Loaded, tasks: list[Task], jobs: int
 ) -> Iterator[Rendered | Failed]:
-    if not ids:
+    if not tasks:
         return
     if jobs == 1:
         worker = LetterWorker(config, loaded)
-        for rid in ids:
-            yield worker.run(rid)
+        for task in tasks:
+            yield worker.run(task)
         return
     if "pdf" in config.formats:
         from ..formats.pdf import _import_weasyprint
@@ -402,11 +416,11 @@ def _results(
         _import_weasyprint()  # once, before forking, instead of 0.6 s in every worker
     # fork: workers start with the parent's imports and no pickling of the campaign.
     context = multiprocessing.get_context("fork")
-    chunk = max(1, min(16, len(ids) // (jobs * 4)))
+    chunk = max(1, min(16, len(tasks) // (jobs * 4)))
     inherit(loaded)  # the campaign and Composer travel by fork, not by loading again
     try:
         with context.Pool(jobs, initializer=init_process, initargs=(config,)) as pool:
-            yield from pool.imap_unordered(run_in_process, ids, chunksize=chunk)
+            yield from pool.imap_unordered(run_in_process, tasks, chunksize=chunk)
     finally:
         inherit(None)
 

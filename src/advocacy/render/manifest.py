@@ -27,7 +27,7 @@ from ..campaign.recipients import Recipient
 from ..errors import BadInput, OutputError
 from ..fsutil import atomic_writer, write_atomic
 from ..paths import ASSETS_DIR
-from .records import Json, LetterRecord
+from .records import FileRecord, Json, LetterRecord
 
 MANIFEST = "manifest.json"
 LOG = "manifest.log.jsonl"
@@ -170,16 +170,46 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def file_intact(out: Path, item: FileRecord) -> bool:
+    """The file exists with the recorded size and sha256."""
+    path = out / item.path
+    try:
+        return path.stat().st_size == item.size and sha256_file(path) == item.sha256
+    except OSError:
+        return False
+
+
 def files_intact(out: Path, letter: LetterRecord) -> bool:
     """Every file of the letter exists with the recorded size and sha256."""
-    for item in letter.files:
-        path = out / item.path
-        try:
-            if path.stat().st_size != item.size or sha256_file(path) != item.sha256:
-                return False
-        except OSError:
-            return False
-    return bool(letter.files)
+    return bool(letter.files) and all(file_intact(out, item) for item in letter.files)
+
+
+def format_settings(
+    formats: Iterable[str], pdf_variant: str, email: dict[str, Json]
+) -> dict[str, str]:
+    """Per format, a digest of the settings only its files depend on."""
+    own: dict[str, Json] = {"pdf": {"variant": pdf_variant}, "html": {}, "eml": email}
+    return {
+        fmt: hashlib.sha256(json.dumps(own.get(fmt, {}), sort_keys=True).encode()).hexdigest()[:16]
+        for fmt in formats
+    }
+
+
+def reusable(
+    out: Path, previous: LetterRecord | None, input_hash: str, settings: dict[str, str]
+) -> tuple[FileRecord, ...]:
+    """The files of a letter's last render that are still right: made from the same
+    inputs, intact on disk, and (for the formats asked for now) with today's settings.
+    Files of formats not asked for are kept as they are: `render` after `send`
+    leaves the .eml files alone."""
+    if previous is None or previous.input_hash != input_hash:
+        return ()
+    return tuple(
+        item
+        for item in previous.files
+        if (item.format not in settings or item.settings == settings[item.format])
+        and file_intact(out, item)
+    )
 
 
 class _Digest(Protocol):

@@ -84,13 +84,22 @@ class FileRecord:
     path: str  # relative to the output folder, with forward slashes
     sha256: str
     size: int  # bytes; "bytes" in the manifest
+    # A digest of the settings of this file's format only (the PDF variant; an
+    # email's From and attachment): changing them redoes these files, no others.
+    settings: str = ""
 
     @classmethod
-    def of(cls, out: Path, path: Path, data: bytes) -> FileRecord:
+    def of(cls, out: Path, path: Path, data: bytes, settings: str = "") -> FileRecord:
         """The record of `data`, just written to `path` inside `out`."""
         import hashlib
 
-        return cls(path.relative_to(out).as_posix(), hashlib.sha256(data).hexdigest(), len(data))
+        relative = path.relative_to(out).as_posix()
+        return cls(relative, hashlib.sha256(data).hexdigest(), len(data), settings)
+
+    @property
+    def format(self) -> str:
+        """`pdf`, `html` or `eml`."""
+        return self.suffix.lstrip(".")
 
     @property
     def suffix(self) -> str:
@@ -98,12 +107,20 @@ class FileRecord:
         return PurePosixPath(self.path).suffix
 
     def to_json(self) -> dict[str, Json]:
-        return {"path": self.path, "sha256": self.sha256, "bytes": self.size}
+        data: dict[str, Json] = {"path": self.path, "sha256": self.sha256, "bytes": self.size}
+        if self.settings:  # an older manifest's entry reads back as it was
+            data["settings"] = self.settings
+        return data
 
     @classmethod
     def from_json(cls, data: object) -> FileRecord:
         fields = _Fields(data, "file")
-        return cls(fields.text("path"), fields.text("sha256"), fields.count("bytes"))
+        return cls(
+            fields.text("path"),
+            fields.text("sha256"),
+            fields.count("bytes"),
+            fields.text("settings", ""),
+        )
 
 
 @dataclass(frozen=True)

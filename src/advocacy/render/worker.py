@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +45,16 @@ class WorkerConfig:
     common_hash: str
     attach_pdf: bool = True  # email letters carry the PDF
     mail_from: str = ""  # From of email letters instead of the campaign's sender
+    settings: dict[str, str] = field(default_factory=dict)  # format -> its settings digest
+
+
+@dataclass(frozen=True)
+class Task:
+    """One letter to make: the formats it lacks, and its files that are still right."""
+
+    recipient: str
+    formats: tuple[str, ...]
+    kept: tuple[FileRecord, ...] = ()
 
 
 def _verified(value: dt.date | bool) -> str | bool:
@@ -78,10 +88,11 @@ class LetterWorker:
 
             self.mailer = LetterMailer(self.campaign, config.mail_from)
 
-    def run(self, recipient_id: str) -> Rendered | Failed:
+    def run(self, task: Task) -> Rendered | Failed:
         """Render one letter; failures come back as data, so the batch goes on."""
+        recipient_id = task.recipient
         try:
-            return Rendered(self._render(recipient_id))
+            return Rendered(self._render(task))
         except AdvocacyError as exc:
             return Failed(Failure.of(recipient_id, exc))
         except OSError as exc:
@@ -89,35 +100,37 @@ class LetterWorker:
             # A full or read-only disk fails every letter after this one too.
             return Failed(Failure(recipient_id, error, False), fatal=exc.errno in FATAL_ERRNOS)
 
-    def _render(self, recipient_id: str) -> LetterRecord:
-        out = self.config.out
-        recipient = self.recipients[recipient_id]
+    def _render(self, task: Task) -> LetterRecord:
+        out, formats, own = self.config.out, task.formats, self.config.settings.get
+        recipient = self.recipients[task.recipient]
         letter = self.composer.compose(recipient)
-        mailer = self.mailer if recipient.email else None
+        mailer = self.mailer if recipient.email and "eml" in formats else None
         if mailer is not None:
             mailer.recipient(recipient, letter)  # a bad address stops this letter, first
         warnings = list(letter.warnings)
-        files: list[FileRecord] = []
+        files = {item.format: item for item in task.kept}
         stem = f"{recipient.id}.{letter.language}"
-        if "html" in self.config.formats:
+        if "html" in formats:
             data = letter.html.encode("utf-8")
             write_atomic(out / f"{stem}.html", data)
-            files.append(FileRecord.of(out, out / f"{stem}.html", data))
+            files["html"] = FileRecord.of(out, out / f"{stem}.html", data, own("html", ""))
         pdf: bytes | None = None
-        if self.renderer is not None:
+        if self.renderer is not None and "pdf" in formats:
             pdf, problems = self.renderer.render(
                 letter.html, f"templates/{letter.template} (recipient {recipient.id!r})"
             )
             warnings += [f"{recipient.id}: PDF: {problem}" for problem in problems]
             write_atomic(out / f"{stem}.pdf", pdf)
-            files.append(FileRecord.of(out, out / f"{stem}.pdf", pdf))
+            files["pdf"] = FileRecord.of(out, out / f"{stem}.pdf", pdf, own("pdf", ""))
+        elif "pdf" in files and mailer is not None and self.config.attach_pdf:
+            pdf = (out / files["pdf"].path).read_bytes()  # still right: attach it as it is
         if mailer is not None:
             from ..formats.mime import Attachment, build
 
             attached = Attachment(f"{stem}.pdf", pdf) if pdf and self.config.attach_pdf else None
             data = build(mailer.draft(letter, recipient, attached))
             write_atomic(out / f"{stem}.eml", data)
-            files.append(FileRecord.of(out, out / f"{stem}.eml", data))
+            files["eml"] = FileRecord.of(out, out / f"{stem}.eml", data, own("eml", ""))
         entry = LetterRecord(
             recipient=recipient.id,
             language=letter.language,
@@ -133,7 +146,7 @@ class LetterWorker:
             verified=_verified(recipient.verified),
             source=recipient.source,
             input_hash=self.digest(self.config.common_hash, recipient),
-            files=tuple(files),
+            files=tuple(sorted(files.values(), key=lambda item: item.path)),
             warnings=tuple(warnings),
         )
         append_log(out, entry)
@@ -162,8 +175,8 @@ def init_process(config: WorkerConfig) -> None:
         _INIT_ERROR = exc
 
 
-def run_in_process(recipient_id: str) -> Rendered | Failed:
+def run_in_process(task: Task) -> Rendered | Failed:
     if _WORKER is None:
         error = _INIT_ERROR or AdvocacyError("the render worker did not start")
-        return Failed(Failure.of(recipient_id, error))
-    return _WORKER.run(recipient_id)
+        return Failed(Failure.of(task.recipient, error))
+    return _WORKER.run(task)

@@ -185,15 +185,6 @@ def password_for(server: Server, ask: Callable[[str], str] | None) -> Secret | N
     return Secret(ask(f"Password for {server}"))
 
 
-def _render_formats(out: Path, wanted: set[str]) -> list[str]:
-    """What the folder already has, plus what sending needs: rendering with fewer
-    formats would delete the letters' other files."""
-    have = {
-        item.suffix.lstrip(".") for letter in manifest.load(out).letters for item in letter.files
-    }
-    return sorted((have & {"pdf", "html", "eml"}) | wanted)
-
-
 def _check(job: Job, data: bytes) -> str:
     return envelope_problem(job.recipient, data)
 
@@ -324,7 +315,7 @@ def _run(
         campaign,
         RenderOptions(
             selectors=options.selectors,
-            formats=_render_formats(out, wanted),
+            formats=sorted(wanted),  # the folder's other files stay as they are
             out=out,
             language=options.language,
             today=options.today,
