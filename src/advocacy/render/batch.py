@@ -8,9 +8,7 @@ changed, and a letter that fails does not stop the others.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import multiprocessing
 import os
@@ -24,11 +22,12 @@ from .. import __version__
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
-from ..errors import BadInput, OutputError, RenderFailed
+from ..errors import BadInput, RenderFailed
 from ..formats import syslibs
 from ..letter import wording
 from ..letter.compose import Composer
 from . import manifest
+from .folder import check_out_dir, exclusive
 from .records import Json, LetterRecord
 from .results import Failed, Failure, Rendered, failure_error
 from .worker import (
@@ -43,7 +42,6 @@ from .worker import (
 
 MANIFEST = manifest.MANIFEST
 FORMATS = ("pdf", "html", "eml", "mbox")
-LOCK = ".advocacy.lock"
 
 
 class Reporter(Protocol):
@@ -158,26 +156,6 @@ def in_shard(recipient_id: str, k: int, n: int) -> bool:
     return int.from_bytes(digest[:8], "big") % n == k - 1
 
 
-def _check_out_dir(out: Path, force: bool, *, create: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: is a file, not a folder; choose another --out")
-    ours = (out / MANIFEST).exists() or (out / manifest.LOG).exists()  # LOG: a killed run
-    foreign = out.is_dir() and not force and not ours
-    if foreign and any(not p.name.startswith(".") for p in out.iterdir()):
-        raise BadInput(
-            f"{out}: is not empty and holds no {MANIFEST} from an earlier render; "
-            "choose another --out, or use --force to write into it anyway"
-        )
-    if not create:
-        return
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise OutputError(f"{out}: the output folder is not writable; choose another --out")
-
-
 def _static_warnings(campaign: Campaign) -> list[str]:
     warnings = []
     if campaign.config.sender.placeholder:
@@ -279,7 +257,7 @@ def render(
     if shard:
         recipients = [r for r in recipients if in_shard(r.id, *shard)]
     out = options.out
-    _check_out_dir(out, options.force, create=False)
+    check_out_dir(out, options.force, create=False)
     manifest.check_campaign(out, campaign)
 
     summary = RenderSummary(campaign.config.campaign.title, str(campaign.root), str(out))
@@ -323,7 +301,7 @@ def render(
             summary.skipped.append(recipient.id)
 
     created = not out.exists()
-    _check_out_dir(out, options.force, create=True)
+    check_out_dir(out, options.force, create=True)
     config = WorkerConfig(
         campaign.root,
         campaign.bundled,
@@ -338,7 +316,7 @@ def render(
         settings=per_format,
     )
     try:
-        with _exclusive(out):
+        with exclusive(out):
             run = _Run(campaign, out, summary, reporter, old)
             try:
                 _run_batch(run, config, (campaign, composer), todo, recipients, options.jobs)
@@ -378,26 +356,6 @@ def _run_batch(
         run.take(result)
         if run.fatal:
             break  # the disk is full or read-only: the rest would fail the same way
-
-
-@contextlib.contextmanager
-def _exclusive(out: Path) -> Iterator[None]:
-    """One run at a time per output folder; clear what a killed run left half-written."""
-    handle = (out / LOCK).open("a")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OutputError(
-                f"{out}: another advocacy run is writing to this folder; wait for it to end "
-                "or choose another --out"
-            ) from None
-        for partial in out.glob(".*.tmp"):
-            partial.unlink(missing_ok=True)  # temporary files of a killed run
-        yield
-    finally:
-        handle.close()
-        (out / LOCK).unlink(missing_ok=True)
 
 
 def _results(

@@ -1,0 +1,55 @@
+"""The output folder: refuse one that is not ours, one writer at a time."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import BadInput, OutputError
+from . import manifest
+
+MANIFEST = manifest.MANIFEST
+LOCK = ".advocacy.lock"
+
+
+def check_out_dir(out: Path, force: bool, *, create: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: is a file, not a folder; choose another --out")
+    ours = (out / MANIFEST).exists() or (out / manifest.LOG).exists()  # LOG: a killed run
+    foreign = out.is_dir() and not force and not ours
+    if foreign and any(not p.name.startswith(".") for p in out.iterdir()):
+        raise BadInput(
+            f"{out}: is not empty and holds no {MANIFEST} from an earlier render; "
+            "choose another --out, or use --force to write into it anyway"
+        )
+    if not create:
+        return
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise OutputError(f"{out}: the output folder is not writable; choose another --out")
+
+
+@contextlib.contextmanager
+def exclusive(out: Path) -> Iterator[None]:
+    """One run at a time per output folder; clear what a killed run left half-written."""
+    handle = (out / LOCK).open("a")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(
+                f"{out}: another advocacy run is writing to this folder; wait for it to end "
+                "or choose another --out"
+            ) from None
+        for partial in out.glob(".*.tmp"):
+            partial.unlink(missing_ok=True)  # temporary files of a killed run
+        yield
+    finally:
+        handle.close()
+        (out / LOCK).unlink(missing_ok=True)
