@@ -271,10 +271,15 @@ def test_translations_status_and_tools(mini_campaign: Path) -> None:
     }
     assert rows["de"]["translated"] == rows["de"]["total"] - 1 and not rows["de"]["complete"]
     assert rows["tr"]["translated"] == 0
-    # An incomplete catalog is not used: the letter falls back.
+    # An incomplete catalog is not used: the letter is not made, or (when allowed)
+    # falls back.
     out = mini_campaign / "out"
+    opened = open_campaign(mini_campaign)
+    summary = render(opened, RenderOptions(out=out, formats=["html"], selectors=["be-mfa"]))
+    assert summary.letters == [] and [f.recipient for f in summary.failed] == ["be-mfa"]
     summary = render(
-        open_campaign(mini_campaign), RenderOptions(out=out, formats=["html"], selectors=["be-mfa"])
+        opened,
+        RenderOptions(out=out, formats=["html"], selectors=["be-mfa"], allow_fallback=True),
     )
     assert summary.letters[0].language == "en"
     result = run_cli("translations", "compile", str(mini_campaign))

@@ -10,7 +10,7 @@ import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -100,6 +100,10 @@ class Settings(_Strict):
     subject: str
     language: str = "en"
     fallback_language: str = "en"
+    # A catalog that lacks new or changed sentences: "stop" makes none of its letters
+    # (the run exits 2 and says what to translate), "fallback" writes them in
+    # fallback_language.
+    missing_translation: Literal["stop", "fallback"] = "stop"
     date: dt.date | None = None
     letter_template: str = "letter.html.j2"
     stylesheet: str = "letter.css"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +155,7 @@ class LanguageStatus:
     fuzzy: int
     review: str
     complete: bool
+    missing: list[str] = field(default_factory=list)  # the untranslated source strings
 
     def as_json(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -187,6 +188,7 @@ def status(campaign: Campaign) -> list[LanguageStatus]:
                 len(info.fuzzy & required),
                 info.review,
                 info.complete,
+                sorted(info.missing),
             )
         )
     return sorted(rows, key=lambda row: row.language)

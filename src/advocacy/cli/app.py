@@ -121,3 +121,13 @@ def main() -> None:
         show()
         code = getattr(exc, "exit_code", EXIT_BAD_INPUT)
         sys.exit(EXIT_BAD_INPUT if code in (1, 2) else code)
+
+
+AllowFallback = Annotated[
+    bool,
+    typer.Option(
+        "--allow-fallback",
+        help="Write letters whose translation lacks new or changed sentences in the "
+        "fallback language (default: they are not made, and the run says what to translate).",
+    ),
+]

@@ -201,9 +201,20 @@ def print_translations(rows: list[LanguageStatus]) -> None:
             f"{row.translated}/{row.total}",
             str(row.fuzzy),
             row.review,
-            "yes" if row.complete else "no: letters fall back",
+            "yes" if row.complete else f"no: {len(row.missing)} missing",
         )
     out.print(table)
+    from ..letter.gaps import first_words
+
+    for row in rows:
+        for msgid in row.missing:
+            out.print(f"{row.language}: {first_words(msgid)}", markup=False, highlight=False)
+    if any(row.missing for row in rows):
+        out.print(
+            "Translate them in locales/<lang>/LC_MESSAGES/messages.po (run 'advocacy "
+            "translations update' first to add them there).",
+            markup=False,
+        )
 
 
 def print_status(report: StatusReport) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from .app import CampaignArg, OutArg, app, open_campaign, output_folder
+from .app import AllowFallback, CampaignArg, OutArg, app, open_campaign, output_folder
 from .console import ConsoleReporter, SendProgress, out, print_send, print_status
 
 
@@ -97,6 +97,7 @@ def send(
     lang: Annotated[
         str | None, typer.Option("--lang", help="Write every letter in this language.")
     ] = None,
+    allow_fallback: AllowFallback = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
@@ -127,6 +128,7 @@ def send(
         retries=retries,
         backoff=backoff,
         language=lang,
+        allow_fallback=allow_fallback,
     )
     rendering = ConsoleReporter(show_progress=not as_json)
     sending = SendProgress(not as_json, rendering)

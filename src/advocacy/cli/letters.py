@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .app import CampaignArg, OutArg, app, open_campaign, output_folder
+from .app import AllowFallback, CampaignArg, OutArg, app, open_campaign, output_folder
 from .console import ConsoleReporter, out, print_letter
 
 
@@ -75,6 +75,7 @@ def render(
             "--out with one manifest. Repeatable.",
         ),
     ] = None,
+    allow_fallback: AllowFallback = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
@@ -104,6 +105,7 @@ def render(
         jobs=jobs,
         shard=shard,
         attach_pdf=not no_attach_pdf,
+        allow_fallback=allow_fallback,
     )
     try:
         summary = do_render(opened, options, reporter)

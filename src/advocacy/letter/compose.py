@@ -218,6 +218,20 @@ class Composer:
             languages.append(self.fallback)
         return languages, fell_back
 
+    def intended(self, recipient: Recipient) -> str | None:
+        """The language the recipient's letter is meant to be in when the campaign can
+        write it at all: the first of theirs with a catalog, a hand-written letter or
+        the fallback. None when the language is fixed by the campaign or --lang."""
+        if self.policy not in POLICIES:
+            return None
+        for tag in recipient.languages:
+            language = l10n.language_of(tag)
+            if language in self.catalogs or language in self.handwritten:
+                return language
+            if language == self.fallback:
+                return language
+        return None
+
     def review_state(self, language: str) -> str:
         if language in self.handwritten:
             return "hand-written"

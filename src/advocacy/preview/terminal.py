@@ -15,7 +15,7 @@ from ..campaign.recipients import Recipient
 from ..campaign.selection import select
 from ..errors import RecipientError
 from ..i18n import l10n
-from ..letter import wording
+from ..letter import gaps, wording
 from ..letter.blocks import Block, html_to_blocks
 from ..letter.compose import Composer, Letter
 from ..letter.wording import LetterWarning
@@ -37,7 +37,12 @@ def letter_warnings(
     for language, state in letter.review.items():
         if state in wording.DRAFT_STATES:
             found.append(wording.drafted(language, state))
-    if letter.fell_back_from:
+    gap = gaps.find_gap(composer, [recipient])
+    if gap:
+        # A draft is still shown (in the fallback language), with what render would say.
+        shown = "" if composer.campaign.defaulted else str(composer.campaign.root)
+        found.append(LetterWarning("untranslated", gaps.block(gap, shown, composer.fallback)))
+    elif letter.fell_back_from:
         found.append(wording.fell_back(letter.fell_back_from, letter.languages[0]))
     return found
 

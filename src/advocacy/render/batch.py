@@ -24,7 +24,7 @@ from ..campaign.recipients import Recipient
 from ..campaign.selection import select
 from ..errors import BadInput, RenderFailed
 from ..formats import syslibs
-from ..letter import wording
+from ..letter import gaps, wording
 from ..letter.compose import Composer
 from . import manifest
 from .folder import check_out_dir, exclusive
@@ -82,6 +82,7 @@ class RenderOptions:
     shard: str | None = None  # "K/N"
     attach_pdf: bool = True  # email letters (eml, mbox) carry the PDF letter
     mail_from: str = ""  # From of email letters; default: the campaign's sender
+    allow_fallback: bool = False  # a catalog lacking new sentences: write in the fallback
 
 
 def _formats(options: RenderOptions) -> tuple[str, ...]:
@@ -106,6 +107,7 @@ class RenderSummary:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     jobs: int = 1
+    untranslated: list[str] = field(default_factory=list)  # letters a catalog gap touched
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -166,6 +168,38 @@ def _static_warnings(campaign: Campaign) -> list[str]:
     return warnings
 
 
+def _translation_gap(
+    campaign: Campaign,
+    composer: Composer,
+    recipients: list[Recipient],
+    options: RenderOptions,
+    summary: RenderSummary,
+    reporter: Reporter,
+) -> set[str]:
+    """Letters whose catalog lacks new or changed sentences: reported once, as a block,
+    and not made unless the fallback language is allowed. Their ids."""
+    gap = gaps.find_gap(composer, recipients)
+    if not gap:
+        return set()
+    summary.untranslated = sorted(gap.letters)
+    if options.allow_fallback or campaign.config.campaign.missing_translation == "fallback":
+        message = gaps.fell_back_line(gap, composer.fallback)
+        summary.warnings.append(message)
+        reporter.warn(message)
+        return set()
+    shown = "" if campaign.defaulted else str(campaign.root)
+    message = gaps.block(gap, shown, composer.fallback)
+    summary.warnings.append(message)
+    reporter.warn(message)
+    for rid, language in gap.letters.items():
+        error = (
+            f"the {language} translation lacks new or changed sentences "
+            "(run 'advocacy translations status'), or use --allow-fallback"
+        )
+        summary.failed.append(Failure(rid, error, bad_input=True))
+    return set(gap.letters)
+
+
 def _preflight(composer: Composer, recipients: list[Recipient]) -> None:
     """Compose one letter per language before writing anything: a broken template
     or catalog then stops the run with nothing written."""
@@ -213,7 +247,7 @@ class _Run:
             if state in wording.DRAFT_STATES and language not in self.drafted:
                 self.drafted.add(language)
                 self.warn(wording.drafted(language, state).message)
-        if entry.fell_back_from:
+        if entry.fell_back_from and entry.recipient not in self.summary.untranslated:
             self.fell_back.append(f"{entry.recipient} ({entry.fell_back_from} -> {entry.language})")
         # A recipient's new letter supersedes its old ones (another language, say).
         for path in manifest.supersede(self.entries, entry):
@@ -266,6 +300,7 @@ def render(
     for message in _static_warnings(campaign):
         summary.warnings.append(message)
         reporter.warn(message)
+    untranslated = _translation_gap(campaign, composer, recipients, options, summary, reporter)
 
     # What every file of a letter depends on; each format's own settings are
     # recorded per file, so asking for another format redoes only that format.
@@ -287,6 +322,8 @@ def render(
     done = {letter.recipient: letter for letter in old}
     todo: list[Task] = []
     for recipient in recipients:
+        if recipient.id in untranslated:
+            continue
         digest = manifest.letter_digest(common, recipient)
         kept = (
             ()

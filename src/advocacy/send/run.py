@@ -65,6 +65,7 @@ class SendOptions:
     today: dt.date | None = None  # the date of the letters; None: today
     jobs: int | None = None  # render processes
     language: str | None = None
+    allow_fallback: bool = False  # see RenderOptions
 
 
 @dataclass
@@ -322,6 +323,7 @@ def _run(
             jobs=options.jobs,
             attach_pdf=options.attach_pdf,
             mail_from=options.mail_from,
+            allow_fallback=options.allow_fallback,
         ),
         hooks.reporter,
     )
