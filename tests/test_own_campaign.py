@@ -88,3 +88,37 @@ def test_each_output_is_tracked_on_its_own(mini_campaign: Path) -> None:
     now = _stamps(letters)
     for name in (*emails, *pdfs):  # still there, and the same files
         assert now[name] == after_send[name]
+
+
+def test_a_run_of_the_bundled_campaign_prints_at_most_8_lines(tmp_path: Path) -> None:
+    result = run_cli("render", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) <= 8, "\n".join(lines)
+    # Grouped, not dropped: the machine-drafted languages are one line naming them.
+    drafted = [line for line in lines if "machine-drafted translations:" in line]
+    assert len(drafted) == 1 and "(bg, cs, da, de," in drafted[0]
+    assert result.stdout.startswith("Rendered 32 letter(s)")
+    quiet = run_cli("render", "--quiet", "--force", cwd=tmp_path)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert quiet.stdout.startswith("Rendered 32 letter(s)")
+
+
+def test_recipients_check_groups_by_recipient_most_serious_first(mini_campaign: Path) -> None:
+    from conftest import edit_file
+
+    edit_file(
+        mini_campaign / "recipients" / "list.yaml",
+        "  tags: [partner]\n",
+        "  tags: [partner]\n  email: state@@example.org\n",
+    )
+    result = run_cli("recipients", "check", str(mini_campaign))
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "us-dos"  # the blocking finding comes first
+    assert lines[1].startswith("  blocks: bad-email: email 'state@@example.org' is not a valid")
+    # What both share is said once, with a count.
+    unverified = [line for line in lines if "unverified" in line]
+    assert len(unverified) == 2  # the line, and the headline's count
+    assert unverified[0].startswith("unverified: 2 recipient(s) (de-mfa, us-dos)")
+    assert "1 must be fixed" in lines[-1]

@@ -62,12 +62,12 @@ CampaignArg = Annotated[
 ]
 
 
-def open_campaign(campaign: Path | None) -> Campaign:
+def open_campaign(campaign: Path | None, *, quiet: bool = False) -> Campaign:
     from ..campaign.discovery import bundled_notice
     from ..campaign.discovery import open_campaign as do_open
 
     opened = do_open(campaign)
-    if opened.defaulted:
+    if opened.defaulted and not quiet:
         err.print(bundled_notice(), markup=False, highlight=False)
     return opened
 
@@ -130,4 +130,9 @@ AllowFallback = Annotated[
         help="Write letters whose translation lacks new or changed sentences in the "
         "fallback language (default: they are not made, and the run says what to translate).",
     ),
+]
+
+Quiet = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print only errors and the summary, no warnings."),
 ]

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from .app import CampaignArg, app, open_campaign
-from .console import out, print_recipients, print_translations
+from .console import out, print_check, print_recipients, print_translations
 
 translations_app = typer.Typer(
     help="Work on a campaign's translations (gettext catalogs under locales/).",
@@ -132,6 +131,6 @@ def recipients_check(
         }
         out.print_json(json.dumps(data, ensure_ascii=False))
         return
-    for finding in report.findings:
-        out.print(f"{finding.recipient}: {finding.kind}: {escape(finding.message)}")
-    out.print(report.headline())
+    print_check(report)
+    if report.blocking:
+        raise CheckFailed("fix the findings marked 'blocks' above, then check again")

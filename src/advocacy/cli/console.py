@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from ..campaign.selection import RecipientRow
     from ..campaign.translations import LanguageStatus
+    from ..letter.checks import CheckReport
     from ..preview.terminal import LetterPreview
     from ..send.run import SendSummary
     from ..send.status import StatusReport
@@ -49,10 +50,11 @@ class ConsoleReporter:
 
     label = "rendering"
 
-    def __init__(self, show_progress: bool) -> None:
+    def __init__(self, show_progress: bool, *, quiet: bool = False) -> None:
         self.progress: Progress | None = None
         self.task: Any = None
         self.show_progress = show_progress
+        self.quiet = quiet  # --quiet: errors and the summary only
 
     def start(self, total: int) -> None:
         if self.show_progress and err.is_terminal:
@@ -81,6 +83,8 @@ class ConsoleReporter:
             self.progress.update(self.task, advance=1, description=recipient_id)
 
     def warn(self, message: str) -> None:
+        if self.quiet:
+            return
         err.print(f"[yellow]warning:[/] {escape(message)}", markup=True, highlight=False)
 
     def fail(self, recipient_id: str, message: str) -> None:
@@ -188,6 +192,21 @@ def print_recipients(rows: list[RecipientRow]) -> None:
         )
     out.print(table)
     out.print(f"{len(rows)} recipient(s)")
+
+
+def print_check(report: CheckReport) -> None:
+    """By recipient, the most serious first; the findings most share, once each."""
+    for recipient, findings in report.by_recipient():
+        out.print(recipient, markup=False, highlight=False, style="bold")
+        for finding in findings:
+            mark = "blocks: " if finding.blocking else ""
+            out.print(f"  {mark}{finding.kind}: {finding.message}", markup=False, highlight=False)
+    for kind, ids in report.common():
+        shown = ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
+        found = next(f for f in report.findings if f.kind == kind)
+        what = found.message if kind != "no-email" else "no email address: post the letter"
+        out.print(f"{kind}: {len(ids)} recipient(s) ({shown}): {what}", markup=False)
+    out.print(report.headline(), markup=False)
 
 
 def print_translations(rows: list[LanguageStatus]) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from .app import AllowFallback, CampaignArg, OutArg, app, open_campaign, output_folder
+from .app import AllowFallback, CampaignArg, OutArg, Quiet, app, open_campaign, output_folder
 from .console import ConsoleReporter, SendProgress, out, print_send, print_status
 
 
@@ -98,6 +98,7 @@ def send(
         str | None, typer.Option("--lang", help="Write every letter in this language.")
     ] = None,
     allow_fallback: AllowFallback = False,
+    quiet: Quiet = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
@@ -110,7 +111,7 @@ def send(
     from ..send.run import SendOptions
     from ..send.run import send as do_send
 
-    opened = open_campaign(campaign)
+    opened = open_campaign(campaign, quiet=quiet)
     options = SendOptions(
         selectors=to or [],
         out=output_folder(opened, out_dir),
@@ -130,7 +131,7 @@ def send(
         language=lang,
         allow_fallback=allow_fallback,
     )
-    rendering = ConsoleReporter(show_progress=not as_json)
+    rendering = ConsoleReporter(show_progress=not as_json, quiet=quiet)
     sending = SendProgress(not as_json, rendering)
     ask = _ask_password if sys.stdin.isatty() else None
     try:

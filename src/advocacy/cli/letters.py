@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .app import AllowFallback, CampaignArg, OutArg, app, open_campaign, output_folder
+from .app import AllowFallback, CampaignArg, OutArg, Quiet, app, open_campaign, output_folder
 from .console import ConsoleReporter, out, print_letter
 
 
@@ -76,6 +76,7 @@ def render(
         ),
     ] = None,
     allow_fallback: AllowFallback = False,
+    quiet: Quiet = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
@@ -93,8 +94,8 @@ def render(
         merged = do_merge(merge, target)
         out.print(f"Merged {len(merged)} letter(s) from {len(merge)} folder(s) into {target}/")
         return
-    opened = open_campaign(campaign)
-    reporter = ConsoleReporter(show_progress=not as_json)
+    opened = open_campaign(campaign, quiet=quiet)
+    reporter = ConsoleReporter(show_progress=not as_json, quiet=quiet)
     options = RenderOptions(
         selectors=to or [],
         formats=fmt or ["pdf"],

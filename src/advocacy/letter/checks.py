@@ -13,6 +13,23 @@ from .compose import Composer
 from .wording import fell_back, no_address, unverified
 
 STALE_AFTER = dt.timedelta(days=365)
+# Most serious first: what stops a letter from arriving, then what makes it wrong,
+# then what a person should still check. Kinds not listed come before "stale".
+SEVERITY = (
+    "no-address",
+    "bad-email",
+    "duplicate-email",
+    "no-translation",
+    "stale",
+    "unverified",
+    "no-email",
+)
+# Findings most recipients share: said once, as a count, after the others.
+COMMON = ("unverified", "no-email")
+
+
+def severity(kind: str) -> int:
+    return SEVERITY.index(kind) if kind in SEVERITY else SEVERITY.index("stale") - 1
 
 
 @dataclass
@@ -38,12 +55,35 @@ class CheckReport:
     def of_kind(self, kind: str) -> list[Finding]:
         return [f for f in self.findings if f.kind == kind]
 
+    def by_recipient(self) -> list[tuple[str, list[Finding]]]:
+        """Recipients with findings beyond the common ones, the most serious first, each
+        with its findings in order of severity."""
+        found: dict[str, list[Finding]] = defaultdict(list)
+        for finding in self.findings:
+            if finding.kind not in COMMON:
+                found[finding.recipient].append(finding)
+        for findings in found.values():
+            findings.sort(key=lambda f: (not f.blocking, severity(f.kind)))
+        return sorted(
+            found.items(), key=lambda item: (not item[1][0].blocking, severity(item[1][0].kind))
+        )
+
+    def common(self) -> list[tuple[str, list[str]]]:
+        """The common findings: kind and the recipients that have it."""
+        return [
+            (kind, [f.recipient for f in self.of_kind(kind)])
+            for kind in COMMON
+            if self.of_kind(kind)
+        ]
+
     def headline(self) -> str:
         kinds: dict[str, int] = {}
         for finding in self.findings:
             kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
         counts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "nothing to fix"
-        return f"{self.recipients} recipient(s) checked: {counts}; nothing blocks rendering."
+        blocking = sum(1 for f in self.findings if f.blocking)
+        verdict = f"{blocking} must be fixed" if blocking else "nothing blocks rendering"
+        return f"{self.recipients} recipient(s) checked: {counts}; {verdict}."
 
 
 def _verified_findings(r: Recipient, today: dt.date) -> list[Finding]:
@@ -63,6 +103,17 @@ def _verified_findings(r: Recipient, today: dt.date) -> list[Finding]:
     return [Finding(r.id, "unverified", unverified().message)]
 
 
+def _email_problem(address: str) -> str:
+    """Why the address cannot take a letter (syntax only, never DNS), or ''."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return f"email {address!r} is not a valid address ({exc}); correct it in the list"
+    return ""
+
+
 def check(campaign: Campaign, *, today: dt.date | None = None) -> CheckReport:
     today = today or dt.date.today()
     composer = Composer(campaign, today=today)
@@ -78,6 +129,9 @@ def check(campaign: Campaign, *, today: dt.date | None = None) -> CheckReport:
             )
         else:
             emails[r.email.lower()].append(r.id)
+            problem = _email_problem(r.email)
+            if problem:
+                report.findings.append(Finding(r.id, "bad-email", problem, blocking=True))
         report.findings += _verified_findings(r, today)
         composer.compose(r)  # a template or catalog problem blocks rendering: it raises
         languages, fell_back_from = composer.choose(r)

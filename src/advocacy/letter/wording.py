@@ -74,6 +74,42 @@ def fell_back_batch(letters: Sequence[str]) -> str:
     )
 
 
+def drafted_batch(states: dict[str, str]) -> list[str]:
+    """One line per review state for every language still waiting for a reviewer."""
+    lines = []
+    for state in DRAFT_STATES:
+        languages = sorted(lang for lang, s in states.items() if s == state)
+        if languages:
+            lines.append(
+                f"{state} translations: {len(languages)} language(s) ({_some(languages, 6)}); "
+                'have a native speaker review them, then set state = "reviewed" in '
+                "locales/<lang>/review.toml"
+            )
+    return lines
+
+
+def grouped(messages: Sequence[str]) -> list[str]:
+    """Letter warnings ("id: what") as one line per kind of warning, with its letters."""
+    kinds: dict[str, list[str]] = {}
+    for message in messages:
+        rid, sep, what = message.partition(": ")
+        if not sep or " " in rid:
+            kinds.setdefault(message, [])
+            continue
+        kinds.setdefault(what, []).append(rid)
+    for ids in kinds.values():
+        ids.sort()
+    lines = []
+    for what, ids in kinds.items():
+        if len(ids) == 1:
+            lines.append(f"{ids[0]}: {what}")
+        elif ids:
+            lines.append(f"{len(ids)} letters ({_some(ids, 6)}): {what}")
+        else:
+            lines.append(what)
+    return lines
+
+
 def unverified_batch(ids: Sequence[str]) -> str:
     return (
         f"{len(ids)} recipient(s) are not verified with the office itself ({_some(ids)}); "

@@ -224,7 +224,8 @@ class _Run:
     ) -> None:
         self.campaign, self.out, self.summary, self.reporter = campaign, out, summary, reporter
         self.entries: manifest.Table = {letter.key: letter for letter in old}
-        self.drafted: set[str] = set()
+        self.drafted: dict[str, str] = {}  # language -> its review state
+        self.letter_warnings: list[str] = []
         self.fell_back: list[str] = []
         self.fatal = False
 
@@ -241,12 +242,11 @@ class _Run:
             self.reporter.advance(failure.recipient)
             return
         entry = result.letter
-        for message in entry.warnings:
-            self.warn(message)
+        # Said at the end, one line per kind: thirty lines hide the one that matters.
+        self.letter_warnings += entry.warnings
         for language, state in entry.review.items():
-            if state in wording.DRAFT_STATES and language not in self.drafted:
-                self.drafted.add(language)
-                self.warn(wording.drafted(language, state).message)
+            if state in wording.DRAFT_STATES:
+                self.drafted[language] = state
         if entry.fell_back_from and entry.recipient not in self.summary.untranslated:
             self.fell_back.append(f"{entry.recipient} ({entry.fell_back_from} -> {entry.language})")
         # A recipient's new letter supersedes its old ones (another language, say).
@@ -421,6 +421,10 @@ def _results(
 
 
 def _closing_warnings(run: _Run, recipients: list[Recipient]) -> None:
+    for message in wording.grouped(run.letter_warnings):
+        run.warn(message)
+    for message in wording.drafted_batch(run.drafted):
+        run.warn(message)
     if run.fell_back:
         run.warn(wording.fell_back_batch(run.fell_back))
     unverified = [r.id for r in recipients if not r.is_verified and not r.address_withheld]
