@@ -38,7 +38,7 @@ def test_every_command_and_option_has_help() -> None:
 
 def test_init_then_render_and_edit(tmp_path: Path) -> None:
     target = tmp_path / "my-campaign"
-    result = run_cli("init", str(target))
+    result = run_cli("init", str(target), "--example")
     assert result.returncode == 0, result.stderr
     assert "advocacy render" in result.stdout
     assert sorted(p.name for p in target.iterdir()) == [
@@ -58,11 +58,11 @@ def test_init_then_render_and_edit(tmp_path: Path) -> None:
 
 def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
-    result = run_cli("init", str(tmp_path))
+    result = run_cli("init", str(tmp_path), "--example")
     assert result.returncode == 2
     assert "is not empty" in result.stderr and "--force" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
-    assert run_cli("init", str(tmp_path), "--force").returncode == 0
+    assert run_cli("init", str(tmp_path), "--example", "--force").returncode == 0
     assert (tmp_path / "campaign.toml").is_file() and (tmp_path / "notes.txt").is_file()
 
 

@@ -122,3 +122,56 @@ def test_recipients_check_groups_by_recipient_most_serious_first(mini_campaign: 
     assert len(unverified) == 2  # the line, and the headline's count
     assert unverified[0].startswith("unverified: 2 recipient(s) (de-mfa, us-dos)")
     assert "1 must be fixed" in lines[-1]
+
+
+SENDER = (
+    "--organisation", 'Belarusian Community "Razam" e.V.',
+    "--street-address", "Hauptstraße 5",
+    "--postal-code", "10115",
+    "--city", "Berlin",
+    "--country", "de",
+    "--email", "letters@razam.example",
+    "--signer", "Alena Kavalenka",
+    "--role", "Chair",
+)  # fmt: skip
+
+
+def test_init_writes_the_groups_own_sender(tmp_path: Path) -> None:
+    import tomllib
+
+    target = tmp_path / "my-campaign"
+    result = run_cli("init", str(target), *SENDER)
+    assert result.returncode == 0, result.stderr
+    config = tomllib.loads((target / "campaign.toml").read_text(encoding="utf-8"))
+    assert config["sender"] == {
+        **config["sender"],
+        "organisation": 'Belarusian Community "Razam" e.V.',
+        "street_address": "Hauptstraße 5",
+        "postal_code": "10115",
+        "city": "Berlin",
+        "country": "DE",
+        "email": "letters@razam.example",
+        "placeholder": False,
+    }
+    assert config["signature"]["name"] == "Alena Kavalenka"
+    assert (
+        "# The signature block printed under the letter" in (target / "campaign.toml").read_text()
+    )
+    render = run_cli("render", "--to", "us-dos", "--format", "html", cwd=target)
+    assert render.returncode == 0, render.stderr
+    assert "placeholder" not in render.stderr
+    html = (target / "letters" / "us-dos.en.html").read_text(encoding="utf-8")
+    assert "Alena Kavalenka" in html and "EXAMPLE SENDER" not in html
+
+
+def test_init_in_a_pipe_needs_the_sender_or_example(tmp_path: Path) -> None:
+    result = run_cli("init", str(tmp_path / "a"))
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert "--organisation" in line and "--example" in line and "\n" not in line
+    assert not (tmp_path / "a").exists()  # nothing half-made
+    bad = run_cli("init", str(tmp_path / "b"), *SENDER[:-2], "--role", "Chair\nBcc: x@y.z")
+    assert bad.returncode == 2 and "--role must be one line" in bad.stderr
+    example = run_cli("init", str(tmp_path / "c"), "--example")
+    assert example.returncode == 0, example.stderr
+    assert "placeholder = true" in (tmp_path / "c" / "campaign.toml").read_text()

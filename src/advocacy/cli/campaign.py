@@ -68,22 +68,91 @@ def translations_compile(campaign: CampaignArg = None) -> None:
     out.print(f"Compiled {len(done)} catalog(s): {', '.join(done) or 'none'}")
 
 
+def _option(help_text: str) -> object:
+    return typer.Option(help=help_text, show_default=False)
+
+
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the campaign in.")],
+    organisation: Annotated[str | None, _option("Your organisation (the sender).")] = None,
+    street_address: Annotated[str | None, _option("Its street and number.")] = None,
+    postal_code: Annotated[str | None, _option("Its postal code.")] = None,
+    city: Annotated[str | None, _option("Its city.")] = None,
+    country: Annotated[str | None, _option("Its country, ISO code (DE, PL...).")] = None,
+    email: Annotated[str | None, _option("The address letters are sent from.")] = None,
+    signer: Annotated[str | None, _option("The name that signs the letters.")] = None,
+    role: Annotated[str | None, _option("The signer's role (Chair...).")] = None,
+    example: Annotated[
+        bool,
+        typer.Option("--example", help="Keep the bundled placeholder sender (to try things out)."),
+    ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Copy into a folder that is not empty.")
     ] = False,
 ) -> None:
-    """Copy the bundled campaign into DIRECTORY to make it your own."""
-    from ..campaign.scaffold import init_campaign
+    """Make your own campaign in DIRECTORY from the bundled one, with your sender.
 
-    written = init_campaign(directory, force=force)
+    On a terminal it asks for what the options do not give.
+    """
+    import sys
+
+    from ..campaign.scaffold import SenderDetails, init_campaign
+    from ..errors import BadInput
+
+    given = {
+        "organisation": organisation,
+        "street_address": street_address,
+        "postal_code": postal_code,
+        "city": city,
+        "country": country,
+        "email": email,
+        "signer": signer,
+        "role": role,
+    }
+    sender = None
+    if not example:
+        if any(v is None for v in given.values()) and not sys.stdin.isatty():
+            absent = [k for k in SenderDetails.REQUIRED if not given[k]]
+            if absent:
+                options = ", ".join("--" + k.replace("_", "-") for k in absent)
+                raise BadInput(
+                    f"advocacy init: give your sender ({options}; also --street-address, "
+                    "--postal-code, --country, --role), or --example to keep the placeholder"
+                )
+        values = {
+            k: v if v is not None else _ask(k, k in SenderDetails.REQUIRED)
+            for k, v in given.items()
+        }
+        sender = SenderDetails(**values)
+    written = init_campaign(directory, force=force, sender=sender)
     out.print(f"Created a campaign in {directory}/: {', '.join(p.name for p in written)}")
+    if sender is None:
+        out.print("Its sender is the bundled placeholder: set [sender] in campaign.toml.")
     out.print("Next:")
-    out.print(f"  1. edit {directory}/campaign.toml (your sender, signature, demands)")
+    out.print(f"  1. edit {directory}/campaign.toml (demands) and templates/letter.html.j2")
     out.print(f"  2. advocacy recipients check {directory}")
-    out.print(f"  3. advocacy render {directory} --out {directory}/letters")
+    out.print(f"  3. advocacy render {directory}   (letters go to {directory}/letters)")
+
+
+_QUESTIONS = {
+    "organisation": "Your organisation",
+    "street_address": "Street and number",
+    "postal_code": "Postal code",
+    "city": "City",
+    "country": "Country (ISO code, e.g. DE)",
+    "email": "Email the letters come from",
+    "signer": "Name of the person who signs",
+    "role": "Their role",
+}
+
+
+def _ask(name: str, required: bool) -> str:
+    import sys
+
+    if not sys.stdin.isatty():
+        return ""
+    return str(typer.prompt(_QUESTIONS[name], default=None if required else "", show_default=False))
 
 
 recipients_app = typer.Typer(help="List and check a campaign's recipients.", no_args_is_help=True)
