@@ -15,10 +15,16 @@ if [ "${1:-}" = "--test" ]; then
     TEST="$TEST postfix dovecot-core"
 fi
 PYTHON="${PYTHON:-python3}"
+# Debian and Ubuntu ship venv's pip bootstrap separately: fresh server images lack it,
+# and "python3 -m venv" then fails half-way with a message about ensurepip.
+if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    REQUIRED="$REQUIRED python3-venv"
+fi
 
 missing=""
 for pkg in $REQUIRED $FAST $TEST; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    if [ "$pkg" = python3-venv ] ||
+        ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         missing="$missing $pkg"
     fi
 done

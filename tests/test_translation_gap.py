@@ -61,8 +61,9 @@ def test_allow_fallback_writes_them_in_english_and_says_so_once(edited: Path) ->
 
 
 def test_the_campaign_can_choose_the_fallback(edited: Path) -> None:
-    edit_file(edited / "campaign.toml", 'fallback_language = "en"\n',
-              'fallback_language = "en"\nmissing_translation = "fallback"\n')  # fmt: skip
+    edit_file(
+        edited / "campaign.toml", 'missing_translation = "stop"', 'missing_translation = "fallback"'
+    )
     result = run_cli("render", str(edited), "--to", "de-mfa", "--format", "html")
     assert result.returncode == 0, result.stderr
     assert files_in(edited / "letters") == ["de-mfa.en.html", "manifest.json"]
