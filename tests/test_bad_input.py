@@ -290,6 +290,40 @@ CASES: dict[str, Case] = {
     "unknown --lang": (NOTHING, ["--lang 'xx-Q'"], 2, ["--lang", "xx-Q"]),
     "unknown --format": (NOTHING, ["unknown --format 'docx'"], 2, ["--format", "docx"]),
     "unknown --pdf-variant": (NOTHING, ["'pdf/z-9'"], 2, ["--pdf-variant", "pdf/z-9"]),
+    "--pdf-variant typo, refused before any letter": (
+        NOTHING,
+        ["--pdf-variant 'pdf/ua1' is not a PDF variant", "pdf/ua-1, pdf/ua-2"],
+        2,
+        ["--pdf-variant", "pdf/ua1"],
+    ),
+    "a misspelt campaign.toml key hides behind what it makes missing": (
+        _toml('organisation = "Example', 'organization = "Example'),
+        ["campaign.toml", "'sender.organization' is not a known setting", "'organisation'?"],
+    ),
+    "a CSV header written as a spreadsheet capitalises it": (
+        _csv(b"id,country,Organisation,languages\nx1,DE,Foo,de\n"),
+        ["recipients/list.csv", "'Organisation' is not a known field", "'organisation'?"],
+    ),
+    "a date that reads two ways": (
+        _replace("  confidence: high\n", "  confidence: high\n  verified: 03/04/2026\n"),
+        ["'verified'", "can be read two ways", "YYYY-MM-DD (2026-11-30)"],
+    ),
+    "a date that does not exist": (
+        _replace("  confidence: high\n", "  confidence: high\n  verified: 31.02.2026\n"),
+        ["'verified'", "'31.02.2026' is not a date", "YYYY-MM-DD"],
+    ),
+    "a number below its minimum": (
+        _toml("[sender]", "[smtp]\nconnections = -1\n\n[sender]"),
+        ["campaign.toml", "'smtp.connections'", "must be 0 or more"],
+    ),
+    "a dotted name inside a trans block": (
+        _template("<p>{% trans %}{{ sender.organisation }} asks{% endtrans %}</p>"),
+        ["templates/letter.html.j2:3", "inside {% trans %}", "{% trans org=sender.organisation %}"],
+    ),
+    "an unknown filter": (
+        _template("<p>{{ 'x' | shout }}</p>"),
+        ["no filter named 'shout'", "the filters are country, ", "date, number"],
+    ),
 }
 
 
@@ -309,6 +343,7 @@ def test_bad_input(case: str, mini_campaign: Path, tmp_path: Path) -> None:
     assert len(lines) == 1, result.stderr
     for part in expected:
         assert part in lines[0], (part, lines[0])
+    assert ".;" not in lines[0] and "Input should" not in lines[0], lines[0]
     assert "Traceback" not in result.stderr
     assert "TOP-SECRET-CONTENT" not in result.stderr + result.stdout
     if case in WRITTEN:  # one letter failed, the batch went on

@@ -7,6 +7,7 @@ symlink out): campaign folders travel between groups and are untrusted.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from ..fsutil import is_within
 from ..i18n import l10n
 from ..paths import CAMPAIGN_FILE
 from .recipients import Recipient, load_all
-from .validation import first_problem
+from .validation import first_problem, user_date
 
 # Files a letter may pull in besides its templates (stylesheets, images, fonts), with
 # the type the preview serves them as. One list: the incremental digest, the preview's
@@ -54,6 +55,8 @@ class Resolution(_Strict):
     url: str = ""
     vote: dict[str, int] = Field(default_factory=dict)
     vote_source: str = ""
+
+    _date = field_validator("date", mode="before")(lambda value: user_date(value))
 
 
 class Demand(_Strict):
@@ -110,13 +113,15 @@ class Settings(_Strict):
     recipients: list[str] = Field(default_factory=lambda: ["recipients/*.yaml", "recipients/*.csv"])
     cosignatories_csv: str = ""
 
+    _date = field_validator("date", mode="before")(lambda value: user_date(value))
+
 
 class SmtpSettings(_Strict):
     """`[smtp]`: where `advocacy send` delivers; never a password (see README)."""
 
     url: str = ""  # smtp://user@host:587 (STARTTLS), smtps://host:465, smtp+plain://127.0.0.1
     rate: str = ""  # "30/min"
-    connections: int = 0  # parallel sessions; 0: the default
+    connections: int = Field(default=0, ge=0)  # parallel sessions; 0: the default
     cafile: str = ""  # a CA or self-signed certificate to trust, inside the campaign folder
 
 
@@ -193,7 +198,10 @@ def _load_toml(path: Path) -> dict[str, Any]:
             "or run 'advocacy init DIR' to make one"
         ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise CampaignError(f"{CAMPAIGN_FILE}: malformed TOML: {exc}") from None
+        hint = ""
+        if re.search(r"=\s*\d{1,2}[./]\d{1,2}[./]\d{4}", path.read_text(encoding="utf-8-sig")):
+            hint = "; write a date as 2026-11-30, without quotes"
+        raise CampaignError(f"{CAMPAIGN_FILE}: malformed TOML: {exc}{hint}") from None
     except UnicodeDecodeError:
         raise CampaignError(f"{CAMPAIGN_FILE}: is not UTF-8 text; save it as UTF-8") from None
 
@@ -205,6 +213,7 @@ def _validate(data: dict[str, Any]) -> CampaignFile:
         where, text = first_problem(
             exc,
             unknown="is not a known setting; check its spelling against the bundled campaign.toml",
+            model=CampaignFile,
         )
         raise CampaignError(f"{CAMPAIGN_FILE}: '{where}' {text}") from None
 
@@ -225,7 +234,7 @@ def _read_cosignatories(path: Path, shown: str) -> list[Person]:
         try:
             people.append(Person.model_validate(clean))
         except ValidationError as exc:
-            name, text = first_problem(exc, unknown="is not a known column")
+            name, text = first_problem(exc, unknown="is not a known column", model=Person)
             raise CampaignError(
                 f"{shown}: line {reader.line_num}: column '{name}' {text}; columns are name, "
                 "role, organisation"

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..csvfile import dict_reader
 from ..errors import RecipientError
 from ..i18n import l10n
-from .validation import first_problem
+from .validation import first_problem, user_date
 
 ADDRESS_FIELDS = (
     "street_address",
@@ -72,6 +72,11 @@ class Recipient(BaseModel):
     verified: dt.date | bool = False
     confidence: str = ""
     notes: str = ""
+
+    @field_validator("verified", mode="before")
+    @classmethod
+    def _verified_date(cls, value: Any) -> Any:
+        return user_date(value)
 
     @field_validator("id")
     @classmethod
@@ -232,6 +237,7 @@ def parse_entries(raw_entries: list[Any], source: Path) -> list[Recipient]:
                 exc,
                 unknown="is not a known field; check its spelling (see README, 'A recipient')",
                 more_in="this entry",
+                model=Recipient,
             )
             raise RecipientError(f"{source}: {label}: field '{field}' {text}") from None
     return recipients

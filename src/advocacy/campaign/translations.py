@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract
 from babel.messages.mofile import write_mo
@@ -23,9 +23,10 @@ from jinja2 import TemplateSyntaxError
 from jinja2.ext import babel_extract
 
 from ..errors import BadInput, TemplateError
-from ..fsutil import write_atomic
+from ..fsutil import is_within, write_atomic
 from ..i18n import catalogs, l10n
-from ..paths import ASSETS_DIR, CAMPAIGN_FILE
+from ..paths import ASSETS_DIR, CAMPAIGN_FILE, PACKAGE_DIR
+from . import syntax
 from .model import Campaign
 
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
@@ -64,9 +65,7 @@ def extract_catalog(campaign: Campaign) -> Catalog:
                     )
                 )
             except TemplateSyntaxError as exc:
-                raise TemplateError(
-                    f"{shown}:{exc.lineno}: template syntax error: {exc.message}; fix the template"
-                ) from None
+                raise TemplateError(syntax.describe(exc, shown)) from None
         for lineno, message, comments, _context in found:
             catalog.add(message, locations=[(shown, lineno)], auto_comments=comments)
     for text, where in campaign_messages(campaign):
@@ -94,7 +93,18 @@ def _po_bytes(catalog: Catalog) -> bytes:
     return buffer.getvalue()
 
 
+def _writable(campaign: Campaign, command: str) -> None:
+    """Never write into the installed package, nor into the example used only because
+    no campaign was found."""
+    if campaign.defaulted or is_within(campaign.root, PACKAGE_DIR):
+        raise BadInput(
+            f"advocacy translations {command}: the bundled example campaign is read-only; "
+            "make your own with 'advocacy init my-campaign', then run it there"
+        )
+
+
 def extract_pot(campaign: Campaign) -> Path:
+    _writable(campaign, "extract")
     target = campaign.root / "locales" / POT
     write_atomic(target, _po_bytes(extract_catalog(campaign)))
     return target
@@ -104,12 +114,13 @@ def update(campaign: Campaign, new_languages: list[str]) -> list[str]:
     """Merge the current messages into every catalog (and start new ones)."""
     from babel.messages.pofile import read_po
 
+    _writable(campaign, "update")
     template = extract_catalog(campaign)
     done = []
     for language in sorted(set(catalogs.languages(campaign.root)) | set(new_languages)):
         try:
             locale = Locale.parse(language.replace("-", "_"))
-        except ValueError:
+        except (ValueError, UnknownLocaleError):
             raise BadInput(f"--lang {language!r} is not a known language code") from None
         path = catalogs.po_path(campaign.root, language)
         if path.is_file():
@@ -133,6 +144,7 @@ def compile_all(campaign: Campaign) -> list[str]:
     """Check every catalog (placeholders, markup) and write its .mo file."""
     from babel.messages.pofile import read_po
 
+    _writable(campaign, "compile")
     done = []
     for language in catalogs.languages(campaign.root):
         catalogs.load(campaign.root, language)  # raises on a broken translation

@@ -26,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     # Plain help: rich's help formatter costs ~150 ms of start-up on every --help.
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 _state = {"debug": False}
 
@@ -92,11 +93,26 @@ OutArg = Annotated[
 
 def main() -> None:
     """Entry point: run the app and turn every failure into one line and an exit code."""
-    debug = "--debug" in sys.argv[1:]
+    # A terminal that is not UTF-8 (LANG=de_DE.ISO-8859-1) shows "?" for what it
+    # cannot show, rather than a UnicodeEncodeError.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure") and (stream.encoding or "").lower() not in (
+            "utf-8",
+            "utf8",
+        ):
+            stream.reconfigure(errors="replace")
+    # --debug anywhere on the line (`advocacy render --debug`), not only first.
+    args = sys.argv[1:]
+    debug = "--debug" in args
+    args = [arg for arg in args if arg != "--debug"]
+    _state["debug"] = debug
     try:
-        # Without standalone mode typer returns the exit code of Ctrl-C (130)
+        from .shape import shape
+
+        command = shape(typer.main.get_command(app))
+        # Without standalone mode click returns the exit code of Ctrl-C (130)
         # and of typer.Exit instead of exiting.
-        code = app(standalone_mode=False)
+        code = command.main(args=args, prog_name="advocacy", standalone_mode=False)
         if isinstance(code, int) and code:
             if code == EXIT_INTERRUPTED:
                 err.print("[red]interrupted[/]", markup=True)

@@ -176,7 +176,7 @@ def status(
     if as_csv:
         import csv
 
-        rows = report.rows()
+        rows = report.csv_rows()
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["key"])
         writer.writeheader()
         writer.writerows(rows)

@@ -395,8 +395,8 @@ def read_headers(path: Path) -> dict[str, str]:
     headers = BytesHeaderParser(policy=compat32).parsebytes(read_head(path))
     found = {}
     for key in ("From", "To", "Subject", "Message-ID"):
-        raw = str(headers.get(key, ""))
-        found[key] = str(make_header(decode_header(raw))) if "=?" in raw else raw
+        raw = re.sub(r"\r?\n(?=[ \t])", "", str(headers.get(key, "")))  # unfolded
+        found[key] = (str(make_header(decode_header(raw))) if "=?" in raw else raw).strip()
     return found
 
 

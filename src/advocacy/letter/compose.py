@@ -25,6 +25,7 @@ import jinja2
 from jinja2.exceptions import SecurityError
 from markupsafe import Markup
 
+from ..campaign import syntax
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..errors import BadInput, TemplateError
@@ -257,13 +258,11 @@ class Composer:
         if isinstance(exc, jinja2.TemplateSyntaxError):
             name = exc.filename or exc.name or "template"
             shown = os.path.relpath(name, root) if os.path.isabs(name) else name
-            return TemplateError(
-                f"{shown}:{exc.lineno}: template syntax error: {exc.message}; fix the template"
-            )
+            return TemplateError(syntax.describe(exc, shown, self.env.filters))
         where = what or _template_location(exc, root)
         if isinstance(exc, jinja2.UndefinedError):
             return TemplateError(
-                f"{where}: {exc.message} (recipient {recipient.id!r}); "
+                f"{where}: {(exc.message or '').rstrip('.')} (recipient {recipient.id!r}); "
                 "add the field to the recipient or campaign, or fix the name in the template"
             )
         if isinstance(exc, SecurityError):

@@ -286,6 +286,14 @@ def render(
         if fmt not in FORMATS:
             raise BadInput(f"unknown --format {fmt!r}; use one of {', '.join(FORMATS)}")
     formats = _formats(options)
+    if "pdf" in formats:
+        from ..formats.pdf import VARIANTS
+
+        if options.pdf_variant not in VARIANTS:  # once, before any letter
+            raise BadInput(
+                f"--pdf-variant {options.pdf_variant!r} is not a PDF variant; use one of "
+                f"{', '.join(VARIANTS)}"
+            )
     shard = parse_shard(options.shard) if options.shard else None
     recipients = select(campaign.recipients, options.selectors)
     if shard:

@@ -20,6 +20,7 @@ from typing import Any
 
 import jinja2
 
+from ..campaign import syntax
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
@@ -169,7 +170,7 @@ class RelayWriter:
             ) from None
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(
-                f"templates/{TEMPLATE}:{exc.lineno}: template syntax error: {exc.message}"
+                syntax.describe(exc, f"templates/{TEMPLATE}", self.env.filters)
             ) from None
         fallback = l10n.language_of(campaign.config.campaign.fallback_language)
         self.fallback = fallback

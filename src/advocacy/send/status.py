@@ -59,6 +59,11 @@ class StatusReport:
     def rows(self) -> list[dict[str, str | int]]:
         return [{**entry.as_json(), "state": self.state(entry)} for entry in self.entries]
 
+    def csv_rows(self) -> list[dict[str, str | int]]:
+        """`rows()` for a spreadsheet: one line per message (a server's multi-line reply
+        joined), and no cell that a spreadsheet would run as a formula."""
+        return [{key: _cell(value) for key, value in row.items()} for row in self.rows()]
+
     def as_json(self) -> dict[str, object]:
         return {
             "journal": self.journal,
@@ -70,6 +75,15 @@ class StatusReport:
 
 
 PROBLEM_STATES = ("failed", "deferred", "unknown")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str | int) -> str | int:
+    if not isinstance(value, str):
+        return value
+    text = " ".join(value.split())
+    # A reply or a name from outside must not become a formula (OWASP: CSV injection).
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def recorded_campaign(out: Path) -> Path | None:
