@@ -110,6 +110,14 @@ def grouped(messages: Sequence[str]) -> list[str]:
     return lines
 
 
+def foreign_letters(folder: str, ids: Sequence[str]) -> str:
+    return (
+        f"{folder}: {len(ids)} letter(s) there were not rendered by advocacy on this machine, "
+        f"or were changed since ({_some(sorted(ids))}); they are rendered again, and never "
+        "sent as they were"
+    )
+
+
 def unverified_batch(ids: Sequence[str]) -> str:
     return (
         f"{len(ids)} recipient(s) are not verified with the office itself ({_some(ids)}); "

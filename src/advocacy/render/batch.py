@@ -26,7 +26,7 @@ from ..errors import BadInput, RenderFailed
 from ..formats import syslibs
 from ..letter import gaps, wording
 from ..letter.compose import Composer
-from . import manifest
+from . import manifest, seal
 from .folder import check_out_dir, exclusive
 from .records import Json, LetterRecord
 from .results import Failed, Failure, Rendered, failure_error
@@ -329,6 +329,15 @@ def render(
     old = manifest.load(out).letters
     done = {letter.recipient: letter for letter in old}
     todo: list[Task] = []
+    foreign = [
+        letter.recipient
+        for letter in old
+        if letter.recipient in {r.id for r in recipients} and not seal.sealed(letter)
+    ]
+    if foreign:
+        message = wording.foreign_letters(str(out), foreign)
+        summary.warnings.append(message)
+        reporter.warn(message)
     for recipient in recipients:
         if recipient.id in untranslated:
             continue

@@ -12,6 +12,7 @@ that describes the files present; the next run folds the log in.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -28,6 +29,7 @@ from ..errors import BadInput, OutputError
 from ..fsutil import atomic_writer, write_atomic
 from ..paths import ASSETS_DIR
 from .records import FileRecord, Json, LetterRecord
+from .seal import seal_of, sealed
 
 MANIFEST = "manifest.json"
 LOG = "manifest.log.jsonl"
@@ -179,6 +181,11 @@ def file_intact(out: Path, item: FileRecord) -> bool:
         return False
 
 
+def trusted(out: Path, letter: LetterRecord) -> bool:
+    """Rendered here (sealed) and every file as it was written: what `send` may send."""
+    return sealed(letter) and files_intact(out, letter)
+
+
 def files_intact(out: Path, letter: LetterRecord) -> bool:
     """Every file of the letter exists with the recorded size and sha256."""
     return bool(letter.files) and all(file_intact(out, item) for item in letter.files)
@@ -202,8 +209,8 @@ def reusable(
     inputs, intact on disk, and (for the formats asked for now) with today's settings.
     Files of formats not asked for are kept as they are: `render` after `send`
     leaves the .eml files alone."""
-    if previous is None or previous.input_hash != input_hash:
-        return ()
+    if previous is None or previous.input_hash != input_hash or not sealed(previous):
+        return ()  # not rendered here (a folder that came with the campaign): redo it
     return tuple(
         item
         for item in previous.files
@@ -270,6 +277,8 @@ def merge(sources: list[Path], out: Path, *, tool: str) -> list[LetterRecord]:
                     f"{source}: {key[0]} ({key[1]}) was also rendered, differently, in "
                     f"{origin[key]}; shards must not overlap"
                 )
+            # Merging is the user's decision to trust these folders: seal them here.
+            letter = dataclasses.replace(letter, seal=seal_of(letter))
             combined[key], origin[key] = letter, source
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: is a file, not a folder; choose another --out")

@@ -144,6 +144,7 @@ class LetterRecord:
     input_hash: str = ""  # a digest of everything the letter is made from
     files: tuple[FileRecord, ...] = ()
     warnings: tuple[str, ...] = ()
+    seal: str = ""  # render/seal.py: rendered by this user's advocacy, unchanged since
 
     @property
     def key(self) -> tuple[str, str]:
@@ -173,6 +174,7 @@ class LetterRecord:
             "input_hash": self.input_hash,
             "files": [f.to_json() for f in self.files],
             "warnings": list(self.warnings),
+            **({"seal": self.seal} if self.seal else {}),
         }
 
     @classmethod
@@ -197,4 +199,5 @@ class LetterRecord:
             input_hash=fields.text("input_hash", ""),
             files=tuple(FileRecord.from_json(item) for item in fields.items("files")),
             warnings=fields.texts("warnings"),
+            seal=fields.text("seal", ""),
         )

@@ -9,6 +9,7 @@ stays flat however large the batch.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import errno
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from ..letter.compose import Composer
 from .manifest import append_log
 from .records import FileRecord, LetterRecord
 from .results import Failed, Failure, Rendered
+from .seal import seal_of
 
 if TYPE_CHECKING:
     from ..formats.mime import LetterMailer
@@ -149,6 +151,7 @@ class LetterWorker:
             files=tuple(sorted(files.values(), key=lambda item: item.path)),
             warnings=tuple(warnings),
         )
+        entry = dataclasses.replace(entry, seal=seal_of(entry))
         append_log(out, entry)
         return entry
 

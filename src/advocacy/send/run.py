@@ -333,7 +333,7 @@ def _run(
     letters = {
         letter.recipient: letter
         for letter in manifest.load(out).letters
-        if letter.recipient not in broken
+        if letter.recipient not in broken and manifest.trusted(out, letter)
     }
     if groups:
         found = outgoing.relayed(
