@@ -27,6 +27,7 @@ from ..campaign.selection import select
 from ..errors import BadInput, OutputError, RenderFailed
 from ..formats import syslibs
 from ..letter import wording
+from ..letter.checks import address_warning_lines
 from ..letter.compose import Composer
 from . import manifest
 from .records import Json, LetterRecord
@@ -410,6 +411,8 @@ def _results(
 
 
 def _closing_warnings(run: _Run, recipients: list[Recipient]) -> None:
+    for line in address_warning_lines(recipients):  # the same gaps as `recipients check`
+        run.warn(line)
     if run.fell_back:
         run.warn(wording.fell_back_batch(run.fell_back))
     unverified = [r.id for r in recipients if not r.is_verified and not r.address_withheld]
