@@ -30,6 +30,7 @@ ADDRESS_FIELDS = (
     "sorting_code",
     "country_code",
 )
+CONFIDENCE = ("", "high", "medium", "low", "missing")  # the fact sheet's ratings
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 TEXT_MAX = 10_000  # characters in one text field; a letter never needs more
 
@@ -69,9 +70,16 @@ class Recipient(BaseModel):
     tags: list[str] = Field(default_factory=list)
     paper: str = ""
     source: str = ""
+    # What the source showed, for the person who checks the entry: the page's own
+    # date (free text, as the page gives it) and the words read on it.
+    source_date: str = ""
+    source_quote: str = ""
     verified: dt.date | bool = False
     confidence: str = ""
     notes: str = ""
+    # Address fields the office's own postal address leaves out on purpose (a
+    # postcode of its own and no street): the postal-format check does not ask for them.
+    address_omits: list[str] = Field(default_factory=list)
 
     @field_validator("verified", mode="before")
     @classmethod
@@ -141,7 +149,27 @@ class Recipient(BaseModel):
                 return size
         raise ValueError(f"unknown paper {value!r}; use A4 or Letter, or leave it empty")
 
-    @field_validator("email", "name", "web_form", "source")
+    @field_validator("confidence")
+    @classmethod
+    def _confidence(cls, value: str) -> str:
+        # A misspelt "low" would print an address that should be withheld.
+        if value.lower() not in CONFIDENCE:
+            raise ValueError(
+                f"unknown confidence {value!r}; use {', '.join(CONFIDENCE[1:])}, or leave it empty"
+            )
+        return value.lower()
+
+    @field_validator("address_omits")
+    @classmethod
+    def _address_omits(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in ADDRESS_FIELDS:
+                raise ValueError(
+                    f"{name!r} is not an address field; use {', '.join(ADDRESS_FIELDS)}"
+                )
+        return value
+
+    @field_validator("email", "name", "web_form", "source", "source_date")
     @classmethod
     def _one_line(cls, value: str) -> str:
         if "\n" in value or "\r" in value:
@@ -171,8 +199,10 @@ class Recipient(BaseModel):
         """Why the address block is left off, or None when it is printed."""
         if self.address.is_empty():
             return "has no postal address"
-        if self.confidence.lower() == "low" and not self.is_verified:
+        if self.confidence == "low" and not self.is_verified:
             return "has an unverified, low-confidence address"
+        if self.confidence == "missing" and not self.is_verified:
+            return "has an unverified address its source rates 'missing'"
         return None
 
     def text(self, field: LocalizedText, languages: Iterable[str]) -> str:

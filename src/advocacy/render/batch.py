@@ -9,7 +9,6 @@ changed, and a letter that fails does not stop the others.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import multiprocessing
 import os
 import time
@@ -25,11 +24,13 @@ from ..campaign.selection import select
 from ..errors import BadInput, RenderFailed
 from ..formats import syslibs
 from ..letter import gaps, wording
+from ..letter.checks import address_warning_lines
 from ..letter.compose import Composer
 from . import manifest, seal
 from .folder import check_out_dir, exclusive
 from .records import Json, LetterRecord
 from .results import Failed, Failure, Rendered, failure_error
+from .shards import in_shard, parse_shard
 from .worker import (
     LetterWorker,
     Loaded,
@@ -140,22 +141,6 @@ class RenderSummary:
         """The error to exit with when letters failed: bad input (2) or the world (1)."""
         total = len(self.failed) + len(self.letters)
         return failure_error(self.failed, f"{len(self.failed)} of {total} letter(s) failed")
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    try:
-        k, n = (int(part) for part in text.split("/"))
-    except ValueError:
-        raise BadInput(f"--shard {text!r}: write K/N, e.g. 2/4 for the second of four") from None
-    if not 1 <= k <= n:
-        raise BadInput(f"--shard {text!r}: K must be between 1 and N")
-    return k, n
-
-
-def in_shard(recipient_id: str, k: int, n: int) -> bool:
-    """Stable across machines and runs: a hash of the id, not Python's hash()."""
-    digest = hashlib.sha256(recipient_id.encode()).digest()
-    return int.from_bytes(digest[:8], "big") % n == k - 1
 
 
 def _static_warnings(campaign: Campaign) -> list[str]:
@@ -438,7 +423,9 @@ def _results(
 
 
 def _closing_warnings(run: _Run, recipients: list[Recipient]) -> None:
-    for message in wording.grouped(run.letter_warnings):
+    # Address gaps (the same as `recipients check`) grouped with the letters' own.
+    letter_warnings = run.letter_warnings + address_warning_lines(recipients)
+    for message in wording.grouped(letter_warnings):
         run.warn(message)
     for message in wording.drafted_batch(run.drafted):
         run.warn(message)
