@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from ..campaign.selection import RecipientRow
     from ..campaign.translations import LanguageStatus
     from ..preview.terminal import LetterPreview
-    from ..send.run import SendSummary
     from ..send.status import StatusReport
+    from ..send.summary import SendSummary
 
 
 class _LazyConsole:

@@ -63,6 +63,20 @@ def send(
         ),
     ] = True,
     really: Annotated[bool, typer.Option("--send", help="Send: the same as --no-dry-run.")] = False,
+    test_to: Annotated[
+        str | None,
+        typer.Option(
+            "--test-to",
+            help="Send every selected letter (or --limit N) to this address of yours instead, "
+            "the subject naming the real recipient; test copies never count as sent.",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", help="Send for real without asking to confirm the count (for scripts)."
+        ),
+    ] = False,
     via: Annotated[
         Path | None,
         typer.Option(
@@ -129,13 +143,27 @@ def send(
         retries=retries,
         backoff=backoff,
         language=lang,
+        test_to=test_to or "",
+        yes=yes,
     )
     rendering = ConsoleReporter(show_progress=not as_json)
     sending = SendProgress(not as_json, rendering)
-    ask = _ask_password if sys.stdin.isatty() else None
+
+    def confirm(question: str) -> str:
+        rendering.stop()  # the question must not be drawn over by the progress bar
+        return str(typer.prompt(question, default="", show_default=False))
+
+    terminal = sys.stdin.isatty()
     opened = open_campaign(campaign)
     try:
-        summary = do_send(opened, options, rendering, sending, ask)
+        summary = do_send(
+            opened,
+            options,
+            rendering,
+            sending,
+            _ask_password if terminal else None,
+            confirm if terminal else None,
+        )
     finally:
         rendering.stop()
         sending.stop()
