@@ -74,6 +74,16 @@ def test_a_real_send_with_the_placeholder_sender_is_refused(
     assert not (out / "outbox.sqlite3").exists() and not (out / "outbox-test.sqlite3").exists()
 
 
+def test_a_real_send_of_the_bundled_example_is_refused(tmp_path: Path, smtpd: MailServer) -> None:
+    out = tmp_path / "out"
+    result = run_cli(
+        *("send", "--out", str(out), "--smtp", smtpd.url, "--no-dry-run", "--yes"), cwd=tmp_path
+    )
+    assert result.returncode == 2, result.stderr
+    assert "bundled example" in result.stderr and "advocacy init" in result.stderr
+    assert smtpd.connections == 0 and not out.exists()
+
+
 def test_a_first_send_to_many_in_a_pipe_needs_yes_or_to(tmp_path: Path, smtpd: MailServer) -> None:
     campaign = _campaign(tmp_path)
     out = tmp_path / "out"
@@ -153,7 +163,7 @@ def test_the_cli_asks_on_a_terminal(tmp_path: Path, smtpd: MailServer) -> None:
     args = ["send", str(campaign), "--out", str(out), "--smtp", smtpd.url, "--no-attach-pdf"]
     wrong = _on_a_terminal([*args, "--no-dry-run"], "33\n")
     assert wrong.returncode == 1, wrong.stderr
-    assert "Type 3 to send them" in wrong.stdout and "not sent" in wrong.stderr
+    assert "Type 3 to send them" in wrong.stderr and "not sent" in wrong.stderr
     assert smtpd.messages() == []
     right = _on_a_terminal([*args, "--no-dry-run"], "3\n")
     assert right.returncode == 0, right.stderr

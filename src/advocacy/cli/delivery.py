@@ -151,7 +151,8 @@ def send(
 
     def confirm(question: str) -> str:
         rendering.stop()  # the question must not be drawn over by the progress bar
-        return str(typer.prompt(question, default="", show_default=False))
+        # On stderr: stdout stays the summary (or the JSON of --json).
+        return str(typer.prompt(question, default="", show_default=False, err=True))
 
     terminal = sys.stdin.isatty()
     opened = open_campaign(campaign)

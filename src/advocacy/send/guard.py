@@ -25,6 +25,12 @@ SHOWN = 3  # recipients named in the question
 
 def refuse_placeholder(campaign: Campaign) -> None:
     """A real send with the example sender would sign the letters with an invented name."""
+    if campaign.bundled:  # nobody should edit the copy inside the installed package
+        raise SendRefused(
+            "not sent: this is the bundled example campaign, whose sender is a placeholder; "
+            "make your own with 'advocacy init DIR', set your sender in DIR/campaign.toml, "
+            "and send from DIR (meanwhile --test-to YOUR-ADDRESS sends the letters to you)"
+        )
     if campaign.config.sender.placeholder:
         raise SendRefused(
             f"not sent: {campaign.root / CAMPAIGN_FILE}: the sender is the example "
