@@ -50,6 +50,7 @@ def run_cli(
     return subprocess.run(
         [sys.executable, "-m", "advocacy", *args],
         cwd=cwd,
+        stdin=subprocess.DEVNULL,  # as in a script: nothing asks, even under a terminal
         capture_output=True,
         text=True,
         timeout=timeout,

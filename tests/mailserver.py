@@ -248,13 +248,15 @@ def make_campaign(
     *,
     languages: tuple[str, ...] = (),
     toml: Callable[[str], str] | None = None,
+    placeholder: bool = False,
 ) -> Path:
-    """A campaign folder like the bundled one with these recipients (and catalogs)."""
+    """A campaign folder like the bundled one with these recipients (and catalogs), its
+    sender a group's own (not the example placeholder, which a real send refuses)."""
     import shutil
 
     import yaml
 
-    from conftest import bundled_toml
+    from conftest import bundled_toml, replaced
 
     repo = Path(__file__).resolve().parent.parent
     root.mkdir(parents=True)
@@ -262,6 +264,8 @@ def make_campaign(
     for language in languages:
         shutil.copytree(repo / "locales" / language, root / "locales" / language)
     text = bundled_toml()
+    if not placeholder:
+        text = replaced(text, "placeholder = true", "placeholder = false")
     (root / "campaign.toml").write_text(toml(text) if toml else text, encoding="utf-8")
     (root / "recipients").mkdir()
     (root / "recipients" / "list.yaml").write_text(

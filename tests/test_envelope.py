@@ -97,7 +97,7 @@ def test_each_letter_reaches_the_address_its_entry_names(tmp_path: Path, smtpd: 
     out = tmp_path / "out"
     result = run_cli(
         "send", str(campaign), "--out", str(out), "--smtp", smtpd.url, "--no-dry-run",
-        "--no-attach-pdf",
+        "--no-attach-pdf", "--yes",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     expected = {"be-mfa": "be-mfa@example.org"} | {o["id"]: o["email"] for o in offices}

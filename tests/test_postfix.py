@@ -40,7 +40,7 @@ def postfix() -> Iterator[Postfix]:
 def _send(campaign: Path, out: Path, server: Postfix, password: str) -> tuple[int, str, str]:
     result = run_cli(
         "send", str(campaign), "--out", str(out), "--smtp", server.submission_url,
-        "--cafile", str(server.cafile), "--no-dry-run", "--no-attach-pdf",
+        "--cafile", str(server.cafile), "--no-dry-run", "--no-attach-pdf", "--yes",
         env={"ADVOCACY_SMTP_PASSWORD": password}, timeout=60,
     )  # fmt: skip
     return result.returncode, result.stdout, result.stderr

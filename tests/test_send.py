@@ -44,8 +44,17 @@ def smtpd() -> Iterator[Servers]:
 def _send(
     campaign: Path, out: Path, server: MailServer, *args: str
 ) -> subprocess.CompletedProcess[str]:
+    # As a script sends: --yes, since a pipe cannot confirm (test_send_safety.py).
     return run_cli(
-        "send", str(campaign), "--out", str(out), "--smtp", server.url, "--no-attach-pdf", *args
+        "send",
+        str(campaign),
+        "--out",
+        str(out),
+        "--smtp",
+        server.url,
+        "--no-attach-pdf",
+        "--yes",
+        *args,
     )
 
 
@@ -78,10 +87,12 @@ def test_letters_arrive_once_with_headers_parts_and_pdf(
     listing.write_text(MINI_RECIPIENTS, encoding="utf-8")
     edit_file(listing, "  tags: [eu, mfa]", "  email: de@example.org\n  tags: [eu, mfa]")
     edit_file(listing, "  tags: [partner]", "  email: us@example.org\n  tags: [partner]")
+    edit_file(mini_campaign / "campaign.toml", "placeholder = true", "placeholder = false")
     server = smtpd()
     out = tmp_path / "out"
     result = run_cli(
-        "send", str(mini_campaign), "--out", str(out), "--smtp", server.url, "--no-dry-run"
+        *("send", str(mini_campaign), "--out", str(out), "--smtp", server.url, "--no-dry-run"),
+        "--yes",
     )
     assert result.returncode == 0, result.stderr
     assert "Sent 2 message(s)" in result.stdout
@@ -222,8 +233,17 @@ def _popen_send(campaign: Path, out: Path, server: MailServer) -> subprocess.Pop
     return subprocess.Popen(
         [
             *(sys.executable, "-c", _AS_IN_A_TERMINAL, "send", str(campaign), "--out", str(out)),
-            *("--smtp", server.url, "--no-attach-pdf", "--no-dry-run", "--connections", "1"),
+            *(
+                "--smtp",
+                server.url,
+                "--no-attach-pdf",
+                "--no-dry-run",
+                "--yes",
+                "--connections",
+                "1",
+            ),
         ],
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -336,7 +356,8 @@ def test_starttls_and_auth_password_from_the_environment_is_written_nowhere(
     env = {"ADVOCACY_SMTP_PASSWORD": password}
 
     untrusted = run_cli(
-        "send", str(campaign), "--out", str(out), "--smtp", url, "--no-dry-run", env=env
+        *("send", str(campaign), "--out", str(out), "--smtp", url, "--no-dry-run", "--yes"),
+        env=env,
     )
     assert untrusted.returncode == 1
     assert "not trusted" in untrusted.stderr and "--cafile" in untrusted.stderr
@@ -344,6 +365,7 @@ def test_starttls_and_auth_password_from_the_environment_is_written_nowhere(
         "--debug",
         *("send", str(campaign), "--out", str(out), "--smtp", url, "--cafile", str(cert)),
         "--no-dry-run",
+        "--yes",
         env={"ADVOCACY_SMTP_PASSWORD": "wrong-" + password},
     )
     assert wrong.returncode == 1 and "refused the login of 'campaigner'" in wrong.stderr
@@ -353,6 +375,7 @@ def test_starttls_and_auth_password_from_the_environment_is_written_nowhere(
     good = run_cli(
         *("send", str(campaign), "--out", str(out), "--smtp", url, "--cafile", str(cert)),
         "--no-dry-run",
+        "--yes",
         env=env,
     )
     assert good.returncode == 0, good.stderr
@@ -379,6 +402,7 @@ def test_relay_sends_each_group_exactly_its_letters(
         '%(name)s,"\n',
         encoding="utf-8",
     )
+    edit_file(mini_campaign / "campaign.toml", "placeholder = true", "placeholder = false")
     groups = tmp_path / "groups.csv"
     groups.write_text(
         "match,name,email,language\n"
@@ -392,7 +416,7 @@ def test_relay_sends_each_group_exactly_its_letters(
     out = tmp_path / "out"
     result = run_cli(
         *("send", str(mini_campaign), "--out", str(out), "--smtp", server.url),
-        *("--via", str(groups), "--no-dry-run"),
+        *("--via", str(groups), "--no-dry-run", "--yes"),
     )
     assert result.returncode == 0, result.stderr
     # German catalog incomplete for the note (one string of five): the note falls back.
@@ -419,7 +443,7 @@ def test_relay_sends_each_group_exactly_its_letters(
     assert berlin.startswith("Dear friends at Berlin Belarusians,\n\n")
     again = run_cli(
         *("send", str(mini_campaign), "--out", str(out), "--smtp", server.url),
-        *("--via", str(groups), "--no-dry-run"),
+        *("--via", str(groups), "--no-dry-run", "--yes"),
     )
     assert again.returncode == 0 and "3 already sent" in again.stdout
     assert len(server.messages()) == 3

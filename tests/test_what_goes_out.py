@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import replaced, run_cli
+from conftest import run_cli
 from mailserver import MailServer, make_campaign, office
 
 FORGED = "FORGED-BY-THE-SENDER-OF-THE-FOLDER"
@@ -23,11 +23,7 @@ def server() -> Iterator[MailServer]:
 
 
 def _campaign(root: Path) -> Path:
-    return make_campaign(
-        root,
-        [office(1), office(2)],
-        toml=lambda text: replaced(text, "placeholder = true", "placeholder = false"),
-    )
+    return make_campaign(root, [office(1), office(2)])  # a real sender, not the placeholder
 
 
 def test_a_pre_seeded_edited_letter_is_never_sent(tmp_path: Path, server: MailServer) -> None:

@@ -24,7 +24,7 @@ _PUBLIC = {
     "RenderSummary": "advocacy.render.batch",
     "send": "advocacy.send.run",
     "SendOptions": "advocacy.send.run",
-    "SendSummary": "advocacy.send.run",
+    "SendSummary": "advocacy.send.summary",
     "status": "advocacy.send.status",
     "AdvocacyError": "advocacy.errors",
     "BadInput": "advocacy.errors",

@@ -12,6 +12,7 @@ below it prints or exits. The class decides the exit code, never the instance.
     │   ├── ResourceBlocked       a file or URL outside the campaign was asked for
     │   ├── CatalogError          a translation breaks its placeholders or markup
     │   ├── MailError             an invalid address, a line break in a header
+    │   ├── SendRefused           a real send that could go out by accident
     │   └── InvalidLetters        letters failed, all for bad input (also RenderFailed)
     ├── OutputError               the output folder cannot be written
     ├── SystemDependencyError     a library WeasyPrint needs is missing
@@ -19,6 +20,7 @@ below it prints or exits. The class decides the exit code, never the instance.
     ├── RenderFailed              letters failed (the others were written)
     ├── SmtpError                 the mail server cannot be reached or refused us
     ├── SendFailed                messages not sent; the journal holds the replies
+    ├── SendCancelled             the send was not confirmed at the prompt
     ├── ServerError               the preview server cannot start
     └── SendInterrupted           exit 130: Ctrl-C, the message in flight finished
 
@@ -111,6 +113,15 @@ class SmtpError(AdvocacyError):
 
 class SendFailed(AdvocacyError):
     """Some messages were not sent (failed or deferred); the journal holds the replies."""
+
+
+class SendRefused(BadInput):
+    """A real send refused before anything went out: the sender is still the example
+    placeholder, or a first send to many recipients cannot be confirmed (no terminal)."""
+
+
+class SendCancelled(AdvocacyError):
+    """The person at the terminal did not confirm the send; nothing went out."""
 
 
 class ServerError(AdvocacyError):

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from ..campaign.translations import LanguageStatus
     from ..letter.checks import CheckReport
     from ..preview.terminal import LetterPreview
-    from ..send.run import SendSummary
     from ..send.status import StatusReport
+    from ..send.summary import SendSummary
 
 
 class _LazyConsole:

@@ -60,6 +60,20 @@ def send(
         ),
     ] = True,
     really: Annotated[bool, typer.Option("--send", help="Send: the same as --no-dry-run.")] = False,
+    test_to: Annotated[
+        str | None,
+        typer.Option(
+            "--test-to",
+            help="Send every selected letter (or --limit N) to this address of yours instead, "
+            "the subject naming the real recipient; test copies never count as sent.",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", help="Send for real without asking to confirm the count (for scripts)."
+        ),
+    ] = False,
     via: Annotated[
         Path | None,
         typer.Option(
@@ -130,12 +144,27 @@ def send(
         backoff=backoff,
         language=lang,
         allow_fallback=allow_fallback,
+        test_to=test_to or "",
+        yes=yes,
     )
     rendering = ConsoleReporter(show_progress=not as_json, quiet=quiet)
     sending = SendProgress(not as_json, rendering)
-    ask = _ask_password if sys.stdin.isatty() else None
+
+    def confirm(question: str) -> str:
+        rendering.stop()  # the question must not be drawn over by the progress bar
+        # On stderr: stdout stays the summary (or the JSON of --json).
+        return str(typer.prompt(question, default="", show_default=False, err=True))
+
+    terminal = sys.stdin.isatty()
     try:
-        summary = do_send(opened, options, rendering, sending, ask)
+        summary = do_send(
+            opened,
+            options,
+            rendering,
+            sending,
+            _ask_password if terminal else None,
+            confirm if terminal else None,
+        )
     finally:
         rendering.stop()
         sending.stop()

@@ -11,34 +11,37 @@
      reported as unknown, and sent again only with `retry_unknown`;
    - new, pending, deferred or failed: sent.
 3. A dry run (the default) stops there: the plan and the first message.
-   Otherwise dispatch.py delivers over smtp.py's sessions, and every step is
-   journaled as it happens.
+   Otherwise, once guard.py lets it go (never with the example sender; confirmed on
+   a terminal), dispatch.py delivers over smtp.py's sessions, and every step is
+   journaled as it happens. With `test_to`, test copies (testcopy.py) go to that
+   address instead, journaled apart: the real journal is not even opened.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
-from ..errors import AdvocacyError, BadInput, SendFailed, SendInterrupted
+from ..errors import BadInput, SendInterrupted
 from ..formats.mime import sender_address
 from ..render import manifest
 from ..render.batch import RenderOptions, RenderSummary, Reporter, SilentReporter, render
-from ..render.results import Failure, failure_error
-from . import outgoing
+from . import guard, outgoing, testcopy
 from .dispatch import Dispatcher, Job, Policy
 from .journal import JOURNAL, Entry, Journal, Mark, Writer, exclusive
 from .outgoing import Outgoing, envelope_problem, preview
 from .relay import Group, load_groups
 from .smtp import PASSWORD_ENV, Secret, Server, parse_rate, parse_url
+from .summary import SendSummary
 
 DEFAULT_CONNECTIONS = 3
 MAX_CONNECTIONS = 32
@@ -66,79 +69,8 @@ class SendOptions:
     jobs: int | None = None  # render processes
     language: str | None = None
     allow_fallback: bool = False  # see RenderOptions
-
-
-@dataclass
-class SendSummary:
-    out: str
-    dry_run: bool
-    server: str = ""
-    campaign: str = ""  # the campaign folder
-    planned: list[Outgoing] = field(default_factory=list)
-    already_sent: list[str] = field(default_factory=list)
-    unknown: list[Entry] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    no_email: list[str] = field(default_factory=list)
-    held_back: int = 0
-    not_made: list[Failure] = field(default_factory=list)  # letters or relay messages not made
-    results: dict[str, list[dict[str, str]]] = field(
-        default_factory=lambda: {"sent": [], "deferred": [], "failed": []}
-    )
-    first_message: str = ""
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def skipped_line(self) -> str:
-        return (
-            f"{len(self.already_sent)} already sent, {len(self.unknown)} unknown, "
-            f"{len(self.changed)} changed since sent, {len(self.no_email)} without email"
-        )
-
-    def headline(self) -> str:
-        """The run in one line, as the terminal shows it."""
-        if self.dry_run:
-            server = self.server or "no server set (give --smtp, or smtp.url in campaign.toml)"
-            return (
-                f"Dry run: nothing was sent. {len(self.planned)} message(s) would go via "
-                f"{server}; {self.skipped_line()}. Send them with --no-dry-run."
-            )
-        sent, deferred, failed = (len(self.results[k]) for k in ("sent", "deferred", "failed"))
-        rate = sent / self.seconds if self.seconds else 0.0
-        return (
-            f"Sent {sent} message(s) via {self.server} in {self.seconds:.1f} s ({rate:.1f}/s); "
-            f"{deferred} deferred, {failed} failed; {self.skipped_line()}."
-        )
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "out": self.out,
-            "dry_run": self.dry_run,
-            "server": self.server,
-            "planned": [item.as_json() for item in self.planned],
-            "already_sent": self.already_sent,
-            "unknown": [entry.key for entry in self.unknown],
-            "changed": self.changed,
-            "no_email": self.no_email,
-            "held_back": self.held_back,
-            "not_made": [failure.as_json() for failure in self.not_made],
-            **{state: items for state, items in self.results.items()},
-            "warnings": self.warnings,
-            "seconds": round(self.seconds, 3),
-        }
-
-    def failure(self) -> AdvocacyError | None:
-        """The error to exit with: messages not sent (1), or letters not made (1, or 2
-        when each is bad input)."""
-        failed, deferred = self.results["failed"], self.results["deferred"]
-        if failed or deferred:
-            first = (failed or deferred)[0]
-            return SendFailed(
-                f"{len(failed) + len(deferred)} of {len(self.planned)} message(s) not sent "
-                f"({len(failed)} failed, {len(deferred)} deferred; first: {first['key']}: "
-                f"{first['reply']}); 'advocacy status' lists them with the server's replies, "
-                "and running the same command again retries them"
-            )
-        return failure_error(self.not_made, f"{len(self.not_made)} letter(s) could not be made")
+    test_to: str = ""  # send test copies to this address (dry_run stays True)
+    yes: bool = False  # a real send goes ahead without being confirmed
 
 
 def _server(options: SendOptions, campaign: Campaign) -> Server | None:
@@ -190,6 +122,17 @@ def _check(job: Job, data: bytes) -> str:
     return envelope_problem(job.recipient, data)
 
 
+def _test_to(options: SendOptions) -> str:
+    if not options.test_to:
+        return ""
+    if not options.dry_run:
+        raise BadInput(
+            "--test-to sends test copies to that address only; leave out --no-dry-run "
+            "(or --send), which sends to the real recipients"
+        )
+    return testcopy.test_address(options.test_to)
+
+
 class _Recorder:
     """Turns delivery events into journal rows (committed at once) and progress."""
 
@@ -231,6 +174,10 @@ def _decide(
             summary.unknown.append(row)
             if options.retry_unknown:
                 todo.append(item)
+    return _limited(todo, options, summary)
+
+
+def _limited(todo: list[Outgoing], options: SendOptions, summary: SendSummary) -> list[Outgoing]:
     if options.limit is not None and len(todo) > options.limit:
         summary.held_back = len(todo) - options.limit
         todo = todo[: options.limit]
@@ -251,7 +198,9 @@ def _warn_states(summary: SendSummary, options: SendOptions, reporter: Reporter)
             f"{len(summary.changed)} letter(s) changed after they were sent "
             f"({', '.join(summary.changed)}); send the new version with --resend-changed"
         )
-    if summary.held_back:
+    if summary.held_back and options.test_to:
+        messages.append(f"--limit: {summary.held_back} more letter(s) got no test copy")
+    elif summary.held_back:
         messages.append(f"--limit: {summary.held_back} more message(s) wait for the next run")
     for message in messages:
         summary.warnings.append(message)
@@ -264,24 +213,32 @@ def send(
     reporter: Reporter | None = None,
     progress: Reporter | None = None,
     ask_password: Callable[[str], str] | None = None,
+    confirm: Callable[[str], str] | None = None,
 ) -> SendSummary:
     """Render what is missing, then send what is not yet sent (or plan it, in a dry
     run). `reporter` hears the rendering, `progress` the sending. The campaign is the
-    one rendered from, too: it is opened once, by the caller."""
-    hooks = _Hooks(reporter or SilentReporter(), progress or SilentReporter(), ask_password)
+    one rendered from, too: it is opened once, by the caller. `ask_password` and
+    `confirm` ask the person at the terminal (None: there is none)."""
+    hooks = _Hooks(
+        reporter or SilentReporter(), progress or SilentReporter(), ask_password, confirm
+    )
     started = time.perf_counter()
+    test_to = _test_to(options)
+    if not options.dry_run:
+        guard.refuse_placeholder(campaign)
     recipients = select(campaign.recipients, options.selectors)
     server = _server(options, campaign)
     policy = _policy(options, campaign)
     if options.limit is not None and options.limit < 0:
         raise BadInput("--limit must not be negative")
-    if server is None and not options.dry_run:
+    dry_run = options.dry_run and not test_to
+    if server is None and not dry_run:
         raise BadInput(
             "no mail server: give --smtp smtp://user@host:587 or set url in the [smtp] table "
             "of campaign.toml"
         )
     summary = SendSummary(
-        str(options.out), options.dry_run, str(server) if server else "", str(campaign.root)
+        str(options.out), dry_run, str(server) if server else "", str(campaign.root), test_to
     )
     # A bad relay list stops the run before anything is rendered.
     groups = load_groups(options.via, recipients) if options.via is not None else []
@@ -298,6 +255,7 @@ class _Hooks:
     reporter: Reporter
     progress: Reporter
     ask_password: Callable[[str], str] | None
+    confirm: Callable[[str], str] | None
 
 
 def _run(
@@ -349,22 +307,34 @@ def _run(
     summary.not_made += found.not_made
     summary.warnings += found.warnings
 
-    if options.dry_run:
-        journal = Journal.read(out) if (out / JOURNAL).is_file() else None
+    first = True
+    if summary.test_to:  # every selected letter, whatever the real journal says
+        summary.planned = _limited(found.messages, options, summary)
+    else:  # read only: a send refused or not confirmed leaves no journal behind
+        with contextlib.ExitStack() as stack:
+            journal = Journal.read(out) if (out / JOURNAL).is_file() else None
+            if journal is not None:
+                stack.enter_context(journal)
+            summary.planned = _decide(found.messages, journal, options, summary)
+            first = guard.first_send(journal)
+    _warn_states(summary, options, hooks.reporter)
+    if summary.dry_run or not summary.planned:
+        if summary.planned:
+            summary.first_message = preview(summary.planned[0].path)
+        return
+    assert server is not None
+    check: Callable[[Job, bytes], str] = _check
+    if summary.test_to:
+        summary.planned = testcopy.copies(summary.planned, out, summary.test_to)
+        check, journal = testcopy.verify(summary.test_to), Journal(out / testcopy.TEST_JOURNAL)
     else:
+        chosen, yes = bool(options.selectors), options.yes
+        guard.confirm_send(
+            summary.planned, str(server), first=first, chosen=chosen, yes=yes, confirm=hooks.confirm
+        )
         journal = Journal.open(out)
-    try:
-        summary.planned = _decide(found.messages, journal, options, summary)
-        _warn_states(summary, options, hooks.reporter)
-        if options.dry_run or not summary.planned:
-            if summary.planned:
-                summary.first_message = preview(summary.planned[0].path)
-            return
-        assert journal is not None and server is not None
-        _deliver(summary, journal, server, policy, hooks.ask_password, hooks.progress)
-    finally:
-        if journal is not None:
-            journal.close()
+    with journal:
+        _deliver(summary, journal, server, policy, hooks, check)
 
 
 def _deliver(
@@ -372,10 +342,11 @@ def _deliver(
     journal: Journal,
     server: Server,
     policy: Policy,
-    ask_password: Callable[[str], str] | None,
-    progress: Reporter,
+    hooks: _Hooks,
+    check: Callable[[Job, bytes], str],
 ) -> None:
-    password = password_for(server, ask_password)
+    password = password_for(server, hooks.ask_password)
+    progress = hooks.progress
     journal.set_meta("campaign", summary.campaign)
     journal.queue(
         [
@@ -395,7 +366,7 @@ def _deliver(
     jobs = [Job(item.key, item.sender, item.rcpt, item.path) for item in summary.planned]
     progress.start(len(jobs))
     writer = Writer(journal)
-    dispatcher = Dispatcher(server, password, policy, _Recorder(writer, summary, progress), _check)
+    dispatcher = Dispatcher(server, password, policy, _Recorder(writer, summary, progress), check)
     try:
         try:
             dispatcher.run(jobs)
