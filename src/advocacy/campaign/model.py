@@ -10,7 +10,7 @@ import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -116,6 +116,14 @@ class SmtpSettings(_Strict):
     cafile: str = ""  # a CA or self-signed certificate to trust, inside the campaign folder
 
 
+class RenderSettings(_Strict):
+    """`[render]`: how letters are made."""
+
+    # A letter whose recipient has no checked address: "fail" (not rendered, the
+    # default) or "mark" (rendered with ADDRESS MISSING in the window).
+    no_address: Literal["fail", "mark"] = "fail"
+
+
 class CampaignFile(_Strict):
     campaign: Settings
     resolution: Resolution | None = None
@@ -125,6 +133,7 @@ class CampaignFile(_Strict):
     cosignatories: list[Person] = Field(default_factory=list)
     facts: dict[str, Any] = Field(default_factory=dict)
     smtp: SmtpSettings = SmtpSettings()
+    render: RenderSettings = RenderSettings()
 
 
 @dataclass

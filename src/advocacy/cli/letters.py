@@ -80,6 +80,14 @@ def render(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
+    allow_no_address: Annotated[
+        bool,
+        typer.Option(
+            "--allow-no-address",
+            help="Render letters that have no checked address, with an ADDRESS MISSING mark "
+            "in the window (default: campaign.toml [render] no_address, else they fail).",
+        ),
+    ] = False,
 ) -> None:
     """Render one letter per recipient into a folder: PDF ready to print, plus a manifest.
 
@@ -104,6 +112,7 @@ def render(
         jobs=jobs,
         shard=shard,
         attach_pdf=not no_attach_pdf,
+        no_address="mark" if allow_no_address else None,
     )
     opened = open_campaign(campaign)
     try:

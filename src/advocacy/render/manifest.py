@@ -114,7 +114,10 @@ def save(out: Path, letters: Iterable[LetterRecord], *, tool: str, campaign: str
         "tool": tool,
         "campaign": campaign,
         "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "letters": [letter.to_json() for letter in sorted(letters, key=lambda e: e.key)],
+        # Letters without an address block first: they must not be posted as they are.
+        "letters": [
+            letter.to_json() for letter in sorted(letters, key=lambda e: (e.address_block, e.key))
+        ],
     }
     try:
         write_atomic(

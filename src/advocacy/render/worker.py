@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..campaign.model import Campaign, load_campaign
-from ..errors import AdvocacyError
+from ..errors import AdvocacyError, RecipientError
 from ..fsutil import write_atomic
+from ..letter import wording
 from ..letter.compose import Composer
 from .manifest import append_log
 from .records import FileRecord, LetterRecord
@@ -45,6 +46,7 @@ class WorkerConfig:
     common_hash: str
     attach_pdf: bool = True  # email letters carry the PDF
     mail_from: str = ""  # From of email letters instead of the campaign's sender
+    no_address: str = "fail"  # a letter without a checked address: "fail" or "mark"
 
 
 def _verified(value: dt.date | bool) -> str | bool:
@@ -92,6 +94,9 @@ class LetterWorker:
     def _render(self, recipient_id: str) -> LetterRecord:
         out = self.config.out
         recipient = self.recipients[recipient_id]
+        withheld = recipient.address_withheld
+        if withheld and self.config.no_address != "mark":
+            raise RecipientError(wording.no_address_failure(recipient_id, withheld))
         letter = self.composer.compose(recipient)
         mailer = self.mailer if recipient.email else None
         if mailer is not None:
@@ -99,16 +104,21 @@ class LetterWorker:
         warnings = list(letter.warnings)
         files: list[FileRecord] = []
         stem = f"{recipient.id}.{letter.language}"
-        if "html" in self.config.formats:
-            data = letter.html.encode("utf-8")
-            write_atomic(out / f"{stem}.html", data)
-            files.append(FileRecord.of(out, out / f"{stem}.html", data))
         pdf: bytes | None = None
+        html = letter.html
         if self.renderer is not None:
-            pdf, problems = self.renderer.render(
-                letter.html, f"templates/{letter.template} (recipient {recipient.id!r})"
+            # Laid out first: the HTML written is the one whose boxes were made to fit.
+            pdf, problems, html = self.renderer.render(
+                letter.html,
+                f"templates/{letter.template} (recipient {recipient.id!r})",
+                recipient.id,
             )
             warnings += [f"{recipient.id}: PDF: {problem}" for problem in problems]
+        if "html" in self.config.formats:
+            data = html.encode("utf-8")
+            write_atomic(out / f"{stem}.html", data)
+            files.append(FileRecord.of(out, out / f"{stem}.html", data))
+        if pdf is not None:
             write_atomic(out / f"{stem}.pdf", pdf)
             files.append(FileRecord.of(out, out / f"{stem}.pdf", pdf))
         if mailer is not None:
