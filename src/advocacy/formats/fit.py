@@ -196,12 +196,13 @@ def fit(html: str, layout: Layout, who: str) -> tuple[Any, str]:
         crossings = boxes.fold_crossings(document)
         if crossings:
             nudge = _fold_nudge(crossings[0], root)
-            if nudge is None:
+            if nudge is not None:
+                nudges[nudge[0]] = nudge[1]
+            elif not worst:  # an overflowing box may be what reaches the fold
                 raise LayoutError(
                     f"{who}: {crossings[0].text[:40]!r} lies on the fold at "
                     f"{_mm(crossings[0].fold)}; move it in the template or stylesheet"
                 )
-            nudges[nudge[0]] = nudge[1]
         if not worst and not crossings:
             return document, styled
     raise LayoutError(f"{who}: the layout did not settle after {MAX_LAYOUTS} attempts")

@@ -41,8 +41,8 @@ def _fill_address(withheld: str) -> str:
 def no_address(withheld: str) -> LetterWarning:
     return LetterWarning(
         "no-address",
-        f"{withheld}: its letter is not rendered, or with --allow-no-address only with an "
-        f"ADDRESS MISSING mark; {_fill_address(withheld)}",
+        f"{withheld}: its letter fails, or with --allow-no-address is rendered without an "
+        f"address, marked ADDRESS MISSING; {_fill_address(withheld)}",
     )
 
 
