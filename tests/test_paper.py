@@ -338,7 +338,7 @@ def _unbroken(text: str, phrase: str, may_break_after: str = "") -> int:
     text = re.sub(r"[\u00a0\u202f\u2009]", " ", text)
     pattern = "(?:-?\n)?".join("[ \n]" if ch == " " else re.escape(ch) for ch in phrase)
     found = 0
-    for match in re.finditer(pattern, text):
+    for match in re.finditer(rf"(?<!\w){pattern}(?!\w)", text):
         seen = match.group(0)
         for i, ch in enumerate(seen):
             assert ch != "\n" or seen[i - 1] in may_break_after, f"{phrase!r} as {seen!r}"
