@@ -154,6 +154,7 @@ def test_init_writes_the_groups_own_sender(tmp_path: Path) -> None:
         "placeholder": False,
     }
     assert config["signature"]["name"] == "Alena Kavalenka"
+    assert config["render"]["no_address"] == "fail"  # the example's "mark" is not kept
     assert (
         "# The signature block printed under the letter" in (target / "campaign.toml").read_text()
     )

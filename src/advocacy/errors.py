@@ -13,6 +13,7 @@ below it prints or exits. The class decides the exit code, never the instance.
     │   ├── CatalogError          a translation breaks its placeholders or markup
     │   ├── MailError             an invalid address, a line break in a header
     │   ├── SendRefused           a real send that could go out by accident
+    │   ├── LayoutError           a letter's text does not fit its box on paper
     │   └── InvalidLetters        letters failed, all for bad input (also RenderFailed)
     ├── OutputError               the output folder cannot be written
     ├── SystemDependencyError     a library WeasyPrint needs is missing
@@ -73,6 +74,10 @@ class SelectorError(BadInput):
 
 class TemplateError(BadInput):
     """A template failed to compile or render."""
+
+
+class LayoutError(BadInput):
+    """A letter's text does not fit a box of fixed size on paper, or lies on a fold."""
 
 
 class ResourceBlocked(BadInput):

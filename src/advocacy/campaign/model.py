@@ -125,6 +125,14 @@ class SmtpSettings(_Strict):
     cafile: str = ""  # a CA or self-signed certificate to trust, inside the campaign folder
 
 
+class RenderSettings(_Strict):
+    """`[render]`: how letters are made."""
+
+    # A letter whose recipient has no checked address: "fail" (not rendered, the
+    # default) or "mark" (rendered with ADDRESS MISSING in the window).
+    no_address: Literal["fail", "mark"] = "fail"
+
+
 class CampaignFile(_Strict):
     campaign: Settings
     resolution: Resolution | None = None
@@ -134,6 +142,7 @@ class CampaignFile(_Strict):
     cosignatories: list[Person] = Field(default_factory=list)
     facts: dict[str, Any] = Field(default_factory=dict)
     smtp: SmtpSettings = SmtpSettings()
+    render: RenderSettings = RenderSettings()
 
 
 @dataclass

@@ -100,6 +100,10 @@ def write_sender(path: Path, details: SenderDetails) -> None:
         "signature",
         {"name": details.signer, "role": details.role, "organisation": details.organisation},
     )
+    if "[render]" in lines:
+        # The example marks letters without an address so that it renders out of the
+        # box; a group's own campaign fails them, so none looks ready to post.
+        _set_table(lines, "render", {"no_address": "fail"})
     write_atomic(path, "\n".join(lines).encode("utf-8"))
 
 

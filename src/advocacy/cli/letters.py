@@ -80,6 +80,14 @@ def render(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
+    allow_no_address: Annotated[
+        bool,
+        typer.Option(
+            "--allow-no-address",
+            help="Render letters that have no checked address, with an ADDRESS MISSING mark "
+            "in the window (default: campaign.toml [render] no_address, else they fail).",
+        ),
+    ] = False,
 ) -> None:
     """Render one letter per recipient into a folder: PDF ready to print, plus a manifest.
 
@@ -107,6 +115,7 @@ def render(
         shard=shard,
         attach_pdf=not no_attach_pdf,
         allow_fallback=allow_fallback,
+        no_address="mark" if allow_no_address else None,
     )
     try:
         summary = do_render(opened, options, reporter)

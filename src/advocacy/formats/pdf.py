@@ -23,7 +23,8 @@ from . import syslibs
 
 FONTS_DIR = ASSETS_DIR / "fonts"
 FONT_FILES = [
-    FONTS_DIR / f"DejaVuSerif{style}.ttf" for style in ("", "-Bold", "-Italic", "-BoldItalic")
+    FONTS_DIR / f"DejaVuSerif{style}.ttf"
+    for style in ("", "-Bold", "-Italic", "-BoldItalic", "Condensed")
 ]
 DEFAULT_VARIANT = "pdf/ua-1"
 VARIANTS = (
@@ -155,19 +156,31 @@ class PdfRenderer:
                 ) from None
             raise
 
-    def render(self, html: str, what: str) -> tuple[bytes, list[str]]:
-        """PDF bytes for one letter and WeasyPrint's complaints about it."""
+    def _layout(self, html: str) -> tuple[Any, Any]:
+        document = self.wp.HTML(
+            string=html,
+            base_url=self.root.as_uri() + "/",
+            url_fetcher=self.fetcher,
+        )
+        laid_out = document.render(
+            stylesheets=self.stylesheets,
+            font_config=self.font_config,
+            pdf_variant=self.variant,
+            pdf_tags=self.variant is not None and "ua" in self.variant,
+        )
+        return laid_out, document.etree_element
+
+    def render(self, html: str, what: str, who: str = "") -> tuple[bytes, list[str], str]:
+        """PDF bytes for one letter, WeasyPrint's complaints about it, and the HTML
+        as laid out (with the type sizes that made every box fit, formats/fit.py).
+        `who` names the letter in a layout failure ("recipient 'de-mfa'")."""
+        from .fit import fit
+
         with _collect_errors() as collector, self._guard(what):
-            document = self.wp.HTML(
-                string=html,
-                base_url=self.root.as_uri() + "/",
-                url_fetcher=self.fetcher,
-            )
+            document, fitted = fit(html, self._layout, who or what)
             data = document.write_pdf(
-                stylesheets=self.stylesheets,
-                font_config=self.font_config,
                 pdf_variant=self.variant,
                 pdf_tags=self.variant is not None and "ua" in self.variant,
                 uncompressed_pdf=False,
             )
-        return bytes(data), collector.messages
+        return bytes(data), collector.messages, fitted

@@ -32,7 +32,7 @@ from ..errors import BadInput, TemplateError
 from ..i18n import catalogs, l10n
 from ..paths import ASSETS_DIR
 from . import glyphs
-from .address import address_lines
+from .address import AddressLine, address_block
 from .sandbox import ContainedLoader, LetterEnvironment, sandbox
 from .wording import no_address
 
@@ -78,6 +78,17 @@ def css_counters(value: Any) -> Markup:
     return Markup(" ".join(out) or '""')
 
 
+def url_markup(value: Any) -> Markup:
+    """A URL that breaks only after a `/`: each segment is kept whole (never at its own
+    hyphen, never with an added one), with a break opportunity after each slash."""
+    text = str(value)
+    scheme, sep, rest = text.partition("://")
+    head, parts = (scheme + sep, rest.split("/")) if sep else ("", text.split("/"))
+    segments = [head + parts[0], *parts[1:]]
+    spans = [Markup('<span class="url-part">{}</span>').format(part) for part in segments]
+    return Markup('<span class="url">') + Markup("/<wbr>").join(spans) + Markup("</span>")
+
+
 def make_environment(campaign: Campaign) -> LetterEnvironment:
     loader = jinja2.ChoiceLoader(
         [
@@ -88,6 +99,7 @@ def make_environment(campaign: Campaign) -> LetterEnvironment:
     env = sandbox(loader, html=True)
     env.filters["css_string"] = css_string
     env.filters["css_counters"] = css_counters
+    env.filters["url"] = url_markup
     return env
 
 
@@ -320,11 +332,12 @@ class Composer:
         gettext, _ = catalogs.gettext_callables(info)
 
         withheld = recipient.address_withheld
-        lines: list[str] = []
+        block: list[AddressLine] = []
         if withheld and not continuation:
             warnings.append(f"{recipient.id}: {no_address(withheld).message}")
         elif not withheld:
-            lines = address_lines(recipient, sender_country=cfg.sender.country)
+            block = address_block(recipient, sender_country=cfg.sender.country)
+        lines = [line.text for line in block]
         self._check_glyphs(recipient, language, lines)
         resolution = cfg.resolution
         title = ""
@@ -345,6 +358,7 @@ class Composer:
             else "",
             "resolution_title": title,
             "address_lines": lines,
+            "address_block": [line.__dict__ for line in block],
             "address_withheld": bool(withheld),
             "organisation": recipient.text(recipient.organisation, [language]),
             "country_name": l10n.country_name(recipient.country, locale),
@@ -361,8 +375,12 @@ class Composer:
         except Exception as exc:  # template code can raise anything (range too big...)
             raise self._fail(exc, recipient, "campaign.toml: campaign.subject") from None
         # Variables in the subject were escaped for HTML; the subject is plain text
-        # (the base template escapes it once, the email header not at all).
-        letter_ctx["subject"] = " ".join(Markup(subject).unescape().split())
+        # (the base template escapes it once, the email header not at all). The
+        # printed subject keeps the dates' no-break spaces (str.split() would take
+        # them for spaces: "14 / December 2023"); the email and manifest get spaces.
+        printed = re.sub(r"[ \t\r\n\f\v]+", " ", Markup(subject).unescape()).strip()
+        letter_ctx["subject_printed"] = printed
+        letter_ctx["subject"] = " ".join(printed.split())
         template_name = self._template_for(language)
         try:
             html = env.get_template(template_name).render(context)

@@ -32,11 +32,25 @@ def placeholder_sender() -> LetterWarning:
     )
 
 
+def _fill_address(withheld: str) -> str:
+    if "no postal address" in withheld:
+        return "fill in its address (street_address, postal_code, city) from the office's own page"
+    return "check its address with the office and set verified: <the date you checked>"
+
+
 def no_address(withheld: str) -> LetterWarning:
     return LetterWarning(
         "no-address",
-        f"{withheld}: the letter is rendered without an address block; add a checked "
-        "address to the recipient list",
+        f"{withheld}: its letter fails, or with --allow-no-address is rendered without an "
+        f"address, marked ADDRESS MISSING; {_fill_address(withheld)}",
+    )
+
+
+def no_address_failure(recipient: str, withheld: str) -> str:
+    """Why a letter without an address block is not rendered, in one line."""
+    return (
+        f"{recipient}: {withheld}, so its letter is not rendered; {_fill_address(withheld)}, "
+        "or render with --allow-no-address to print it marked ADDRESS MISSING"
     )
 
 

@@ -186,8 +186,10 @@ class Workspace:
                     campaign = snap.campaign
                     stylesheet = campaign.templates_dir / campaign.config.campaign.stylesheet
                     snap.pdf_renderer = PdfRenderer(campaign.root, stylesheet, DEFAULT_VARIANT)
-                data, _problems = snap.pdf_renderer.render(
-                    letter.html, f"templates/{letter.template} (recipient {recipient_id!r})"
+                data, _problems, _fitted = snap.pdf_renderer.render(
+                    letter.html,
+                    f"templates/{letter.template} (recipient {recipient_id!r})",
+                    recipient_id,
                 )
             except Exception as exc:
                 raise AdvocacyError(_message(exc)) from exc

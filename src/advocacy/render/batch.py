@@ -84,6 +84,7 @@ class RenderOptions:
     attach_pdf: bool = True  # email letters (eml, mbox) carry the PDF letter
     mail_from: str = ""  # From of email letters; default: the campaign's sender
     allow_fallback: bool = False  # a catalog lacking new sentences: write in the fallback
+    no_address: str | None = None  # "mark" or "fail"; None: campaign.toml [render]
 
 
 def _formats(options: RenderOptions) -> tuple[str, ...]:
@@ -300,6 +301,7 @@ def render(
     settings: dict[str, Json] = {
         "language": options.language or campaign.config.campaign.language,
         "date": composer.date.isoformat(),
+        "no_address": options.no_address or campaign.config.render.no_address,
     }
     if "eml" in formats:
         from ..formats.mime import reply_to, sender_address
@@ -353,6 +355,7 @@ def render(
         attach_pdf=options.attach_pdf,
         mail_from=options.mail_from,
         settings=per_format,
+        no_address=options.no_address or campaign.config.render.no_address,
     )
     try:
         with exclusive(out):
@@ -372,7 +375,8 @@ def render(
         for message in finish_render(out, run.entries.values(), recipients, mbox):
             run.warn(message)
     order = {r.id: i for i, r in enumerate(recipients)}  # list order, not completion order
-    summary.letters.sort(key=lambda e: order.get(e.recipient, 0))
+    # Letters without an address block first: they must not be posted as they are.
+    summary.letters.sort(key=lambda e: (e.address_block, order.get(e.recipient, 0)))
     summary.failed.sort(key=lambda f: order.get(f.recipient, 0))
     summary.seconds = time.perf_counter() - started
     return summary

@@ -153,7 +153,10 @@ def save(
         "campaign": campaign,
         "campaign_dir": campaign_dir,
         "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "letters": [letter.to_json() for letter in sorted(letters, key=lambda e: e.key)],
+        # Letters without an address block first: they must not be posted as they are.
+        "letters": [
+            letter.to_json() for letter in sorted(letters, key=lambda e: (e.address_block, e.key))
+        ],
     }
     try:
         write_atomic(

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..campaign.model import Campaign, load_campaign
-from ..errors import AdvocacyError
+from ..errors import AdvocacyError, RecipientError
 from ..fsutil import write_atomic
+from ..letter import wording
 from ..letter.compose import Composer
 from .manifest import append_log
 from .records import FileRecord, LetterRecord
@@ -48,6 +49,7 @@ class WorkerConfig:
     attach_pdf: bool = True  # email letters carry the PDF
     mail_from: str = ""  # From of email letters instead of the campaign's sender
     settings: dict[str, str] = field(default_factory=dict)  # format -> its settings digest
+    no_address: str = "fail"  # a letter without a checked address: "fail" or "mark"
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,9 @@ class LetterWorker:
     def _render(self, task: Task) -> LetterRecord:
         out, formats, own = self.config.out, task.formats, self.config.settings.get
         recipient = self.recipients[task.recipient]
+        withheld = recipient.address_withheld
+        if withheld and self.config.no_address != "mark":
+            raise RecipientError(wording.no_address_failure(recipient.id, withheld))
         letter = self.composer.compose(recipient)
         mailer = self.mailer if recipient.email and "eml" in formats else None
         if mailer is not None:
@@ -112,16 +117,21 @@ class LetterWorker:
         warnings = list(letter.warnings)
         files = {item.format: item for item in task.kept}
         stem = f"{recipient.id}.{letter.language}"
-        if "html" in formats:
-            data = letter.html.encode("utf-8")
-            write_atomic(out / f"{stem}.html", data)
-            files["html"] = FileRecord.of(out, out / f"{stem}.html", data, own("html", ""))
         pdf: bytes | None = None
+        html = letter.html
         if self.renderer is not None and "pdf" in formats:
-            pdf, problems = self.renderer.render(
-                letter.html, f"templates/{letter.template} (recipient {recipient.id!r})"
+            # Laid out first: the HTML written is the one whose boxes were made to fit.
+            pdf, problems, html = self.renderer.render(
+                letter.html,
+                f"templates/{letter.template} (recipient {recipient.id!r})",
+                recipient.id,
             )
             warnings += [f"{recipient.id}: PDF: {problem}" for problem in problems]
+        if "html" in formats:
+            data = html.encode("utf-8")
+            write_atomic(out / f"{stem}.html", data)
+            files["html"] = FileRecord.of(out, out / f"{stem}.html", data, own("html", ""))
+        if pdf is not None:
             write_atomic(out / f"{stem}.pdf", pdf)
             files["pdf"] = FileRecord.of(out, out / f"{stem}.pdf", pdf, own("pdf", ""))
         elif "pdf" in files and mailer is not None and self.config.attach_pdf:
