@@ -119,15 +119,16 @@ def test_greece_has_an_address_block_only_once_verified(campaign: Path, tmp_path
     address = bundled_entry("gr-mfa")["address"]
     letter, window, reporter = render_one(campaign, "gr-mfa", tmp_path / "before")
     assert letter["address_block"] is False
-    assert window == ""
-    assert any("gr-mfa" in w and "without an address block" in w for w in reporter.warnings)
+    # The bundled example marks such letters (no_address = "mark"): no address, the mark.
+    assert window == "ADDRESS MISSING — do not post"
+    assert any("gr-mfa" in w and "marked ADDRESS MISSING" in w for w in reporter.warnings)
 
     edit_entry(campaign / MEMBER_STATES, "gr-mfa", "verified: false", "verified: 2026-12-01")
     letter, window, reporter = render_one(campaign, "gr-mfa", tmp_path / "after")
     assert letter["address_block"] is True
     assert address["street_address"] in window
     assert address["postal_code"] in window
-    assert not any("without an address block" in w for w in reporter.warnings)
+    assert not any("ADDRESS MISSING" in w for w in reporter.warnings)
 
 
 def test_finlands_letter_goes_to_the_po_box(campaign: Path, tmp_path: Path) -> None:

@@ -269,7 +269,7 @@ def test_any_unicode_gives_a_letter_that_reads_back_or_one_clear_error(
     try:
         (recipient,) = parse_entries([raw], Path("recipients/list.yaml"))
         letter = composer.compose(recipient)
-        pdf, _ = renderer.render(letter.html, "hypothesis")  # type: ignore[attr-defined]
+        pdf, _, _ = renderer.render(letter.html, "hypothesis", recipient.id)  # type: ignore[attr-defined]
     except AdvocacyError as exc:
         event("refused with one line")
         message = str(exc)

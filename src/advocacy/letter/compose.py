@@ -323,7 +323,13 @@ class Composer:
         return base
 
     def _part(
-        self, recipient: Recipient, language: str, *, continuation: bool, warnings: list[str]
+        self,
+        recipient: Recipient,
+        language: str,
+        *,
+        continuation: bool,
+        warnings: list[str],
+        mark_missing: bool = True,
     ) -> tuple[str, dict[str, Any], str]:
         cfg = self.campaign.config
         locale = l10n.letter_locale(language, recipient.address_country)
@@ -360,6 +366,7 @@ class Composer:
             "address_lines": lines,
             "address_block": [line.__dict__ for line in block],
             "address_withheld": bool(withheld),
+            "address_mark": mark_missing,  # ADDRESS MISSING in the window of such a letter
             "organisation": recipient.text(recipient.organisation, [language]),
             "country_name": l10n.country_name(recipient.country, locale),
             "salutation": recipient.salutation.get(language, ""),
@@ -388,11 +395,17 @@ class Composer:
             raise self._fail(exc, recipient) from None
         return html, letter_ctx, template_name
 
-    def compose(self, recipient: Recipient) -> Letter:
+    def compose(self, recipient: Recipient, *, mark_missing: bool = True) -> Letter:
+        """The letter; `mark_missing=False` leaves an unchecked address's window empty
+        (an email's copy) instead of marking it ADDRESS MISSING (paper)."""
         languages, fell_back = self.choose(recipient)
         warnings: list[str] = []
         html, first, template = self._part(
-            recipient, languages[0], continuation=False, warnings=warnings
+            recipient,
+            languages[0],
+            continuation=False,
+            warnings=warnings,
+            mark_missing=mark_missing,
         )
         for language in languages[1:]:
             more, _, _ = self._part(recipient, language, continuation=True, warnings=warnings)

@@ -301,7 +301,6 @@ def render(
     settings: dict[str, Json] = {
         "language": options.language or campaign.config.campaign.language,
         "date": composer.date.isoformat(),
-        "no_address": options.no_address or campaign.config.render.no_address,
     }
     if "eml" in formats:
         from ..formats.mime import reply_to, sender_address
@@ -312,6 +311,7 @@ def render(
     if options.attach_pdf:
         email["pdf_variant"] = options.pdf_variant  # the attached PDF is part of the email
     per_format = manifest.format_settings(formats, options.pdf_variant, email)
+    no_address = options.no_address or campaign.config.render.no_address
     common = manifest.campaign_digest(campaign, settings)
     old = manifest.load(out).letters
     done = {letter.recipient: letter for letter in old}
@@ -329,6 +329,8 @@ def render(
         if recipient.id in untranslated:
             continue
         digest = manifest.letter_digest(common, recipient)
+        if recipient.address_withheld:  # only these letters depend on the no-address mode
+            digest = manifest.letter_digest(digest + no_address, recipient)
         kept = (
             ()
             if options.force
@@ -355,7 +357,7 @@ def render(
         attach_pdf=options.attach_pdf,
         mail_from=options.mail_from,
         settings=per_format,
-        no_address=options.no_address or campaign.config.render.no_address,
+        no_address=no_address,
     )
     try:
         with exclusive(out):

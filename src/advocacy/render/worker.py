@@ -49,7 +49,9 @@ class WorkerConfig:
     attach_pdf: bool = True  # email letters carry the PDF
     mail_from: str = ""  # From of email letters instead of the campaign's sender
     settings: dict[str, str] = field(default_factory=dict)  # format -> its settings digest
-    no_address: str = "fail"  # a letter without a checked address: "fail" or "mark"
+    # A letter without a checked address: "fail", "mark" (ADDRESS MISSING in the
+    # window) or "omit" (an empty window: the email copies of `send`).
+    no_address: str = "fail"
 
 
 @dataclass(frozen=True)
@@ -108,9 +110,9 @@ class LetterWorker:
         out, formats, own = self.config.out, task.formats, self.config.settings.get
         recipient = self.recipients[task.recipient]
         withheld = recipient.address_withheld
-        if withheld and self.config.no_address != "mark":
+        if withheld and self.config.no_address == "fail":
             raise RecipientError(wording.no_address_failure(recipient.id, withheld))
-        letter = self.composer.compose(recipient)
+        letter = self.composer.compose(recipient, mark_missing=self.config.no_address == "mark")
         mailer = self.mailer if recipient.email and "eml" in formats else None
         if mailer is not None:
             mailer.recipient(recipient, letter)  # a bad address stops this letter, first

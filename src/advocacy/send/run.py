@@ -270,21 +270,13 @@ def _run(
 ) -> None:
     out = options.out
     wanted = {"pdf"} if groups else {"eml", *(["pdf"] if options.attach_pdf else [])}
-    rendered: RenderSummary = render(
-        campaign,
-        RenderOptions(
-            selectors=options.selectors,
-            formats=sorted(wanted),  # the folder's other files stay as they are
-            out=out,
-            language=options.language,
-            today=options.today,
-            jobs=options.jobs,
-            attach_pdf=options.attach_pdf,
-            mail_from=options.mail_from,
-            allow_fallback=options.allow_fallback,
-        ),
-        hooks.reporter,
-    )
+    # Emailed letters need no postal address: render only those with an email, their
+    # windows left empty when the address is unchecked (the print run fails or marks
+    # them). Relayed letters are printed: the campaign's own rule holds.
+    selectors = list(options.selectors) if groups else [r.id for r in recipients if r.email]
+    rendered = RenderSummary(campaign.config.campaign.title, str(campaign.root), str(out))
+    if groups or selectors:  # no selector would mean every recipient
+        rendered = _render(campaign, options, selectors, wanted, bool(groups), hooks.reporter)
     summary.warnings += rendered.warnings
     summary.not_made = list(rendered.failed)
     broken = {f.recipient for f in rendered.failed}
@@ -335,6 +327,32 @@ def _run(
         journal = Journal.open(out)
     with journal:
         _deliver(summary, journal, server, policy, hooks, check)
+
+
+def _render(
+    campaign: Campaign,
+    options: SendOptions,
+    selectors: list[str],
+    wanted: set[str],
+    relayed: bool,
+    reporter: Reporter,
+) -> RenderSummary:
+    return render(
+        campaign,
+        RenderOptions(
+            selectors=selectors,
+            no_address=None if relayed else "omit",
+            formats=sorted(wanted),  # the folder's other files stay as they are
+            out=options.out,
+            language=options.language,
+            today=options.today,
+            jobs=options.jobs,
+            attach_pdf=options.attach_pdf,
+            mail_from=options.mail_from,
+            allow_fallback=options.allow_fallback,
+        ),
+        reporter,
+    )
 
 
 def _deliver(
