@@ -258,7 +258,7 @@ def inject_preview(html: str, letter: Letter, stylesheet_url: str | None) -> str
         html = links + html
     paper = "pv-letter" if letter.paper == "Letter" else "pv-a4"
     overlay = (
-        '<div class="pv-overlay" aria-hidden="true">'
+        '<div class="pv-overlay" aria-hidden="true"><div class="pv-page"></div>'
         '<div class="pv-window"><span class="pv-label">envelope window</span></div>'
         '<div class="pv-fold pv-fold-1"><span class="pv-label">fold</span></div>'
         '<div class="pv-fold pv-fold-2"><span class="pv-label">fold</span></div>'
