@@ -281,9 +281,10 @@ function fitLetter() {
   const room = doc.documentElement.clientWidth - 2 * GUTTER;
   const scale = state.trueSize || natural <= room ? 1 : Math.max(0.1, room / natural);
   sheet.style.zoom = scale === 1 ? "" : String(scale);
-  $("zoom-level").textContent = scale === 1
-    ? (state.trueSize && natural > room ? "true size: scroll sideways in the letter" : "true size")
-    : `fitted: ${Math.round(scale * 100)}%`;
+  let level = `fitted: ${Math.round(scale * 100)}%`;
+  if (natural <= room) level = "fits at true size";
+  else if (state.trueSize) level = "true size: scroll sideways in the letter";
+  $("zoom-level").textContent = level;
 }
 
 function loadFrame(letter, version) {
