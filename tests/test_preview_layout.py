@@ -12,10 +12,12 @@ Screenshots go to test-artifacts/ (gitignored).
 
 from __future__ import annotations
 
+import http.client
 import shutil
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -141,6 +143,8 @@ def no_violations(page: Page, where: str) -> None:
 @pytest.mark.parametrize("width", list(WIDTHS))
 def test_page_fits_its_width(browser: Browser, server: PreviewServer, width: int) -> None:
     page, page_errors = new_page(browser, width)
+    asked: list[str] = []  # the letters' URLs, as the frame asked for them
+    page.on("request", lambda r: asked.append(r.url) if "/letter/" in r.url else None)
     for recipient, paper in LETTERS.items():
         page.goto(f"{server.url}#to={recipient}")
         page.reload()  # a new hash alone is no new page
@@ -161,6 +165,11 @@ def test_page_fits_its_width(browser: Browser, server: PreviewServer, width: int
             assert sheet["width"] == pytest.approx(true_width, abs=1)  # true size when it fits
         else:  # scaled to the pane, not to some smaller size
             assert sheet["width"] == pytest.approx(box["frameRoom"] - 2 * GUTTER, abs=2)
+        # The server drew it at that scale already: no full-size flash before the fit.
+        query = parse_qs(urlsplit(asked[-1]).query)
+        assert urlsplit(asked[-1]).path == f"/letter/{recipient}.html"
+        zoom = float(query["zoom"][0]) if "zoom" in query else 1.0
+        assert zoom == pytest.approx(sheet["width"] / true_width, abs=0.01), asked[-1]
         # The heading is a line of text, not a column of words, and "Open PDF" is clear of it.
         assert box["title"]["width"] >= min(250, width - 100), box["title"]
         assert not overlaps(box["title"], box["pdf"]), (box["title"], box["pdf"])
@@ -311,3 +320,21 @@ def test_100_percent_shows_true_size(browser: Browser, server: PreviewServer) ->
     assert measure(page)["page"]["width"] < PAPER["A4"][0] - 100
     assert page_errors == []
     page.close()
+
+
+def _letter_html(server: PreviewServer, query: str) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request("GET", f"/letter/us-dos.html?{query}")
+        response = connection.getresponse()
+        assert response.status == 200
+        return response.read().decode("utf-8")
+    finally:
+        connection.close()
+
+
+def test_server_draws_the_sheet_at_the_asked_scale(server: PreviewServer) -> None:
+    assert '<div class="pv-sheet" style="zoom: 0.5">' in _letter_html(server, "zoom=0.5")
+    # True size, and anything that is no scale from 0.1 to 1, draws it unscaled.
+    for query in ("", "zoom=1", "zoom=2", "zoom=0.01", "zoom=nan", "zoom=inf", 'zoom=0.5"x'):
+        assert '<div class="pv-sheet">' in _letter_html(server, query), query

@@ -23,6 +23,7 @@ const state = {
 
 const NARROW = window.matchMedia("(max-width: 699px)");  // app.css folds the list there
 const GUTTER = 12;  // px of grey desk each side of a fitted sheet
+const PAPER_WIDTH = { A4: 210 * 96 / 25.4, Letter: 8.5 * 96 };  // CSS px (letter-preview.css)
 
 const $ = (id) => document.getElementById(id);
 
@@ -276,15 +277,21 @@ function fitLetter() {
   const toggle = $("zoom-toggle");
   toggle.setAttribute("aria-pressed", String(state.trueSize));
   if (!sheet || frame.hidden) return;
+  const zoom = sheet.style.zoom;
   sheet.style.zoom = "";
   const natural = sheet.getBoundingClientRect().width;
   const room = doc.documentElement.clientWidth - 2 * GUTTER;
-  const scale = state.trueSize || natural <= room ? 1 : Math.max(0.1, room / natural);
-  sheet.style.zoom = scale === 1 ? "" : String(scale);
+  const scale = fitScale(natural, room);
+  const wanted = scale === 1 ? "" : scale.toFixed(4);
+  sheet.style.zoom = Math.abs(Number(zoom || 1) - scale) < 0.002 ? zoom : wanted;
   let level = `fitted: ${Math.round(scale * 100)}%`;
   if (natural <= room) level = "fits at true size";
   else if (state.trueSize) level = "true size: scroll sideways in the letter";
   $("zoom-level").textContent = level;
+}
+
+function fitScale(natural, room) {
+  return state.trueSize || natural <= room ? 1 : Math.max(0.1, room / natural);
 }
 
 function loadFrame(letter, version) {
@@ -292,6 +299,11 @@ function loadFrame(letter, version) {
   const lang = encodeURIComponent(state.lang || "");
   const src = `/letter/${encodeURIComponent(letter.id)}.html?lang=${lang}&v=${version}`;
   if (frame.dataset.src === src) return false;
+  // The server draws the sheet at the scale it will be shown at (no flash of a
+  // full-size letter after every save); fitLetter() corrects it once loaded.
+  let width = frame.clientWidth;
+  try { width = frame.contentDocument.documentElement.clientWidth || width; } catch (err) { /* none yet */ }
+  const scale = fitScale(PAPER_WIDTH[letter.paper] || PAPER_WIDTH.A4, width - 2 * GUTTER);
   // Same letter, new text: keep the reader's place in it.
   const sameLetter = frame.dataset.letter === letter.id;
   let scrollY = 0;
@@ -302,7 +314,7 @@ function loadFrame(letter, version) {
   };
   frame.dataset.src = src;
   frame.dataset.letter = letter.id;
-  frame.src = src;
+  frame.src = scale < 1 ? `${src}&zoom=${scale.toFixed(4)}` : src;
   return true;
 }
 
