@@ -13,6 +13,9 @@ if [ "${1:-}" = "--test" ]; then
     TEST="chromium"  # the preview's browser tests drive Debian's headless chromium
     # tests/postfix.py starts a private Postfix (SASL through Dovecot's auth service)
     TEST="$TEST postfix dovecot-core"
+    # npm fetches axe-core (tests/npm/package-lock.json), the accessibility checks
+    # the browser tests run in the page; Debian's npm brings Debian's nodejs along.
+    command -v npm >/dev/null 2>&1 || TEST="$TEST npm"
 fi
 PYTHON="${PYTHON:-python3}"
 # Debian and Ubuntu ship venv's pip bootstrap separately: fresh server images lack it,
@@ -74,6 +77,9 @@ if [ -n "$missing" ]; then
         case " $missing " in *" chromium "*)
             echo "(continuing without chromium: the browser tests of advocacy preview will fail)" >&2 ;;
         esac
+        case " $missing " in *" npm "*)
+            echo "(continuing without npm: the preview's accessibility tests will fail)" >&2 ;;
+        esac
         case " $missing " in *" postfix "* | *" dovecot-core "*)
             echo "(continuing without postfix or dovecot-core: tests/test_postfix.py will fail)" >&2 ;;
         esac
@@ -88,6 +94,10 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
 if [ "${1:-}" = "--test" ]; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+    if command -v npm >/dev/null 2>&1; then
+        # Exactly the versions in the lockfile, into tests/npm/node_modules (ignored by git).
+        npm ci --prefix tests/npm --no-audit --no-fund --loglevel=error >/dev/null
+    fi
 else
     .venv/bin/python -m pip install -q --disable-pip-version-check .
 fi

@@ -24,22 +24,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from advocacy.campaign.model import load_campaign
 from advocacy.preview.server import PreviewServer, ServeOptions, start_server
+from chromium import ARTIFACTS, WAIT_MS, launch
 from conftest import FIXED_DATE, REPO, build_file_tree, bundled_toml, edit_file
-
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# The network is closed here: nothing that phones home, no GPU, no sandbox (root).
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WAIT_MS = 10_000  # generous for a loaded CI machine; a working page answers in ~1 s
 
 
 @pytest.fixture
@@ -68,11 +54,8 @@ def server(campaign: Path) -> Iterator[PreviewServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: run scripts/install.sh --test (as root)")
     with sync_playwright() as playwright:
-        # Playwright gives every launch a fresh temporary profile (user-data-dir).
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         yield browser
         browser.close()
 

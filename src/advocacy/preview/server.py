@@ -180,7 +180,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
         elif path.startswith("/campaign/"):
             self._campaign_file(path.removeprefix("/campaign/"))
         elif match := LETTER_ROUTE.match(path):
-            self._letter(match.group(1), match.group(2), _lang(query, ""))
+            self._letter(match.group(1), match.group(2), _lang(query, ""), _zoom(query))
         else:
             self._not_found()
 
@@ -204,7 +204,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return
         self._file(path, content_type)
 
-    def _letter(self, recipient_id: str, kind: str, lang: str) -> None:
+    def _letter(self, recipient_id: str, kind: str, lang: str, zoom: float = 1) -> None:
         workspace = self.server.workspace
         try:
             if kind == "pdf":
@@ -234,7 +234,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
                 csp=LETTER_CSP,
             )
             return
-        html = inject_preview(letter.html, letter, workspace.stylesheet_url())
+        html = inject_preview(letter.html, letter, workspace.stylesheet_url(), zoom)
         self._send(HTTPStatus.OK, html.encode("utf-8"), "text/html; charset=utf-8", csp=LETTER_CSP)
 
     def _events(self) -> None:
@@ -273,6 +273,15 @@ def _lang(query: dict[str, str], default: str) -> str:
     if value in POLICY_OPTIONS:
         return value
     return value if re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value) else ""
+
+
+def _zoom(query: dict[str, str]) -> float:
+    """The page's scale for the sheet (fitted to its pane), 0.1 to 1; 1 if absent or odd."""
+    try:
+        zoom = float(query.get("zoom", "1"))
+    except ValueError:
+        return 1
+    return zoom if 0.1 <= zoom <= 1 else 1  # also refuses nan and inf
 
 
 class PreviewServer(ThreadingHTTPServer):

@@ -244,10 +244,11 @@ def _message(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def inject_preview(html: str, letter: Letter, stylesheet_url: str | None) -> str:
+def inject_preview(html: str, letter: Letter, stylesheet_url: str | None, zoom: float = 1) -> str:
     """The composed letter, dressed for the browser: the bundled and campaign CSS
-    (WeasyPrint gets them as separate stylesheets), a sheet at true paper size,
-    and an overlay of the envelope window and fold marks."""
+    (WeasyPrint gets them as separate stylesheets), a sheet at true paper size
+    scaled by `zoom` (the page's fit to its pane, so the letter arrives at the
+    size it is shown at), and an overlay of the envelope window and fold marks."""
     links = '<link rel="stylesheet" href="/assets/base.css">'
     if stylesheet_url:
         links += f'<link rel="stylesheet" href="{stylesheet_url}">'
@@ -260,14 +261,17 @@ def inject_preview(html: str, letter: Letter, stylesheet_url: str | None) -> str
         html = links + html
     paper = "pv-letter" if letter.paper == "Letter" else "pv-a4"
     overlay = (
-        '<div class="pv-overlay" aria-hidden="true">'
+        '<div class="pv-overlay" aria-hidden="true"><div class="pv-page"></div>'
         '<div class="pv-window"><span class="pv-label">envelope window</span></div>'
         '<div class="pv-fold pv-fold-1"><span class="pv-label">fold</span></div>'
         '<div class="pv-fold pv-fold-2"><span class="pv-label">fold</span></div>'
         '<div class="pv-page-end"><span class="pv-label">end of page 1 in the PDF</span></div>'
         "</div>"
     )
-    opening = f'<body class="pv {paper}"><div class="pv-sheet">{overlay}<div class="pv-content">'
+    scaled = f' style="zoom: {zoom:.4g}"' if zoom < 1 else ""
+    opening = (
+        f'<body class="pv {paper}"><div class="pv-sheet"{scaled}>{overlay}<div class="pv-content">'
+    )
     body = re.search(r"<body\b[^>]*>", html, flags=re.I)
     if body is None:
         return html

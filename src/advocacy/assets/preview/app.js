@@ -18,7 +18,12 @@ const state = {
   lang: null,        // "" = campaign policy; null = the server's default (--lang)
   request: 0,        // sequence number: answers to older requests are dropped
   scrolled: false,   // the selected letter was brought into view on first load
+  trueSize: false,   // the "100%" toggle: true paper size instead of fitted to the pane
 };
+
+const NARROW = window.matchMedia("(max-width: 699px)");  // app.css folds the list there
+const GUTTER = 12;  // px of grey desk each side of a fitted sheet
+const PAPER_WIDTH = { A4: 210 * 96 / 25.4, Letter: 8.5 * 96 };  // CSS px (letter-preview.css)
 
 const $ = (id) => document.getElementById(id);
 
@@ -42,12 +47,14 @@ function readHash() {
   const params = new URLSearchParams(location.hash.slice(1));
   state.selected = params.get("to");
   state.lang = params.has("lang") ? params.get("lang") : null;
+  state.trueSize = params.get("size") === "100";
 }
 
 function writeHash() {
   const params = new URLSearchParams();
   if (state.selected) params.set("to", state.selected);
   if (state.lang) params.set("lang", state.lang);
+  if (state.trueSize) params.set("size", "100");
   history.replaceState(null, "", "#" + params.toString());
 }
 
@@ -131,39 +138,84 @@ function renderList() {
   const shown = visibleLetters();
   const all = state.data.letters.length;
   $("count").textContent = shown.length === all ? `${all} letters` : `${shown.length} of ${all} letters`;
+  $("list-toggle-count").textContent = $("count").textContent;
   $("letters").replaceChildren(...shown.map((letter) => {
     const badges = el("span", { className: "badges" });
     if (letter.error) badges.append(el("span", { className: "badge error", textContent: "error", title: letter.error }));
     for (const w of letter.warnings) badges.append(el("span", { className: "badge", textContent: BADGES[w.kind] || w.kind, title: w.message }));
-    const item = el("li", { tabIndex: 0 },
+    const item = el("li", { id: optionId(letter.id) },
       el("span", { className: "org", textContent: letter.organisation }),
       el("span", { className: "meta", textContent: `${letter.id} · ${letter.country} · ${letter.language} · ${letter.paper}` }),
       badges);
     item.dataset.id = letter.id;
     item.setAttribute("role", "option");
     item.setAttribute("aria-selected", String(letter.id === state.selected));
-    item.addEventListener("click", () => select(letter.id));
-    item.addEventListener("keydown", (event) => onKey(event, letter.id));
+    item.addEventListener("click", () => {
+      select(letter.id);
+      if (NARROW.matches) foldList(false);
+    });
     return item;
   }));
+  markSelected();
 }
 
-function onKey(event, id) {
+// The list is one tab stop: focus stays on the listbox, aria-activedescendant
+// names the selected option, and the selection follows the arrow keys.
+function optionId(id) {
+  return `letter-option-${id}`;
+}
+
+function markSelected() {
+  const list = $("letters");
+  let active = null;
+  for (const item of list.children) {
+    const on = item.dataset.id === state.selected;
+    item.setAttribute("aria-selected", String(on));
+    if (on) active = item;
+  }
+  if (active) list.setAttribute("aria-activedescendant", active.id);
+  else list.removeAttribute("aria-activedescendant");
+  return active;
+}
+
+function onListKey(event) {
   const ids = visibleLetters().map((l) => l.id);
-  const step = { ArrowDown: 1, ArrowUp: -1 }[event.key];
-  if (event.key === "Enter") select(id);
-  if (!step) return;
+  if (!ids.length) return;
+  if (event.key === "Enter" || event.key === "Escape") {
+    if (NARROW.matches && $("sidebar").classList.contains("open")) {
+      event.preventDefault();
+      foldList(false);
+    }
+    return;
+  }
+  const at = ids.indexOf(state.selected);
+  const page = Math.max(1, Math.floor($("letters").clientHeight / 60));
+  const target = {
+    ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: ids.length - 1,
+    PageDown: at + page, PageUp: at - page,
+  }[event.key];
+  if (target === undefined || event.altKey || event.ctrlKey || event.metaKey) return;
   event.preventDefault();
-  const next = ids[Math.max(0, Math.min(ids.length - 1, ids.indexOf(id) + step))];
-  select(next);
-  document.querySelector(`#letters li[data-id="${CSS.escape(next)}"]`)?.focus();
+  select(ids[Math.max(0, Math.min(ids.length - 1, target))]);
 }
 
 function select(id) {
   state.selected = id;
   writeHash();
-  for (const item of $("letters").children) item.setAttribute("aria-selected", String(item.dataset.id === id));
+  markSelected()?.scrollIntoView({ block: "nearest" });
   showLetter();
+}
+
+// Narrow screens: the list is a panel the button opens and closes.
+function foldList(open) {
+  $("sidebar").classList.toggle("open", open);
+  $("list-toggle").setAttribute("aria-expanded", String(open));
+  if (open) {
+    $("letters").focus();
+    markSelected()?.scrollIntoView({ block: "nearest" });
+  } else if (NARROW.matches && document.activeElement?.closest("#list-panel")) {
+    $("list-toggle").focus();
+  }
 }
 
 function showLetter() {
@@ -186,6 +238,7 @@ function showLetter() {
     failure.hidden = true;
     frame.hidden = true;
     pdf.hidden = true;
+    showZoom(false);
     return;
   }
   $("letter-title").textContent = letter.organisation;
@@ -199,11 +252,46 @@ function showLetter() {
     failure.replaceChildren(errorNode(letter.error));
     failure.hidden = false;
     frame.hidden = true;
+    showZoom(false);
     return;
   }
   failure.hidden = true;
   frame.hidden = false;
+  showZoom(true);
   loadFrame(letter, data.version);
+}
+
+function showZoom(shown) {
+  $("zoom-toggle").hidden = !shown;
+  $("zoom-level").hidden = !shown;
+}
+
+// The sheet is drawn at true paper size (letter-preview.css); scale it down
+// (CSS zoom keeps its proportions and the overlay on it) to the frame's width,
+// unless the "100%" toggle asks for true size.
+function fitLetter() {
+  const frame = $("letter-frame");
+  let doc = null;
+  try { doc = frame.contentDocument; } catch (err) { doc = null; }
+  const sheet = doc?.querySelector(".pv-sheet");
+  const toggle = $("zoom-toggle");
+  toggle.setAttribute("aria-pressed", String(state.trueSize));
+  if (!sheet || frame.hidden) return;
+  const zoom = sheet.style.zoom;
+  sheet.style.zoom = "";
+  const natural = sheet.getBoundingClientRect().width;
+  const room = doc.documentElement.clientWidth - 2 * GUTTER;
+  const scale = fitScale(natural, room);
+  const wanted = scale === 1 ? "" : scale.toFixed(4);
+  sheet.style.zoom = Math.abs(Number(zoom || 1) - scale) < 0.002 ? zoom : wanted;
+  let level = `fitted: ${Math.round(scale * 100)}%`;
+  if (natural <= room) level = "fits at true size";
+  else if (state.trueSize) level = "true size: scroll sideways in the letter";
+  $("zoom-level").textContent = level;
+}
+
+function fitScale(natural, room) {
+  return state.trueSize || natural <= room ? 1 : Math.max(0.1, room / natural);
 }
 
 function loadFrame(letter, version) {
@@ -211,16 +299,22 @@ function loadFrame(letter, version) {
   const lang = encodeURIComponent(state.lang || "");
   const src = `/letter/${encodeURIComponent(letter.id)}.html?lang=${lang}&v=${version}`;
   if (frame.dataset.src === src) return false;
+  // The server draws the sheet at the scale it will be shown at (no flash of a
+  // full-size letter after every save); fitLetter() corrects it once loaded.
+  let width = frame.clientWidth;
+  try { width = frame.contentDocument.documentElement.clientWidth || width; } catch (err) { /* none yet */ }
+  const scale = fitScale(PAPER_WIDTH[letter.paper] || PAPER_WIDTH.A4, width - 2 * GUTTER);
   // Same letter, new text: keep the reader's place in it.
   const sameLetter = frame.dataset.letter === letter.id;
   let scrollY = 0;
   try { scrollY = frame.contentWindow.scrollY; } catch (err) { scrollY = 0; }
   frame.onload = () => {
+    fitLetter();
     if (sameLetter) try { frame.contentWindow.scrollTo(0, scrollY); } catch (err) { /* not loaded */ }
   };
   frame.dataset.src = src;
   frame.dataset.letter = letter.id;
-  frame.src = src;
+  frame.src = scale < 1 ? `${src}&zoom=${scale.toFixed(4)}` : src;
   return true;
 }
 
@@ -254,6 +348,15 @@ function init() {
   readHash();
   for (const id of ["filter-tag", "filter-country"]) $(id).addEventListener("change", () => { renderList(); showLetter(); });
   $("filter-text").addEventListener("input", () => renderList());
+  $("letters").addEventListener("keydown", onListKey);
+  $("list-toggle").addEventListener("click", () => foldList(!$("sidebar").classList.contains("open")));
+  $("zoom-toggle").addEventListener("click", () => {
+    state.trueSize = !state.trueSize;
+    writeHash();
+    fitLetter();
+  });
+  // A resized window or a pane that the list gave room to: fit the letter again.
+  new ResizeObserver(() => fitLetter()).observe($("letter-frame"));
   $("language").addEventListener("change", (event) => {
     state.lang = event.target.value;
     writeHash();
