@@ -68,8 +68,9 @@ def letter_locale(language: str, country: str) -> Locale:
     return Locale.parse(language)
 
 
-def long_date(date: dt.date, locale: Locale) -> str:
-    return format_date(date, format="long", locale=locale)
+def long_date(date: dt.date, locale: Locale, pattern: str = "long") -> str:
+    """CLDR's long date, or a CLDR pattern such as "d. M. y"."""
+    return format_date(date, format=pattern, locale=locale)
 
 
 def number_locale(language: str, tags: list[str], locale: Locale) -> Locale:

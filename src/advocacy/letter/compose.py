@@ -342,7 +342,13 @@ class Composer:
             # No line break inside a date ("14. / december" reads badly).
             "date": _nobreak(l10n.long_date(self.date, locale)),
             "iso_date": self.date.isoformat(),
-            "resolution_date": _nobreak(l10n.long_date(resolution.date, locale))
+            "resolution_date": _nobreak(
+                l10n.long_date(
+                    resolution.date,
+                    locale,
+                    protocol.date_in_text(self.forms, language, recipient.country),
+                )
+            )
             if resolution
             else "",
             "resolution_title": title,

@@ -28,7 +28,7 @@ from ..paths import ASSETS_DIR
 TABLE_FILE = ASSETS_DIR / "protocol.toml"
 CAMPAIGN_TABLE = Path("locales") / "protocol.toml"
 FORMS = ("neutral", "female", "male")
-_SETTINGS = {"close", "body_after_comma"}
+_SETTINGS = {"close", "body_after_comma", "date_in_text"}
 _END = re.compile(r"[\s,:;!]+$")
 
 
@@ -85,9 +85,7 @@ def _strip(salutation: str) -> str:
     return _END.sub("", salutation)
 
 
-def courtesy(
-    recipient: Recipient, language: str, *, forms: dict[str, dict[str, Any]]
-) -> Courtesy:
+def courtesy(recipient: Recipient, language: str, *, forms: dict[str, dict[str, Any]]) -> Courtesy:
     """Salutation and close of `recipient`'s letter in `language`."""
     entries = _entries(forms, language, recipient.country)
     office = office_of(recipient)
@@ -99,9 +97,11 @@ def courtesy(
             f"or add it to {CAMPAIGN_TABLE}"
         )
     note = ""
-    titles = entries.get(office)
-    if not isinstance(titles, dict):
-        titles = entries.get("none") if isinstance(entries.get("none"), dict) else {}
+    found = entries.get(office)
+    titles: dict[str, Any] = found if isinstance(found, dict) else {}
+    if not titles:
+        generic = entries.get("none")
+        titles = generic if isinstance(generic, dict) else {}
         if office != "none" and language not in recipient.salutation:
             note = (
                 f"protocol.toml has no {l10n.language_name(language)} form of address for "
@@ -112,7 +112,9 @@ def courtesy(
     salutation = recipient.salutation.get(language) or str(
         titles.get(form) or titles.get("neutral") or ""
     )
-    close_form = recipient.close.get(language) or str(titles.get("close") or entries.get("close", ""))
+    close_form = recipient.close.get(language) or str(
+        titles.get("close") or entries.get("close", "")
+    )
     if not salutation or not close_form:
         missing = "salutation" if not salutation else "close"
         raise BadInput(
@@ -122,7 +124,9 @@ def courtesy(
         )
     appellation = _strip(salutation)
     body_lower = entries.get("body_after_comma") == "lower" and salutation.rstrip().endswith(",")
-    return Courtesy(salutation, close_form.replace("{appellation}", appellation), appellation, body_lower, note)
+    return Courtesy(
+        salutation, close_form.replace("{appellation}", appellation), appellation, body_lower, note
+    )
 
 
 _FIRST_LETTER = re.compile(r"^((?:\s|<[^>]*>)*)(\w)", re.UNICODE)
@@ -137,6 +141,11 @@ def body_start(html: str, lower: bool) -> Markup:
     if lower:
         return Markup(html)
     return Markup(_FIRST_LETTER.sub(lambda m: m.group(1) + m.group(2).upper(), str(html), count=1))
+
+
+def date_in_text(forms: dict[str, dict[str, Any]], language: str, country: str) -> str:
+    """The date pattern for dates inside sentences ("long" unless the language says)."""
+    return str(_entries(forms, language, country).get("date_in_text") or "long")
 
 
 def known_offices(forms: dict[str, dict[str, Any]]) -> set[str]:
