@@ -64,7 +64,7 @@ def _expected(language: str, infos: dict[str, catalogs.CatalogInfo]) -> dict[str
 
     def named(text: str) -> str:  # a demand names people from the names table
         for key, name in campaign["names"].items():
-            text = text.replace("{{ names.%s }}" % key, tr(name))
+            text = text.replace("{{ names." + key + " }}", tr(name))
         return text
 
     (recipient,) = [r for r in load_campaign(REPO).recipients if r.id == "de-mfa"]

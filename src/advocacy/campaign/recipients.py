@@ -182,6 +182,11 @@ class Recipient(BaseModel):
             return "has an unverified, low-confidence address"
         return None
 
+    def text_in(self, field: LocalizedText, language: str) -> str:
+        """`field` as a letter in `language` prints it: in that language where the
+        recipient gives it, else in the recipient's own languages, else English."""
+        return self.text(field, [language, *self.languages] if language else self.languages)
+
     def text(self, field: LocalizedText, languages: Iterable[str]) -> str:
         """`field` in the first of `languages` it has, else English, else any."""
         if isinstance(field, str):

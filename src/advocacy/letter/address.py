@@ -28,8 +28,7 @@ def address_lines(
 
     The country line is left off when the letter is posted inside that country.
     """
-    languages = [language, *recipient.languages] if language else recipient.languages
-    organisation = recipient.text(recipient.organisation, languages)
+    organisation = recipient.text_in(recipient.organisation, language)
     country = recipient.address_country
     fields = recipient.address.model_dump()
     fields["country_code"] = country
@@ -40,7 +39,7 @@ def address_lines(
     lines = [_uppercase_greek(line.strip()) for line in lines if line.strip()]
     if sender_country and sender_country.upper() == country and lines:
         lines = lines[:-1]
-    addressee = recipient.text(recipient.addressee, languages)
+    addressee = recipient.text_in(recipient.addressee, language)
     if addressee:
         lines.insert(0, addressee)
     return lines

@@ -278,8 +278,8 @@ class Composer:
         """Refuse text the font cannot print: the fields as given, and the address
         block as printed (its formatter uppercases some lines: 'ʇ' becomes 'Ʇ')."""
         fields = {
-            "organisation": recipient.text(recipient.organisation, [language]),
-            "addressee": recipient.text(recipient.addressee, recipient.languages),
+            "organisation": recipient.text_in(recipient.organisation, language),
+            "addressee": recipient.text_in(recipient.addressee, language),
             "name": recipient.name,
             "salutation": recipient.salutation.get(language, ""),
             **{f"address.{k}": v for k, v in recipient.address.model_dump().items()},
@@ -355,7 +355,7 @@ class Composer:
             "resolution_url": url,
             "address_lines": lines,
             "address_withheld": bool(withheld),
-            "organisation": recipient.text(recipient.organisation, [language]),
+            "organisation": recipient.text_in(recipient.organisation, language),
             "country_name": l10n.country_name(recipient.country, locale),
             "salutation": courtesy.salutation,
             "close": courtesy.close,
