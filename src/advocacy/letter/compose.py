@@ -281,6 +281,9 @@ class Composer:
             "organisation": recipient.text_in(recipient.organisation, language),
             "addressee": recipient.text_in(recipient.addressee, language),
             "name": recipient.name,
+            "addressee_person.name": recipient.addressee_person.name
+            if recipient.addressee_person
+            else "",
             "salutation": recipient.salutation.get(language, ""),
             **{f"address.{k}": v for k, v in recipient.address.model_dump().items()},
         }
