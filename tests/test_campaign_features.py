@@ -28,9 +28,11 @@ def test_spreadsheet_csv_with_bom_semicolons_and_crlf(mini_campaign: Path, tmp_p
     summary = render(open_campaign(mini_campaign), RenderOptions(out=out, today=FIXED_DATE))
     assert [e.recipient for e in summary.letters] == ["pl-mfa", "ca-gac"]
     text = pdf_text(out / "pl-mfa.en.pdf")
-    assert "Ministerstwo Spraw Zagranicznych" in text  # address in the recipient's language
+    # Every name in the letter's language, the address too (the Polish name
+    # is printed by a Polish letter).
+    assert "Ministry of Foreign Affairs" in text
+    assert "Ministerstwo Spraw Zagranicznych" not in text
     assert "00-580 WARSZAWA" in text
-    assert "Ministry of Foreign Affairs" in text  # body in the letter's language
     assert summary.letters[1].paper == "Letter"
 
 
@@ -119,7 +121,9 @@ def test_html_format_and_json_summary(mini_campaign: Path, tmp_path: Path) -> No
         "us-dos.en.html",
     ]
     html = (out / "de-mfa.en.html").read_text(encoding="utf-8")
-    assert '<html lang="en"' in html and "Auswärtiges Amt" in html
+    # The letter's language decides every name printed in it, the address too.
+    assert '<html lang="en"' in html and "Federal Foreign Office" in html
+    assert "Auswärtiges Amt" not in html
 
 
 def test_rerender_subset_keeps_the_manifest_whole(mini_campaign: Path, tmp_path: Path) -> None:
@@ -185,12 +189,12 @@ def test_belarusian_and_greek_text_use_the_embedded_font(
         """\
 - id: by-diaspora
   country: LT
-  organisation: {be: "Беларуская дыяспара ў Вільні і Коўне", en: "Diaspora"}
+  organisation: {be: "Беларуская дыяспара ў Вільні і Коўне"}
   languages: [be]
   address: {street_address: "Вуліца Ўзгорская 1", postal_code: "01100", city: "Vilnius"}
 - id: gr-test
   country: GR
-  organisation: {el: "Υπουργείο Εξωτερικών", en: "Ministry"}
+  organisation: {el: "Υπουργείο Εξωτερικών"}
   languages: [el-GR]
   address: {street_address: "Βασιλίσσης Σοφίας 1", postal_code: "106 71", city: "Αθήνα"}
 """,

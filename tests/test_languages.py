@@ -17,6 +17,7 @@ from advocacy.campaign.discovery import open_campaign
 from advocacy.campaign.model import load_campaign
 from advocacy.campaign.translations import required_ids
 from advocacy.i18n import catalogs
+from advocacy.letter import protocol
 from advocacy.render.batch import RenderOptions, SilentReporter, render
 from conftest import FIXED_DATE, REPO, edit_file, normalize, pdf_text, replaced, run_cli
 
@@ -61,10 +62,17 @@ def _expected(language: str, infos: dict[str, catalogs.CatalogInfo]) -> dict[str
     def tr(text: str) -> str:
         return infos[language].gettext(text) if language in infos else text
 
+    def named(text: str) -> str:  # a demand names people from the names table
+        for key, name in campaign["names"].items():
+            text = text.replace("{{ names." + key + " }}", tr(name))
+        return text
+
+    (recipient,) = [r for r in load_campaign(REPO).recipients if r.id == "de-mfa"]
+    courtesy = protocol.courtesy(recipient, language, forms=protocol.table(REPO))
     return {
-        "demands": [tr(d["text"]) for d in campaign["demands"]],
-        "salutation": tr("Dear Minister,"),
-        "close": tr("Yours sincerely,"),
+        "demands": [named(tr(d["text"])) for d in campaign["demands"]],
+        "salutation": courtesy.salutation,
+        "close": courtesy.close,
         "lead": tr("In line with the resolution, we respectfully ask you to:"),
     }
 
@@ -182,8 +190,7 @@ def test_bilingual_letter_has_both_languages_in_order(mini_campaign: Path, tmp_p
     path = out / "be-mfa.nl+en.pdf"
     with pdfplumber.open(path) as pdf:
         pages = [normalize(page.extract_text() or "") for page in pdf.pages]
-    infos = catalogs.load_all(mini_campaign, [])
-    dutch = normalize(infos["nl"].gettext("Yours sincerely,"))
+    dutch = normalize(protocol.table(mini_campaign)["nl"]["close"])
     english = "Yours sincerely,"
     first_nl = next(i for i, text in enumerate(pages) if dutch in text)
     first_en = next(i for i, text in enumerate(pages) if english in text)
@@ -290,7 +297,9 @@ def test_translations_status_and_tools(mini_campaign: Path) -> None:
     assert catalogs.po_path(mini_campaign, "de").with_suffix(".mo").is_file()
 
 
-def test_recipient_salutation_overrides_the_catalog(mini_campaign: Path, tmp_path: Path) -> None:
+def test_recipient_salutation_overrides_the_forms_of_address(
+    mini_campaign: Path, tmp_path: Path
+) -> None:
     _mini_with_languages(
         mini_campaign,
         replaced(

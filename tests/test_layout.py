@@ -49,7 +49,7 @@ def _inside(word: dict, box: tuple[float, float, float, float]) -> bool:
 @pytest.mark.parametrize(
     ("name", "box", "lines"),
     [
-        ("de-mfa.en.pdf", DIN_5008_B, ["Auswärtiges Amt", "11013 BERLIN", "GERMANY"]),
+        ("de-mfa.en.pdf", DIN_5008_B, ["Federal Foreign Office", "11013 BERLIN", "GERMANY"]),
         (
             "us-dos.en.pdf",
             US_NO_10,

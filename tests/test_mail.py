@@ -131,7 +131,8 @@ def test_mbox_without_pdf_holds_every_letter(tmp_path: Path) -> None:
         assert isinstance(message, EmailMessage)
         assert message.get_content_type() == "multipart/alternative"
         assert not list(message.iter_attachments())
-        assert "Yours sincerely," in message.get_body(("plain",)).get_content()
+        # "Dear Sir or Madam," closes "Yours faithfully," in British and Irish usage.
+        assert "Yours faithfully," in message.get_body(("plain",)).get_content()
 
 
 def test_message_id_is_stable_and_follows_the_content(tmp_path: Path) -> None:

@@ -58,7 +58,7 @@ def test_english_letter_for_one_recipient(mini_campaign: Path) -> None:
         "We are writing to you on behalf of",
         "1. Demand, at every opportunity, the immediate and unconditional release",
         "2. Insist that all charges",
-        "Yours sincerely,",
+        "Sincerely,",  # American usage (protocol.toml [en-US])
         "warning: campaign.toml: the sender is an example placeholder",
         "warning: not verified with the office itself",
     ]

@@ -27,6 +27,9 @@ from advocacy.preview.server import PreviewServer, ServeOptions, start_server
 from chromium import ARTIFACTS, WAIT_MS, launch
 from conftest import FIXED_DATE, REPO, build_file_tree, bundled_toml, edit_file
 
+# The bundled us-dos letter greets by the table of forms of address (protocol.toml).
+US_SALUTATION = "Dear Mr. or Madam Secretary:"
+
 
 @pytest.fixture
 def campaign(tmp_path: Path) -> Path:
@@ -118,7 +121,7 @@ def test_list_shows_every_recipient_and_a_click_shows_its_letter(
     expect(greece.locator(".badge", has_text="unverified")).to_be_visible()
 
     page.locator('#letters li[data-id="us-dos"]').click()
-    frame_text(page, "Dear Secretary of State,")
+    frame_text(page, US_SALUTATION)
     frame_text(page, "2201 C Street NW")
     expect(page.locator("#letter-title")).to_have_text("U.S. Department of State")
     expect(page.locator("#letter-meta")).to_contain_text("Letter")
@@ -168,7 +171,7 @@ def test_saved_template_reaches_the_page_by_itself(
     page: Page, server: PreviewServer, campaign: Path
 ) -> None:
     open_letter(page, server, "us-dos")
-    frame_text(page, "Dear Secretary of State,")
+    frame_text(page, US_SALUTATION)
     page.evaluate("window.notReloaded = true")
     _edit(
         campaign / "templates" / "letter.html.j2",
@@ -178,7 +181,7 @@ def test_saved_template_reaches_the_page_by_itself(
     frame_text(page, "Freshly saved paragraph 4711.")
     # The same letter is still selected and shown, and the test never reloaded the page.
     expect(page.locator('#letters li[data-id="us-dos"]')).to_have_attribute("aria-selected", "true")
-    frame_text(page, "Dear Secretary of State,")
+    frame_text(page, US_SALUTATION)
     assert page.evaluate("window.notReloaded") is True
 
 
@@ -209,7 +212,7 @@ def test_error_in_one_letter_shows_on_that_letter(
     page: Page, server: PreviewServer, campaign: Path
 ) -> None:
     open_letter(page, server, "us-dos")
-    frame_text(page, "Dear Secretary of State,")
+    frame_text(page, US_SALUTATION)
     template = campaign / "templates" / "letter.html.j2"
     line = template.read_text(encoding="utf-8").splitlines().index("{% block body %}") + 2
     _edit(
@@ -233,7 +236,7 @@ def test_broken_recipient_list_shows_its_error_until_fixed(
     page: Page, server: PreviewServer, campaign: Path
 ) -> None:
     open_letter(page, server, "us-dos")
-    frame_text(page, "Dear Secretary of State,")
+    frame_text(page, US_SALUTATION)
     page.select_option("#filter-tag", "partner")
     recipients = campaign / "recipients" / "partners.yaml"
     good = recipients.read_text(encoding="utf-8")
@@ -246,7 +249,7 @@ def test_broken_recipient_list_shows_its_error_until_fixed(
 
     recipients.write_text(good, encoding="utf-8")
     expect(errors).to_be_hidden(timeout=WAIT_MS)
-    frame_text(page, "Dear Secretary of State,")
+    frame_text(page, US_SALUTATION)
     # The writer's filter and letter survive the error.
     expect(page.locator("#filter-tag")).to_have_value("partner")
     expect(page.locator("#letters li")).to_have_count(3)
@@ -269,7 +272,7 @@ def test_pdf_link_renders_that_letter(page: Page, server: PreviewServer) -> None
 
     reader = PdfReader(io.BytesIO(body))
     assert round(float(reader.pages[0].mediabox.width)) == 612  # US Letter, 8.5 in
-    assert "Dear Secretary of State," in reader.pages[0].extract_text()
+    assert US_SALUTATION in reader.pages[0].extract_text()
 
 
 # -- the server's limits ---------------------------------------------------------

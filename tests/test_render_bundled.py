@@ -63,6 +63,7 @@ def test_every_letter_reads_back_with_its_facts(rendered: tuple[Path, SilentRepo
     from advocacy.campaign.model import load_campaign
     from advocacy.campaign.translations import required_ids
     from advocacy.i18n import catalogs
+    from advocacy.letter import protocol
 
     out, _ = rendered
     campaign = tomllib.loads((REPO / "campaign.toml").read_text(encoding="utf-8"))
@@ -80,14 +81,23 @@ def test_every_letter_reads_back_with_its_facts(rendered: tuple[Path, SilentRepo
         assert language == next((w for w in wanted if w in infos or w == "en"), "en")
 
         def tr(text: str, language: str = language) -> str:
-            return infos[language].gettext(text) if language in infos else text
+            info = infos.get(language)
+            text = info.gettext(text) if info else text
+            for key, name in campaign["names"].items():  # names come from the names table
+                form = info.gettext(name) if info else name
+                text = text.replace("{{ names." + key + " }}", form)
+            return text
 
         text = pdf_text(out / letter["files"][0]["path"])
         if letter["address_block"]:
-            organisation = entry["organisation"].get(wanted[0]) or entry["organisation"]["en"]
+            # The letter's language names the organisation, else the recipient's own.
+            names = entry["organisation"]
+            organisation = next(n for n in (names.get(k) for k in [language, *wanted, "en"]) if n)
             assert normalize(organisation).split()[0] in text
-        for date in (FIXED_DATE, campaign["resolution"]["date"]):
-            assert normalize(format_date(date, "long", locale=letter["locale"])) in text
+        assert normalize(format_date(FIXED_DATE, "long", locale=letter["locale"])) in text
+        in_text = protocol.date_in_text(protocol.table(REPO), language, entry["country"])
+        resolution_date = format_date(campaign["resolution"]["date"], in_text, letter["locale"])
+        assert normalize(resolution_date) in text
         assert campaign["resolution"]["procedure"] in text
         assert normalize(titles.get(language, titles["en"])) in text
         for demand in campaign["demands"]:

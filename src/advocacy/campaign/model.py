@@ -52,7 +52,7 @@ class Resolution(_Strict):
     title_source: str = ""
     date: dt.date
     procedure: str = ""
-    url: str = ""
+    url: str | dict[str, str] = ""  # one URL, or language -> URL of that language's page
     vote: dict[str, int] = Field(default_factory=dict)
     vote_source: str = ""
 
@@ -141,6 +141,8 @@ class CampaignFile(_Strict):
     signature: Signature | None = None
     cosignatories: list[Person] = Field(default_factory=list)
     facts: dict[str, Any] = Field(default_factory=dict)
+    # key -> a person's name in the source language; catalogs give each language's form
+    names: dict[str, str] = Field(default_factory=dict)
     smtp: SmtpSettings = SmtpSettings()
     render: RenderSettings = RenderSettings()
 

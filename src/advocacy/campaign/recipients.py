@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -54,6 +54,15 @@ class Address(BaseModel):
         return not (self.street_address or self.postal_code or self.city)
 
 
+class AddresseePerson(BaseModel):
+    """A named office-holder: the form picks the salutation (Madame la Ministre)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = ""
+    form: Literal["female", "male", "neutral"] = "neutral"
+
+
 class Recipient(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -63,6 +72,9 @@ class Recipient(BaseModel):
     addressee: LocalizedText = ""
     name: str = ""
     salutation: dict[str, str] = Field(default_factory=dict)
+    close: dict[str, str] = Field(default_factory=dict)
+    office: str = ""  # minister, secretary, president...: picks the form of address
+    addressee_person: AddresseePerson | None = None
     languages: list[str] = Field(default_factory=lambda: ["en"])
     address: Address = Field(default_factory=Address)
     email: str = ""
@@ -204,6 +216,11 @@ class Recipient(BaseModel):
         if self.confidence == "missing" and not self.is_verified:
             return "has an unverified address its source rates 'missing'"
         return None
+
+    def text_in(self, field: LocalizedText, language: str) -> str:
+        """`field` as a letter in `language` prints it: in that language where the
+        recipient gives it, else in the recipient's own languages, else English."""
+        return self.text(field, [language, *self.languages] if language else self.languages)
 
     def text(self, field: LocalizedText, languages: Iterable[str]) -> str:
         """`field` in the first of `languages` it has, else English, else any."""

@@ -2,7 +2,7 @@
 
 Wraps Babel so translators never need pybabel's flags. Messages come from the
 campaign's templates, the bundled base template, and the translatable texts
-of campaign.toml (the subject and every demand).
+of campaign.toml (the subject, every demand and every name in [names]).
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ def campaign_messages(campaign: Campaign) -> list[tuple[str, str]]:
     cfg = campaign.config
     found = [(cfg.campaign.subject, f"{CAMPAIGN_FILE}:campaign.subject")]
     found += [(d.text, f"{CAMPAIGN_FILE}:demands[{i}]") for i, d in enumerate(cfg.demands)]
+    found += [(name, f"{CAMPAIGN_FILE}:names.{key}") for key, name in cfg.names.items()]
     return found
 
 

@@ -12,7 +12,7 @@ from functools import cache, lru_cache
 
 from babel import Locale, UnknownLocaleError, localedata
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_group_symbol
 
 # CLDR supplemental measurementData, paperSize: US-Letter territories; A4 elsewhere.
 # https://github.com/unicode-org/cldr/blob/main/docs/ldml/part2/measurement-system-data.md
@@ -68,8 +68,23 @@ def letter_locale(language: str, country: str) -> Locale:
     return Locale.parse(language)
 
 
-def long_date(date: dt.date, locale: Locale) -> str:
-    return format_date(date, format="long", locale=locale)
+def long_date(date: dt.date, locale: Locale, pattern: str = "long") -> str:
+    """CLDR's long date, or a CLDR pattern such as "d. M. y"."""
+    return format_date(date, format=pattern, locale=locale)
+
+
+def number_locale(language: str, tags: list[str], locale: Locale) -> Locale:
+    """Where numbers follow: the letter's language, not the recipient's country.
+
+    The recipient's own variant of the language (de-AT) if it lists one, else
+    the language's default, whenever the letter's locale groups digits another
+    way (en_150, used for the institutions in Brussels, writes 1.500).
+    """
+    own = next(
+        (parse_language_tag(tag) for tag in tags if language_of(tag) == language),
+        None,
+    ) or Locale.parse(language)
+    return own if get_group_symbol(own) != get_group_symbol(locale) else locale
 
 
 def number(value: float | int, locale: Locale) -> str:

