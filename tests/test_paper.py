@@ -352,12 +352,17 @@ def test_no_date_postcode_or_url_broken_inside_itself(
     out, _ = bundled
     campaign = open_campaign(out.parent)
     recipients = {r.id: r for r in campaign.recipients}
-    url = str(campaign.config.resolution.url)
+    urls = campaign.config.resolution.url
     for entry in _letters(out).values():
+        url = urls if isinstance(urls, str) else urls.get(entry["language"], urls["en"])
         with pdfplumber.open(out / entry["files"][0]["path"]) as pdf:
             text = "\n".join(p.extract_text() or "" for p in pdf.pages).replace("\u00a0", " ")
         rid = entry["recipient"]
-        for day in (FIXED_DATE, campaign.config.resolution.date):
+        # sl, et and lv write a date inside a sentence as numbers (CLDR has only the
+        # nominative month there), so their resolution date is not in the long form.
+        numeric = entry["language"] in ("sl", "et", "lv")
+        days = (FIXED_DATE,) if numeric else (FIXED_DATE, campaign.config.resolution.date)
+        for day in days:
             date = format_date(day, format="long", locale=entry["locale"])
             assert _unbroken(text, date) >= 1, (rid, date)
         assert _unbroken(text, url, may_break_after="/") == 1, rid

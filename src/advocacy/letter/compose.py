@@ -33,6 +33,7 @@ from ..i18n import catalogs, l10n
 from ..paths import ASSETS_DIR
 from . import glyphs, protocol
 from .address import AddressLine, address_block
+from .filters import css_counters, css_string, url_markup
 from .sandbox import ContainedLoader, LetterEnvironment, sandbox
 from .wording import no_address
 
@@ -55,38 +56,6 @@ class Letter:
     review: dict[str, str] = field(default_factory=dict)
     fell_back_from: str | None = None
     warnings: list[str] = field(default_factory=list)
-
-
-def css_string(value: Any) -> Markup:
-    """A CSS string literal, safe inside <style> (no quote or `</style` can escape)."""
-    text = re.sub(r"\s+", " ", str(value))
-    escaped = "".join(f"\\{ord(ch):x} " if ch in '"\\<>&' or ord(ch) < 32 else ch for ch in text)
-    return Markup(f'"{escaped}"')
-
-
-def css_counters(value: Any) -> Markup:
-    """`Page {page} of {pages}` -> `"Page " counter(page) " of " counter(pages)`."""
-    parts = re.split(r"(\{page\}|\{pages\})", str(value))
-    out = []
-    for part in parts:
-        if part == "{page}":
-            out.append("counter(page)")
-        elif part == "{pages}":
-            out.append("counter(pages)")
-        elif part:
-            out.append(str(css_string(part)))
-    return Markup(" ".join(out) or '""')
-
-
-def url_markup(value: Any) -> Markup:
-    """A URL that breaks only after a `/`: each segment is kept whole (never at its own
-    hyphen, never with an added one), with a break opportunity after each slash."""
-    text = str(value)
-    scheme, sep, rest = text.partition("://")
-    head, parts = (scheme + sep, rest.split("/")) if sep else ("", text.split("/"))
-    segments = [head + parts[0], *parts[1:]]
-    spans = [Markup('<span class="url-part">{}</span>').format(part) for part in segments]
-    return Markup('<span class="url">') + Markup("/<wbr>").join(spans) + Markup("</span>")
 
 
 def make_environment(campaign: Campaign) -> LetterEnvironment:
