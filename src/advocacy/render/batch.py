@@ -27,7 +27,7 @@ from ..letter import gaps, wording
 from ..letter.checks import address_warning_lines
 from ..letter.compose import Composer
 from . import manifest, seal
-from .folder import check_out_dir, exclusive
+from .folder import check_out_dir, exclusive, remove_unlisted
 from .records import Json, LetterRecord
 from .results import Failed, Failure, Rendered, failure_error
 from .shards import in_shard, parse_shard
@@ -214,6 +214,7 @@ class _Run:
         self.letter_warnings: list[str] = []
         self.fell_back: list[str] = []
         self.fatal = False
+        self.started = time.time()
 
     def warn(self, message: str) -> None:
         self.summary.warnings.append(message)
@@ -251,6 +252,7 @@ class _Run:
         kept = [
             e for e in self.entries.values() if all((self.out / f.path).is_file() for f in e.files)
         ]
+        remove_unlisted(self.out, {f.path for e in kept for f in e.files}, self.started)
         if kept or (self.out / MANIFEST).exists():
             manifest.save(
                 self.out,

@@ -53,3 +53,13 @@ def exclusive(out: Path) -> Iterator[None]:
     finally:
         handle.close()
         (out / LOCK).unlink(missing_ok=True)
+
+
+def remove_unlisted(out: Path, listed: set[str], since: float) -> None:
+    """Remove letter files this run wrote (modified at or after `since`) that no
+    manifest entry describes: interrupted between writing a file and logging it."""
+    for path in out.glob("*.*"):
+        if path.suffix in (".pdf", ".html", ".eml") and path.name not in listed:
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime >= since:
+                    path.unlink()
