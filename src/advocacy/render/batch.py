@@ -318,11 +318,8 @@ def render(
     old = manifest.load(out).letters
     done = {letter.recipient: letter for letter in old}
     todo: list[Task] = []
-    foreign = [
-        letter.recipient
-        for letter in old
-        if letter.recipient in {r.id for r in recipients} and not seal.sealed(letter)
-    ]
+    chosen = {r.id for r in recipients}  # once, not once per old letter
+    foreign = [e.recipient for e in old if e.recipient in chosen and not seal.sealed(e)]
     if foreign:
         message = wording.foreign_letters(str(out), foreign)
         summary.warnings.append(message)
