@@ -8,12 +8,16 @@ Playwright drives Chromium and never downloads a browser of its own
 from __future__ import annotations
 
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Frame, Page, Playwright
 
+from advocacy.preview.server import PreviewServer, ServeOptions, start_server
 from conftest import REPO
 
 ARTIFACTS = REPO / "test-artifacts"  # screenshots (gitignored)
@@ -61,3 +65,20 @@ def axe_violations(target: Page | Frame) -> list[dict[str, Any]]:
         }"""
     )
     return result
+
+
+@contextmanager
+def serving(campaign: Path, *, watched: bool = False) -> Iterator[PreviewServer]:
+    """The preview server on a free port, serving in a thread; `watched`: wait for its
+    file watcher first (tests that edit files while the page is open)."""
+    srv = start_server(ServeOptions(campaign=campaign, port=0))
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    if watched:
+        assert srv.watcher.ready.wait(10), "the file watcher did not start"
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.close()
+        thread.join(5)

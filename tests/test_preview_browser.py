@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,8 +22,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from advocacy.campaign.model import load_campaign
-from advocacy.preview.server import PreviewServer, ServeOptions, start_server
-from chromium import ARTIFACTS, WAIT_MS, launch
+from advocacy.preview.server import PreviewServer
+from chromium import ARTIFACTS, WAIT_MS, launch, serving
 from conftest import FIXED_DATE, REPO, build_file_tree, bundled_toml, edit_file
 
 # The bundled us-dos letter greets by the table of forms of address (protocol.toml).
@@ -43,16 +42,8 @@ def campaign(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(campaign: Path) -> Iterator[PreviewServer]:
-    srv = start_server(ServeOptions(campaign=campaign, port=0))
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    assert srv.watcher.ready.wait(10), "the file watcher did not start"
-    try:
+    with serving(campaign, watched=True) as srv:
         yield srv
-    finally:
-        srv.shutdown()
-        srv.close()
-        thread.join(5)
 
 
 @pytest.fixture(scope="module")

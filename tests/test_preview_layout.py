@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import http.client
 import shutil
-import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,8 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from advocacy.preview.server import PreviewServer, ServeOptions, start_server
-from chromium import ARTIFACTS, WAIT_MS, axe_violations, launch
+from advocacy.preview.server import PreviewServer
+from chromium import ARTIFACTS, WAIT_MS, axe_violations, launch, serving
 from conftest import REPO, build_file_tree, bundled_toml
 
 WIDTHS = {1440: 900, 800: 900, 390: 844}  # viewport width -> height
@@ -47,15 +46,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PreviewServer]:
             "recipients/partners.yaml": (REPO / "recipients" / "partners.yaml").read_text("utf-8"),
         },
     )
-    srv = start_server(ServeOptions(campaign=root, port=0))
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(root) as srv:
         yield srv
-    finally:
-        srv.shutdown()
-        srv.close()
-        thread.join(5)
 
 
 @pytest.fixture(scope="module")
