@@ -112,6 +112,9 @@ class Settings(_Strict):
     stylesheet: str = "letter.css"
     recipients: list[str] = Field(default_factory=lambda: ["recipients/*.yaml", "recipients/*.csv"])
     cosignatories_csv: str = ""
+    # Printed on every letter as "Ref. <reference>-<recipient id>", so that a postal
+    # answer can be matched to its letter (see letter/reference.py).
+    reference: str = ""
 
     _date = field_validator("date", mode="before")(lambda value: user_date(value))
 
