@@ -323,7 +323,10 @@ def _embed_images(html: str, root: Path) -> tuple[str, list[tuple[str, Attachmen
 
 def _subject(letter: Letter) -> str:
     # The composed subject is HTML-escaped text (it is made for the letter's page).
-    return " ".join(letter.subject.replace("\u00a0", " ").split())
+    # The reference goes at its end, so that a reply whose client dropped the
+    # In-Reply-To and References headers is still matched (track/replies.py).
+    subject = " ".join(letter.subject.replace("\u00a0", " ").split())
+    return f"{subject} [Ref. {letter.reference}]" if letter.reference else subject
 
 
 class LetterMailer:

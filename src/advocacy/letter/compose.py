@@ -34,6 +34,7 @@ from ..paths import ASSETS_DIR
 from . import glyphs, protocol
 from .address import AddressLine, address_block
 from .filters import css_counters, css_string, url_markup
+from .reference import letter_reference
 from .sandbox import ContainedLoader, LetterEnvironment, sandbox
 from .wording import no_address
 
@@ -56,6 +57,7 @@ class Letter:
     review: dict[str, str] = field(default_factory=dict)
     fell_back_from: str | None = None
     warnings: list[str] = field(default_factory=list)
+    reference: str = ""  # "BY23-de-mfa": printed "Ref. ..." and carried in the email subject
 
 
 def make_environment(campaign: Campaign) -> LetterEnvironment:
@@ -367,6 +369,7 @@ class Composer:
             "close": courtesy.close,
             "appellation": courtesy.appellation,
             "body_lower": courtesy.body_lower,
+            "reference": letter_reference(cfg.campaign.reference, recipient.id),
         }
         context = {
             **self._base_context,
@@ -430,4 +433,5 @@ class Composer:
             review={lang: self.review_state(lang) for lang in languages},
             fell_back_from=fell_back,
             warnings=warnings,
+            reference=first["reference"],
         )
