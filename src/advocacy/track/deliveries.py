@@ -32,6 +32,7 @@ from ..errors import DeliveryLogError
 from ..letter.reference import letter_reference
 from .history import Event, History
 from .inbox import REPLIES_DIR
+from .states import today
 
 EVENTS = {"delivered": "delivered", "posted": "posted", "reply": "replied"}
 COLUMNS = ("id", "reference", "name", "event", "on", "by", "how", "note")
@@ -68,7 +69,7 @@ def _check(entry: Entry, known: set[str], where: str) -> None:
             f"{where}: field 'id': no recipient {entry.recipient!r} in this campaign; "
             "see 'advocacy recipients list' for the ids"
         )
-    if entry.on > dt.date.today() + dt.timedelta(days=1):
+    if entry.on > today() + dt.timedelta(days=1):
         raise DeliveryLogError(f"{where}: field 'on': {entry.on} is in the future")
     if entry.file is not None and not entry.file.is_file():
         raise DeliveryLogError(f"{where}: --file {entry.file}: no such file")
