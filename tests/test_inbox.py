@@ -23,14 +23,20 @@ from imapserver import running as imap_running
 from mailserver import MailServer, make_campaign, office
 
 BOUNCES = Path(__file__).parent / "fixtures" / "bounces"
-TODAY = {"ADVOCACY_TODAY": "2027-01-20"}  # a fixed clock: the letters went out in December
+SENT = dt.date.today()  # the day the module's letters are sent
 
 
-@pytest.fixture(scope="module")
-def sent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, dict[str, str]]]:
+def day(n: int) -> str:
+    """The day `n` days after the letters were sent (dates in the mails and the log)."""
+    return (SENT + dt.timedelta(days=n)).isoformat()
+
+
+TODAY = {"ADVOCACY_TODAY": day(49)}  # a fixed clock, seven weeks after sending
+
+
+def send_five(root: Path) -> tuple[Path, Path, dict[str, str]]:
     """A campaign of five offices whose letters were sent to a real aiosmtpd:
     (campaign, output folder, recipient -> Message-ID as the server received it)."""
-    root = tmp_path_factory.mktemp("loop")
     campaign = make_campaign(root / "campaign", [office(i) for i in range(1, 6)])
     out = root / "out"
     server = MailServer().start()
@@ -48,7 +54,12 @@ def sent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path,
         server.stop()
     assert sorted(ids) == ["r1", "r2", "r3", "r4", "r5"]
     assert subjects["r3"].endswith("[Ref. BY23-r3]")
-    yield campaign, out, ids
+    return campaign, out, ids
+
+
+@pytest.fixture(scope="module")
+def sent(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, str]]:
+    return send_five(tmp_path_factory.mktemp("loop"))
 
 
 def _copy(sent: tuple[Path, Path, dict[str, str]], tmp_path: Path) -> Path:
@@ -83,7 +94,7 @@ def _mail(subject: str, body: str, *, when: dt.datetime, **headers: str) -> byte
 
 def _mails(ids: dict[str, str]) -> tuple[list[bytes], list[bytes]]:
     """(the 4 that are about our letters, the 3 unrelated), as clients and servers write them."""
-    day = dt.datetime(2026, 12, 14, 9, 30, tzinfo=dt.UTC)
+    on = dt.datetime.combine(SENT + dt.timedelta(days=12), dt.time(9, 30), dt.UTC)
     quoted = "> Dear Sir or Madam,\n> We are writing to you on behalf of ...\n"
     ours = [
         _bounce("postfix-unknown-user.eml", ids["r1"], "r1@example.org"),
@@ -91,7 +102,7 @@ def _mails(ids: dict[str, str]) -> tuple[list[bytes], list[bytes]]:
         _mail(
             "Re: Political prisoners in Belarus [Ref. BY23-r3]",
             f"Thank you for your letter; the minister will answer.\n\n{quoted}",
-            when=day,
+            when=on,
             In_Reply_To=ids["r3"],
             References=ids["r3"],
         ),
@@ -99,17 +110,17 @@ def _mails(ids: dict[str, str]) -> tuple[list[bytes], list[bytes]]:
         _mail(
             "AW: Political prisoners in Belarus [Ref. BY23-r4]",
             f"Wir haben Ihr Schreiben erhalten.\n\n{quoted}",
-            when=day + dt.timedelta(days=2),
+            when=on + dt.timedelta(days=2),
         ),
     ]
     unrelated = [
-        _mail("Newsletter December", "News of the month.", when=day),
-        _mail("Re: lunch", "Yes, at one.", when=day, In_Reply_To="<other@somewhere.example>"),
+        _mail("Newsletter December", "News of the month.", when=on),
+        _mail("Re: lunch", "Yes, at one.", when=on, In_Reply_To="<other@somewhere.example>"),
         # An out-of-office is not an answer, even threaded to our letter.
         _mail(
             "Automatic reply: Political prisoners in Belarus [Ref. BY23-r5]",
             "I am out of the office until January.",
-            when=day,
+            when=on,
             In_Reply_To=ids["r5"],
             Auto_Submitted="auto-replied",
         ),
@@ -172,7 +183,7 @@ def test_inbox_records_two_bounces_and_two_replies_once_and_moves_nothing(
     bounced = {b["id"]: b["code"] for b in first["bounced"]}  # type: ignore[attr-defined]
     replied = {r["id"]: r["on"][:10] for r in first["replied"]}  # type: ignore[attr-defined]
     assert bounced == {"r1": "5.1.1", "r2": "5.2.1"}
-    assert replied == {"r3": "2026-12-14", "r4": "2026-12-16"}
+    assert replied == {"r3": day(12), "r4": day(14)}
     assert first["unrelated"] == 3 and first["read"] == 7
 
     again = _inbox(campaign, out, imap)
@@ -247,20 +258,20 @@ def test_log_and_csv_move_letters_to_delivered_or_replied(
     scan.write_bytes(b"%PDF-1.4 a scanned answer")
     one = run_cli(
         "log", "delivered", "r1", "--campaign", str(campaign), "--out", str(out),
-        "--on", "2026-12-10", "--by", "Anna K.", "--how", "hand", "--note", "embassy reception",
+        "--on", day(8), "--by", "Anna K.", "--how", "hand", "--note", "embassy reception",
         env=TODAY,
     )  # fmt: skip
     assert one.returncode == 0, one.stderr
     reply = run_cli(
         "log", "reply", "r2", "--campaign", str(campaign), "--out", str(out),
-        "--on", "2026-12-20", "--file", str(scan), env=TODAY,
+        "--on", day(18), "--file", str(scan), env=TODAY,
     )  # fmt: skip
     assert reply.returncode == 0, reply.stderr
     sheet = tmp_path / "deliveries.csv"
     sheet.write_text(
         "id,reference,name,event,on,by,how,note\n"
-        "r3,BY23-r3,Office 3,posted,2026-12-04,,post,registered\n"
-        "r4,,Office 4,delivered,2026-12-11,Jan,hand,\n"
+        f"r3,BY23-r3,Office 3,posted,{day(2)},,post,registered\n"
+        f"r4,,Office 4,delivered,{day(9)},Jan,hand,\n"
         "r5,BY23-r5,Office 5,,,,,\n",  # not filled in yet
         encoding="utf-8",
     )
@@ -279,10 +290,10 @@ def test_log_and_csv_move_letters_to_delivered_or_replied(
             "WHERE state != 'sent' ORDER BY recipient"
         ).fetchall()
     assert [r[:5] for r in rows] == [
-        ("r1", "delivered", "2026-12-10", "hand", "Anna K."),
-        ("r2", "replied", "2026-12-20", "post", ""),
-        ("r3", "posted", "2026-12-04", "post", ""),
-        ("r4", "delivered", "2026-12-11", "hand", "Jan"),
+        ("r1", "delivered", day(8), "hand", "Anna K."),
+        ("r2", "replied", day(18), "post", ""),
+        ("r3", "posted", day(2), "post", ""),
+        ("r4", "delivered", day(9), "hand", "Jan"),
     ]
     assert (out / rows[1][5]).read_bytes() == scan.read_bytes()
 
@@ -291,12 +302,13 @@ def test_log_and_csv_move_letters_to_delivered_or_replied(
     ("rows", "said"),
     [
         (
-            "r1,BY23-r1,x,delivered,2026-12-10,,,\nr2,,y,delivered,10.12.2026,,,\n",
+            f"r1,BY23-r1,x,delivered,{day(1)},,,\nr2,,y,delivered,10.12.2026,,,\n",
             "line 3: field 'on'",
         ),
-        ("r1,,x,delivered,2026-12-10,,,\nr9,,y,posted,2026-12-10,,,\n", "line 3: field 'id'"),
-        ("r1,BY23-r2,x,delivered,2026-12-10,,,\n", "line 2: field 'reference'"),
-        ("r1,,x,handed,2026-12-10,,,\n", "line 2: field 'event'"),
+        (f"r1,,x,delivered,{day(1)},,,\nr9,,y,posted,{day(1)},,,\n", "line 3: field 'id'"),
+        (f"r1,BY23-r2,x,delivered,{day(1)},,,\n", "line 2: field 'reference'"),
+        (f"r1,,x,handed,{day(1)},,,\n", "line 2: field 'event'"),
+        (f"r1,,x,delivered,{day(60)},,,\n", "line 2: field 'on'"),
     ],
 )
 def test_a_bad_csv_row_is_one_line_and_nothing_of_the_file_is_applied(
@@ -325,7 +337,7 @@ def test_an_unknown_csv_column_is_named(
 ) -> None:
     campaign, _, _ = sent
     sheet = tmp_path / "extra.csv"
-    sheet.write_text("id,event,on,signature\nr1,delivered,2026-12-10,x\n", encoding="utf-8")
+    sheet.write_text(f"id,event,on,signature\nr1,delivered,{day(1)},x\n", encoding="utf-8")
     out = _copy(sent, tmp_path)
     result = run_cli(
         "log", "--campaign", str(campaign), "--out", str(out), "--csv", str(sheet), env=TODAY
