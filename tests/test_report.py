@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import mailbox
 import re
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 
 import pdfplumber
@@ -12,6 +16,7 @@ from playwright.sync_api import sync_playwright
 
 from chromium import launch
 from conftest import run_cli
+from mailserver import MailServer
 from test_inbox import TODAY, _copy, _mails, day, send_five
 
 Sent = tuple[Path, Path, dict[str, str]]
@@ -98,3 +103,61 @@ def test_include_replies_shows_the_reply_text(sent: Sent, tmp_path: Path) -> Non
     result = run_cli("report", str(campaign), "--out", str(out), "--include-replies", env=TODAY)
     assert result.returncode == 0, result.stderr
     assert "Thank you for your letter" in (out / "report.html").read_text("utf-8")
+
+
+def test_follow_ups_go_only_to_the_offices_without_a_reply_and_thread_to_the_first(
+    sent: Sent, tmp_path: Path
+) -> None:
+    campaign, _, ids = sent
+    out = _copy(sent, tmp_path)
+    box = mailbox.mbox(tmp_path / "in.mbox")
+    ours, _ = _mails(ids)
+    for data in ours[2:]:  # the two replies (r3, r4), no bounce
+        box.add(data)
+    box.close()
+    read = run_cli("inbox", str(campaign), "--out", str(out), "--mbox", str(tmp_path / "in.mbox"))
+    assert read.returncode == 0, read.stderr
+
+    early = run_cli(
+        "render", str(campaign), "--out", str(out), "--follow-up", "--after", "30d",
+        env={"ADVOCACY_TODAY": day(20)},
+    )  # fmt: skip
+    assert early.returncode == 2 and "no letter waits" in early.stderr, early.stderr
+
+    made = run_cli(
+        "render", str(campaign), "--out", str(out), "--follow-up", "--after", "30d",
+        "--format", "eml", "--format", "pdf", "--no-attach-pdf", env=TODAY,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    follow_ups = out / "follow-up"
+    emails = {p.name.split(".")[0]: p for p in follow_ups.glob("*.eml")}
+    assert sorted(emails) == ["r1", "r2", "r5"]
+    for rid, path in emails.items():
+        msg = message_from_bytes(path.read_bytes(), policy=default)
+        assert msg["In-Reply-To"] == ids[rid] and msg["References"] == ids[rid]
+        assert str(msg["Subject"]).startswith("Follow-up: ")
+        assert str(msg["Subject"]).endswith(f"[Ref. BY23-{rid}]")
+    with pdfplumber.open(follow_ups / "r5.en.pdf") as pdf:
+        text = " ".join((pdf.pages[0].extract_text() or "").split())
+    first_day = dt.date.fromisoformat(day(0))
+    assert f"On {first_day.day} {first_day:%B} {first_day.year} we wrote to you" in text
+    assert "(our reference BY23-r5)" in text and "Ref. BY23-r5" in text
+
+    server = MailServer().start()
+    try:
+        result = run_cli(
+            "send", str(campaign), "--out", str(out), "--follow-up", "--smtp", server.url,
+            "--no-attach-pdf", "--yes", "--no-dry-run", env=TODAY,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        received = {r.rcpt_tos[0].split("@")[0]: r.message for r in server.messages()}
+    finally:
+        server.stop()
+    assert sorted(received) == ["r1", "r2", "r5"]
+    assert all(received[rid]["In-Reply-To"] == ids[rid] for rid in received)
+    status = run_cli("status", str(campaign), "--out", str(out), "--json")
+    states = {row["id"]: row["state"] for row in json.loads(status.stdout)["letters"]}
+    assert states == {
+        "r1": "followed-up", "r2": "followed-up", "r3": "replied", "r4": "replied",
+        "r5": "followed-up",
+    }  # fmt: skip

@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .app import AllowFallback, CampaignArg, OutArg, Quiet, app, open_campaign, output_folder
+from .app import (
+    After,
+    AllowFallback,
+    CampaignArg,
+    FollowUp,
+    OutArg,
+    Quiet,
+    app,
+    open_campaign,
+    output_folder,
+)
 from .console import (
     ConsoleReporter,
     SendProgress,
@@ -126,6 +136,8 @@ def send(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
+    follow_up: FollowUp = False,
+    after: After = "30d",
 ) -> None:
     """Email each letter to its recipient, exactly once (a dry run unless --no-dry-run).
 
@@ -136,9 +148,16 @@ def send(
     from ..send.run import send as do_send
 
     opened = open_campaign(campaign, quiet=quiet)
+    folder, selectors = output_folder(opened, out_dir), to or []
+    if follow_up:  # the follow-ups due, from <out>/follow-up/, threaded to the first letters
+        from ..track.followup import plan
+        from ..track.states import parse_period
+
+        due = plan(opened, folder, parse_period(after), selectors)
+        opened, folder, selectors = due.campaign, due.out, due.recipients
     options = SendOptions(
-        selectors=to or [],
-        out=output_folder(opened, out_dir),
+        selectors=selectors,
+        out=folder,
         smtp_url=smtp or "",
         mail_from=mail_from or "",
         rate=rate or "",

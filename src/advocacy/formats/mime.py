@@ -252,6 +252,7 @@ class Draft:
     reply_to: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     related: list[tuple[str, Attachment]] = field(default_factory=list)  # (cid, image)
+    in_reply_to: str = ""  # a follow-up: the first letter's Message-ID
 
     def message_id(self) -> str:
         digest = hashlib.sha256()
@@ -265,6 +266,7 @@ class Draft:
             self.subject,
             self.text,
             self.html or "",
+            self.in_reply_to,
         ):
             digest.update(part.encode("utf-8") + b"\0")
         for item in [*self.attachments, *(image for _, image in self.related)]:
@@ -282,6 +284,9 @@ def build(draft: Draft, *, date: dt.datetime | None = None) -> bytes:
     msg["Subject"] = check_header(draft.subject, "subject")
     msg["Date"] = email.utils.format_datetime(date or dt.datetime.now().astimezone())
     msg["Message-ID"] = draft.message_id()
+    if draft.in_reply_to:  # a follow-up: mail clients show it in the first letter's thread
+        msg["In-Reply-To"] = draft.in_reply_to
+        msg["References"] = draft.in_reply_to
     msg.set_content(draft.text)
     if draft.html is not None:
         msg.add_alternative(draft.html, subtype="html")
@@ -385,6 +390,7 @@ class LetterMailer:
             reply_to=self.reply_to,
             attachments=[pdf] if pdf else [],
             related=related,
+            in_reply_to=letter.in_reply_to,
         )
 
 
