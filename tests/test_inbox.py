@@ -373,3 +373,29 @@ def test_a_journal_of_the_current_release_migrates_with_nothing_lost(
             db.execute("DELETE FROM history")
     assert sorted(r[0] for r in sent_rows) == ["r1", "r2", "r3", "r4", "r5"]
     assert "sent 5" in result.stdout
+
+
+def test_a_maildir_is_read_and_only_the_recorded_mails_move(
+    sent: tuple[Path, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    import mailbox
+
+    campaign, _, ids = sent
+    out = _copy(sent, tmp_path)
+    ours, unrelated = _mails(ids)
+    box = mailbox.Maildir(tmp_path / "Maildir")
+    for data in ours + unrelated:
+        box.add(data)
+    names = set(box.keys())
+    read = run_cli(
+        "inbox", str(campaign), "--out", str(out), "--maildir", str(tmp_path / "Maildir"), "--json"
+    )
+    assert read.returncode == 0, read.stderr
+    assert set(mailbox.Maildir(tmp_path / "Maildir").keys()) == names  # nothing moved
+    moved = run_cli(
+        "inbox", str(campaign), "--out", str(_copy(sent, tmp_path / "again")),
+        "--maildir", str(tmp_path / "Maildir"), "--move-to", "Answered", "--json",
+    )  # fmt: skip
+    assert moved.returncode == 0, moved.stderr
+    after = mailbox.Maildir(tmp_path / "Maildir")
+    assert len(after) == 3 and len(after.get_folder("Answered")) == 4

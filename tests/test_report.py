@@ -142,6 +142,8 @@ def test_follow_ups_go_only_to_the_offices_without_a_reply_and_thread_to_the_fir
     first_day = dt.date.fromisoformat(day(0))
     assert f"On {first_day.day} {first_day:%B} {first_day.year} we wrote to you" in text
     assert "(our reference BY23-r5)" in text and "Ref. BY23-r5" in text
+    written = dt.date.fromisoformat(day(49))  # dated the day it is written
+    assert f"{written.day} {written:%B} {written.year}" in text
 
     server = MailServer().start()
     try:
@@ -161,3 +163,32 @@ def test_follow_ups_go_only_to_the_offices_without_a_reply_and_thread_to_the_fir
         "r1": "followed-up", "r2": "followed-up", "r3": "replied", "r4": "replied",
         "r5": "followed-up",
     }  # fmt: skip
+
+
+def test_the_bundled_follow_up_is_written_in_the_recipients_language() -> None:
+    import dataclasses
+
+    from advocacy.campaign.discovery import open_campaign
+    from advocacy.campaign.model import Thread
+    from advocacy.campaign.translations import follow_up_template
+    from advocacy.letter.compose import Composer
+    from conftest import REPO
+
+    campaign = open_campaign(REPO)
+    _, name, _ = follow_up_template(campaign)
+    settings = campaign.config.campaign.model_copy(update={"letter_template": name})
+    threads = {"de-mfa": Thread(dt.date(2026, 12, 2), "<first@example.org>")}
+    variant = dataclasses.replace(
+        campaign,
+        config=campaign.config.model_copy(update={"campaign": settings}),
+        follow_ups=threads,
+    )
+    composer = Composer(variant, today=dt.date(2027, 1, 20))
+    recipient = next(r for r in variant.recipients if r.id == "de-mfa")
+    letter = composer.compose(recipient)
+    assert letter.language == "de" and letter.in_reply_to == "<first@example.org>"
+    assert letter.subject.startswith("Erinnerung: ")
+    text = " ".join(re.sub(r"<[^>]+>", " ", letter.html).replace("\u00a0", " ").split())
+    # After the German salutation's comma the body goes on in lower case.
+    assert "am 2. Dezember 2026 haben wir uns im Namen von" in text
+    assert "(unser Zeichen BY23-de-mfa)" in text and "Ref. BY23-de-mfa" in text

@@ -56,6 +56,8 @@ def inbox(
     given = [name for name, v in (("--imap", imap), ("--maildir", maildir), ("--mbox", mbox)) if v]
     if len(given) != 1:
         raise BadInput("inbox: give one of --imap URL, --maildir DIR or --mbox FILE")
+    if move_to and mbox:
+        raise BadInput("inbox: --move-to works with --imap and --maildir, not with --mbox")
     opened = open_campaign(campaign, quiet=as_json)
     source: Source
     if imap:

@@ -60,7 +60,8 @@ def plan(campaign: Campaign, out: Path, after_days: int, selectors: list[str]) -
             "(see 'advocacy report' for who replied and when each letter went out)"
         )
     _, name, _ = follow_up_template(campaign)
-    settings = campaign.config.campaign.model_copy(update={"letter_template": name})
+    # Dated the day it is written, not the campaign's date (which is the first letter's).
+    settings = campaign.config.campaign.model_copy(update={"letter_template": name, "date": on})
     config = campaign.config.model_copy(update={"campaign": settings})
     variant = dataclasses.replace(campaign, config=config, follow_ups=due)
     return FollowUps(variant, out / FOLLOW_UP_DIR, sorted(due))
