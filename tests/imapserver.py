@@ -23,8 +23,6 @@ import imaplib
 import os
 import pwd
 import secrets
-import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -35,6 +33,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from mailserver import self_signed
+from postfix import end_instance
 
 DOVECOT = "/usr/sbin/dovecot"
 IMAP_BINARY = "/usr/lib/dovecot/imap"
@@ -103,7 +102,6 @@ class ImapServer:
         self.password = secrets.token_urlsafe(12)
         self.port = 0
         self.cafile = self.root / "tls" / "server.pem"
-        self._pid: int | None = None
 
     def start(self, timeout: float = 20) -> ImapServer:
         nobody = pwd.getpwnam("nobody")
@@ -189,32 +187,7 @@ class ImapServer:
         return found
 
     def stop(self) -> None:
-        pid_file = self.root / "run" / "master.pid"
-        if pid_file.exists():  # SIGTERM is Dovecot's stop
-            with suppress(ProcessLookupError, ValueError):
-                self._pid = int(pid_file.read_text().strip())
-                os.kill(self._pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while self._processes() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        for pid in self._processes():
-            with suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def _processes(self) -> list[int]:
-        mine, prefix = [], str(self.root)
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                cwd = os.readlink(entry / "cwd")
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if cwd.startswith(prefix) or prefix in cmdline:
-                mine.append(int(entry.name))
-        return mine
+        end_instance(self.root, self.root / "run" / "master.pid")
 
 
 @contextmanager

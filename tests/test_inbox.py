@@ -134,6 +134,16 @@ def imap() -> Iterator[ImapServer]:
         yield server
 
 
+def _filled(
+    sent: tuple[Path, Path, dict[str, str]], tmp_path: Path, imap: ImapServer
+) -> tuple[Path, Path, list[bytes]]:
+    """(campaign, a copied output folder, the unrelated mails) with all 7 mails in INBOX."""
+    ours, unrelated = _mails(sent[2])
+    for data in ours + unrelated:
+        imap.append(data)
+    return sent[0], _copy(sent, tmp_path), unrelated
+
+
 def _inbox(campaign: Path, out: Path, server: ImapServer, *args: str) -> dict[str, object]:
     result = run_cli(
         "inbox", str(campaign), "--out", str(out), "--imap", server.url,
@@ -172,11 +182,7 @@ def test_each_fixture_bounce_gives_its_address_code_and_original() -> None:
 def test_inbox_records_two_bounces_and_two_replies_once_and_moves_nothing(
     sent: tuple[Path, Path, dict[str, str]], tmp_path: Path, imap: ImapServer
 ) -> None:
-    campaign, _, ids = sent
-    out = _copy(sent, tmp_path)
-    ours, unrelated = _mails(ids)
-    for data in ours + unrelated:
-        imap.append(data)
+    campaign, out, _ = _filled(sent, tmp_path, imap)
     before = imap.messages()
 
     first = _inbox(campaign, out, imap)
@@ -210,11 +216,7 @@ def test_inbox_records_two_bounces_and_two_replies_once_and_moves_nothing(
 def test_move_to_moves_only_what_was_recorded(
     sent: tuple[Path, Path, dict[str, str]], tmp_path: Path, imap: ImapServer
 ) -> None:
-    campaign, _, ids = sent
-    out = _copy(sent, tmp_path)
-    ours, unrelated = _mails(ids)
-    for data in ours + unrelated:
-        imap.append(data)
+    campaign, out, unrelated = _filled(sent, tmp_path, imap)
     result = _inbox(campaign, out, imap, "--move-to", "Answered")
     assert result["moved"] == 4
     assert len(imap.messages("Answered")) == 4

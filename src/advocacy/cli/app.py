@@ -166,3 +166,8 @@ FollowUp = Annotated[
 After = Annotated[
     str, typer.Option("--after", help="With --follow-up: how long without a reply (30d, 4w).")
 ]
+
+CaFile = Annotated[
+    Path | None,
+    typer.Option("--cafile", help="Trust this CA or self-signed server certificate (PEM)."),
+]

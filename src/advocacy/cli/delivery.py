@@ -12,6 +12,7 @@ import typer
 from .app import (
     After,
     AllowFallback,
+    CaFile,
     CampaignArg,
     FollowUp,
     OutArg,
@@ -116,10 +117,7 @@ def send(
     no_attach_pdf: Annotated[
         bool, typer.Option("--no-attach-pdf", help="Send the letters without the PDF.")
     ] = False,
-    cafile: Annotated[
-        Path | None,
-        typer.Option("--cafile", help="Trust this CA or self-signed server certificate (PEM)."),
-    ] = None,
+    cafile: CaFile = None,
     retries: Annotated[
         int,
         typer.Option("--retries", help="Tries after a 4xx reply or a lost connection.", min=0),

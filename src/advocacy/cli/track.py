@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import BadInput
-from .app import CampaignArg, OutArg, app, open_campaign, output_folder
+from .app import CaFile, CampaignArg, OutArg, app, open_campaign, output_folder
 from .console import out
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")]
@@ -43,10 +43,7 @@ def inbox(
             "nothing is moved or deleted).",
         ),
     ] = None,
-    cafile: Annotated[
-        Path | None,
-        typer.Option("--cafile", help="Trust this CA or self-signed server certificate (PEM)."),
-    ] = None,
+    cafile: CaFile = None,
     as_json: AsJson = False,
 ) -> None:
     """Record bounces and replies to the letters from a mailbox; a rerun adds nothing twice."""
