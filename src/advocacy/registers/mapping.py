@@ -17,12 +17,14 @@
 
 Templates run in the letter sandbox (letter/sandbox.py): no attribute walks, an
 unknown name is an error, bounded `*` and `**`. Each record's columns are names
-in it; `row` is the whole record (`row["first name"]`).
+in it; `row` is the whole record (`row["first name"]`); the filter `slug` makes
+an id of a name ("Velázquez" -> "velazquez").
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass, field
@@ -41,6 +43,7 @@ from .readers import format_of, lookup, records
 NAME = "generic"
 _SETTINGS = {"format", "records", "source", "confidence", "columns", "templates"}
 _LOCALIZED = {"organisation", "addressee", "salutation", "close"}
+_LISTS = {"tags", "languages", "address_omits"}  # one cell: items apart by commas or spaces
 _FIXED = {"verified": "an imported entry is never verified; set it after checking"}
 
 
@@ -104,6 +107,7 @@ def load_mapping(path: Path) -> Mapping:
             f"{path}: confidence {mapping.confidence!r} is not one of {', '.join(CONFIDENCE[1:])}"
         )
     env = sandbox(jinja2.DictLoader({}), html=False)
+    env.filters["slug"] = slug
     for table in ("columns", "templates"):
         if not isinstance(data.get(table, {}), dict):
             raise RegisterError(f"{path}: [{table}] must be a table of field = text")
@@ -155,6 +159,8 @@ def _put(fields: dict[str, Any], name: str, value: Any) -> None:
     if text in ("", []):
         return
     head, _, tail = name.partition(".")
+    if head in _LISTS and isinstance(text, str):
+        text = [part for part in re.split(r"[\s,;]+", text) if part]
     if tail:
         fields.setdefault(head, {})[tail] = text
     else:
