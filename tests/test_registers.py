@@ -21,9 +21,7 @@ from advocacy.render.batch import RenderOptions, render
 from conftest import FIXED_DATE, REPO, build_file_tree, bundled_toml, pdf_text, run_cli
 from test_paper import LETTER_ZONE, _center_in, _fully_in, _paper, _tokens, _words
 
-DATA = REPO.parent / "shared" / "data" / "registers"
-if not DATA.is_dir():  # a worktree beside the main checkout
-    DATA = Path("/work/shared/data/registers")
+DATA = REPO.parent / "shared" / "data" / "registers"  # ../shared/data, beside the checkout
 LEGISLATORS = DATA / "legislators-current.excerpt.yaml"
 COMMITTEES = DATA / "committee-membership-current.excerpt.yaml"
 FIXTURES = REPO / "tests" / "fixtures" / "registers"
