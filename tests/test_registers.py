@@ -19,7 +19,7 @@ from advocacy.letter.address import address_lines
 from advocacy.registers.importer import Options, import_register
 from advocacy.render.batch import RenderOptions, render
 from conftest import FIXED_DATE, REPO, build_file_tree, bundled_toml, pdf_text, run_cli
-from test_paper import LETTER_ZONE, _center_in, _fully_in, _paper, _tokens, _words
+from test_paper import A4_ZONE, LETTER_ZONE, _center_in, _fully_in, _paper, _tokens, _words
 
 DATA = REPO.parent / "shared" / "data" / "registers"  # ../shared/data, beside the checkout
 LEGISLATORS = DATA / "legislators-current.excerpt.yaml"
@@ -143,6 +143,35 @@ def test_a_generic_import_of_the_csv_gives_what_the_built_in_source_gives() -> N
     # The CSV has no committees: the same entries, without committee tags.
     assert _without_committees(generic.entries) == _without_committees(built_in.entries)
     assert all(len(e["tags"]) == 3 for e in built_in.entries)
+
+
+def test_a_uk_parliament_member_with_the_house_s_own_address_forms(tmp_path: Path) -> None:
+    root = tmp_path / "campaign"
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "locales", root / "locales")
+    build_file_tree(root, {"campaign.toml": bundled_toml()})
+    _import("uk-parliament", str(FIXTURES / "uk-members-search.json"),
+            "--contacts", str(FIXTURES / "uk-contacts"), "--to-list", "recipients/uk.yaml",
+            cwd=root)  # fmt: skip
+    (member,) = load_file(root / "recipients" / "uk.yaml")
+    assert (member.id, member.register_id) == ("uk-starmer-4514", "uk-parliament:4514")
+    assert member.name == "Rt Hon Sir Keir Starmer MP"  # the API's nameFullTitle
+    assert member.email == "keir.starmer.mp@parliament.uk"  # the Parliamentary office's
+    assert (member.address.city, member.address.postal_code) == ("London", "SW1A 0AA")
+    assert member.confidence == "high" and member.verified is False
+    out = root / "letters"
+    summary = render(open_campaign(root), RenderOptions(out=out, today=FIXED_DATE))
+    assert not summary.failed, summary.failed
+    words, _, height = _words(out / "uk-starmer-4514.en.pdf")
+    assert _paper(height) == "A4"
+    inside = [w for w in words if _center_in(w, A4_ZONE)]
+    assert all(_fully_in(w, A4_ZONE) for w in inside)
+    printed = _tokens(" ".join(w["text"] for w in inside))
+    country = open_campaign(root).config.sender.country
+    assert printed == _tokens(" ".join(address_lines(member, sender_country=country)))
+    assert printed[:8] == ["Rt", "Hon", "Sir", "Keir", "Starmer", "MP", "House", "of"]
+    assert "SW1A" in printed and "0AA" in printed
+    assert "Dear Sir Keir," in pdf_text(out / "uk-starmer-4514.en.pdf")  # a knight: first name
 
 
 # -- diff ---------------------------------------------------------------------

@@ -20,7 +20,8 @@ SourceArg = Annotated[
     str,
     typer.Argument(
         help="The register: congress-legislators (legislators-current.yaml of the "
-        "unitedstates project) or generic (any CSV, YAML or JSON file, with --map).",
+        "unitedstates project), uk-parliament (a Members API /api/Members/Search "
+        "response) or generic (any CSV, YAML or JSON file, with --map).",
         show_default=False,
     ),
 ]
@@ -29,6 +30,14 @@ Committees = Annotated[
     typer.Option(
         "--committees",
         help="congress-legislators: committee-membership-current.yaml, for committee tags.",
+        show_default=False,
+    ),
+]
+Contacts = Annotated[
+    Path | None,
+    typer.Option(
+        "--contacts",
+        help="uk-parliament: the folder of /api/Members/{id}/Contact responses ({id}.json).",
         show_default=False,
     ),
 ]
@@ -46,10 +55,12 @@ DateOption = Annotated[
 ]
 
 
-def _options(committees: Path | None, mapping: Path | None, date: str | None) -> Options:
+def _options(
+    committees: Path | None, contacts: Path | None, mapping: Path | None, date: str | None
+) -> Options:
     from ..registers.importer import Options
 
-    return Options(committees=committees, mapping=mapping, date=date)
+    return Options(committees=committees, contacts=contacts, mapping=mapping, date=date)
 
 
 @recipients_app.command("import")
@@ -76,6 +87,7 @@ def recipients_import(
         ),
     ] = None,
     committees: Committees = None,
+    contacts: Contacts = None,
     mapping: MapOption = None,
     date: DateOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing list.")] = False,
@@ -87,7 +99,7 @@ def recipients_import(
     imported = import_register(
         source,
         file,
-        _options(committees, mapping, date),
+        _options(committees, contacts, mapping, date),
         tags=tag or [],
         filters=filter_ or [],
     )
@@ -113,10 +125,9 @@ def recipients_diff(
     new_file: Annotated[
         Path, typer.Argument(metavar="NEWFILE", help="The newer register file.", show_default=False)
     ],
-    source: Annotated[
-        str, typer.Option("--source", help="The register: congress-legislators or generic.")
-    ],
+    source: Annotated[str, typer.Option("--source", help="The register, as for import.")],
     committees: Committees = None,
+    contacts: Contacts = None,
     mapping: MapOption = None,
     date: DateOption = None,
     apply: Annotated[
@@ -130,7 +141,7 @@ def recipients_diff(
     from ..registers.diff import apply_diff, diff_list
     from ..registers.importer import import_register
 
-    imported = import_register(source, new_file, _options(committees, mapping, date))
+    imported = import_register(source, new_file, _options(committees, contacts, mapping, date))
     found = diff_list(list_file, imported)
     if apply and found.changes:
         apply_diff(found)

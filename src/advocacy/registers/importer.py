@@ -19,12 +19,14 @@ from ..campaign.recipients import Recipient, parse_entries
 from ..campaign.selection import select
 from ..errors import RegisterError, SelectorError
 from ..fsutil import write_atomic
-from . import congress, mapping
+from . import congress, mapping, ukparliament
 from .entries import Register, file_date
 
 SOURCES = {
     congress.NAME: "the unitedstates project's legislators-current.yaml (CC0); "
     "--committees committee-membership-current.yaml adds committee tags",
+    ukparliament.NAME: "the UK Parliament's Members API (Open Parliament Licence): a "
+    "/api/Members/Search response; --contacts DIR adds the /api/Members/{id}/Contact ones",
     mapping.NAME: "any CSV, YAML or JSON file, with --map mapping.toml",
 }
 # The order fields are written in, as a person reads an entry.
@@ -35,6 +37,7 @@ FIELD_ORDER = ["id", "register_id", *(k for k in Recipient.model_fields if k != 
 class Options:
     committees: Path | None = None  # congress-legislators: the committee membership file
     mapping: Path | None = None  # generic: the mapping file
+    contacts: Path | None = None  # uk-parliament: the folder of Contact responses
     date: str | None = None  # the register's date; default: the file's
 
 
@@ -55,6 +58,9 @@ def read_register(source: str, path: Path, options: Options) -> Register:
     if source == congress.NAME:
         entries, warnings = congress.read(path, options.committees)
         url = congress.URL
+    elif source == ukparliament.NAME:
+        entries, warnings = ukparliament.read(path, options.contacts)
+        url = ukparliament.URL
     else:
         entries, url = mapping.read(path, options.mapping)
     date = file_date(path, options.date)
