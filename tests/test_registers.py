@@ -315,3 +315,73 @@ def test_a_bad_newer_register_leaves_the_list_as_it_was(tmp_path: Path) -> None:
     assert "entry 3 (bioguide M001176): field 'name.last' is missing" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert (tmp_path / "us.yaml").read_bytes() == before
+
+
+# -- generic: nested records, the sandbox ----------------------------------------
+
+
+def test_a_generic_import_reaches_into_nested_json_records() -> None:
+    imported = import_register(
+        "generic",
+        FIXTURES / "legislators-current.excerpt.json",
+        Options(mapping=FIXTURES / "congress-json.mapping.toml", date=DATE),
+    )
+    cantwell, velazquez = imported.recipients
+    assert cantwell.register_id == "bioguide:C000127"
+    assert cantwell.addressee_person is not None
+    assert cantwell.addressee_person.name == "Maria Cantwell"  # a dotted column
+    assert cantwell.address.street_address == "511 Hart Senate Office Building"  # terms[-1]
+    assert velazquez.id == "us-velazquez-v000081"  # the slug filter
+    assert velazquez.address.postal_code == "20515-3207"
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{{ ''.__class__.__mro__ }}", "unsafe"),
+        ("{{ 'x' * 10 ** 9 }}", "too large"),
+        ("{{ lastname }}", "'lastname' is undefined"),
+    ],
+)
+def test_mapping_templates_run_in_the_letter_sandbox(
+    tmp_path: Path, template: str, expected: str
+) -> None:
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(
+        f'[columns]\nregister_id = "bioguide_id"\n[templates]\nnotes = "{template}"\n',
+        encoding="utf-8",
+    )
+    result = run_cli("recipients", "import", "generic",
+                     str(FIXTURES / "legislators-current.excerpt.csv"), "--map", str(mapping),
+                     cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2, result.stdout
+    line = result.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert "entry 1 (register id B001261): field 'notes'" in line
+    assert expected in line, line
+
+
+def test_diff_reports_a_changed_email_and_apply_keeps_the_old_one(tmp_path: Path) -> None:
+    contacts = tmp_path / "contacts"
+    shutil.copytree(FIXTURES / "uk-contacts", contacts)
+    search = str(FIXTURES / "uk-members-search.json")
+    _import("uk-parliament", search, "--contacts", str(contacts), "--to-list", "uk.yaml",
+            cwd=tmp_path)  # fmt: skip
+    newer = contacts / "4514.json"
+    newer.write_text(
+        newer.read_text(encoding="utf-8").replace("keir.starmer.mp@", "keir.starmer.office@"),
+        encoding="utf-8",
+    )
+    args = ("recipients", "diff", "uk.yaml", search, "--source", "uk-parliament",
+            "--contacts", str(contacts), "--date", "2026-07-01", "--apply")  # fmt: skip
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == (
+        "email   uk-starmer-4514 (uk-parliament:4514): keir.starmer.mp@parliament.uk -> "
+        "keir.starmer.office@parliament.uk (register of 2026-07-01)"
+    )
+    (member,) = load_file(tmp_path / "uk.yaml")
+    assert member.email == "keir.starmer.office@parliament.uk"
+    assert member.notes.endswith(
+        "2026-07-01 uk-parliament: email, was keir.starmer.mp@parliament.uk."
+    )
