@@ -174,6 +174,48 @@ def test_a_uk_parliament_member_with_the_house_s_own_address_forms(tmp_path: Pat
     assert "Dear Sir Keir," in pdf_text(out / "uk-starmer-4514.en.pdf")  # a knight: first name
 
 
+def test_a_canadian_mp_from_the_house_s_xml_goes_to_the_house_in_ottawa(tmp_path: Path) -> None:
+    root = tmp_path / "campaign"
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "locales", root / "locales")
+    build_file_tree(root, {"campaign.toml": bundled_toml()})
+    _import("ca-house-of-commons", str(FIXTURES / "ourcommons-members.xml"),
+            "--to-list", "recipients/ca.yaml", cwd=root)  # fmt: skip
+    (member,) = load_file(root / "recipients" / "ca.yaml")
+    assert member.register_id == "ourcommons:28286"
+    assert member.name == "The Right Honourable Mark Carney, M.P."  # "Right Hon." in the XML
+    assert "ca-on" in member.tags
+    out = root / "letters"
+    summary = render(open_campaign(root), RenderOptions(out=out, today=FIXED_DATE))
+    assert not summary.failed, summary.failed
+    words, _, height = _words(out / "ca-carney-28286.en.pdf")
+    assert _paper(height) == "Letter"
+    inside = [w for w in words if _center_in(w, LETTER_ZONE)]
+    assert all(_fully_in(w, LETTER_ZONE) for w in inside)
+    printed = _tokens(" ".join(w["text"] for w in inside))
+    country = open_campaign(root).config.sender.country
+    assert printed == _tokens(" ".join(address_lines(member, sender_country=country)))
+    assert printed[-5:] == ["OTTAWA", "ON", "K1A", "0A6", "CANADA"]
+
+
+def test_a_register_xml_with_entities_is_refused(tmp_path: Path) -> None:
+    bomb = tmp_path / "members.xml"
+    bomb.write_text(
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        "<ArrayOfMemberOfParliament><MemberOfParliament><PersonId>1</PersonId>"
+        "<PersonOfficialFirstName>&lol2;</PersonOfficialFirstName>"
+        "</MemberOfParliament></ArrayOfMemberOfParliament>",
+        encoding="utf-8",
+    )
+    result = run_cli("recipients", "import", "ca-house-of-commons", str(bomb), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: {bomb}: declares a DOCTYPE or entities, which the House's XML never does; "
+        "download the file again"
+    )
+
+
 # -- diff ---------------------------------------------------------------------
 
 MOVED = {  # bioguide -> (old office, new office): two moves made for the test

@@ -19,7 +19,7 @@ from ..campaign.recipients import Recipient, parse_entries
 from ..campaign.selection import select
 from ..errors import RegisterError, SelectorError
 from ..fsutil import write_atomic
-from . import congress, mapping, ukparliament
+from . import commons_ca, congress, mapping, ukparliament
 from .entries import Register, file_date
 
 SOURCES = {
@@ -27,6 +27,7 @@ SOURCES = {
     "--committees committee-membership-current.yaml adds committee tags",
     ukparliament.NAME: "the UK Parliament's Members API (Open Parliament Licence): a "
     "/api/Members/Search response; --contacts DIR adds the /api/Members/{id}/Contact ones",
+    commons_ca.NAME: "the House of Commons of Canada's XML of current members",
     mapping.NAME: "any CSV, YAML or JSON file, with --map mapping.toml",
 }
 # The order fields are written in, as a person reads an entry.
@@ -61,6 +62,9 @@ def read_register(source: str, path: Path, options: Options) -> Register:
     elif source == ukparliament.NAME:
         entries, warnings = ukparliament.read(path, options.contacts)
         url = ukparliament.URL
+    elif source == commons_ca.NAME:
+        entries, warnings = commons_ca.read(path)
+        url = commons_ca.URL
     else:
         entries, url = mapping.read(path, options.mapping)
     date = file_date(path, options.date)

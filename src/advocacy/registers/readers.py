@@ -31,7 +31,7 @@ def format_of(path: Path, given: str = "") -> str:
     return found
 
 
-def _text(path: Path) -> str:
+def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -44,7 +44,7 @@ def _text(path: Path) -> str:
 
 def read_yaml(path: Path) -> Any:
     try:
-        return yaml.load(_text(path), Loader=_Loader)
+        return yaml.load(read_text(path), Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -55,13 +55,13 @@ def read_yaml(path: Path) -> Any:
 
 def read_json(path: Path) -> Any:
     try:
-        return json.loads(_text(path))
+        return json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise RegisterError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}") from None
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    reader = dict_reader(_text(path))
+    reader = dict_reader(read_text(path))
     if not reader.fieldnames:
         raise RegisterError(f"{path}: is empty; the first row must name the columns")
     rows = []
