@@ -427,3 +427,18 @@ def test_diff_reports_a_changed_email_and_apply_keeps_the_old_one(tmp_path: Path
     assert member.notes.endswith(
         "2026-07-01 uk-parliament: email, was keir.starmer.mp@parliament.uk."
     )
+
+
+def test_diff_of_a_filtered_list_compares_the_same_selection(tmp_path: Path) -> None:
+    _import("congress-legislators", str(LEGISLATORS), "--committees", str(COMMITTEES),
+            "--filter", "tag:ssfr", "--to-list", "ssfr.yaml", cwd=tmp_path)  # fmt: skip
+    assert {_bioguide(r.register_id) for r in load_file(tmp_path / "ssfr.yaml")} == SSFR
+    newer = _newer_register(tmp_path)  # no member of SSFR moved, left or joined
+    args = ("recipients", "diff", "ssfr.yaml", str(newer), "--source", "congress-legislators",
+            "--committees", str(COMMITTEES), "--json")  # fmt: skip
+    assert yaml.safe_load(run_cli(*args, "--filter", "tag:ssfr", cwd=tmp_path).stdout) == {
+        "applied": False,
+        "changes": [],
+    }
+    unfiltered = yaml.safe_load(run_cli(*args, cwd=tmp_path).stdout)["changes"]
+    assert {c["kind"] for c in unfiltered} == {"joined"} and len(unfiltered) == 20

@@ -55,6 +55,19 @@ DateOption = Annotated[
 ]
 
 
+TagOption = Annotated[
+    list[str] | None, typer.Option("--tag", help="Add this tag to every entry. Repeatable.")
+]
+FilterOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--filter",
+        help="Keep only entries matching: an id, a country code or tag:NAME "
+        "(tag:foreign-affairs). Repeatable.",
+    ),
+]
+
+
 def _options(
     committees: Path | None, contacts: Path | None, mapping: Path | None, date: str | None
 ) -> Options:
@@ -75,17 +88,8 @@ def recipients_import(
             show_default=False,
         ),
     ] = None,
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", help="Add this tag to every entry. Repeatable.")
-    ] = None,
-    filter_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--filter",
-            help="Keep only entries matching: an id, a country code or tag:NAME "
-            "(tag:foreign-affairs). Repeatable.",
-        ),
-    ] = None,
+    tag: TagOption = None,
+    filter_: FilterOption = None,
     committees: Committees = None,
     contacts: Contacts = None,
     mapping: MapOption = None,
@@ -126,6 +130,18 @@ def recipients_diff(
         Path, typer.Argument(metavar="NEWFILE", help="The newer register file.", show_default=False)
     ],
     source: Annotated[str, typer.Option("--source", help="The register, as for import.")],
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="Add this tag to people new in the register. Repeatable."),
+    ] = None,
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="Compare only the register's entries matching (as the list was imported "
+            "with --filter): an id, a country code or tag:NAME. Repeatable.",
+        ),
+    ] = None,
     committees: Committees = None,
     contacts: Contacts = None,
     mapping: MapOption = None,
@@ -141,7 +157,13 @@ def recipients_diff(
     from ..registers.diff import apply_diff, diff_list
     from ..registers.importer import import_register
 
-    imported = import_register(source, new_file, _options(committees, contacts, mapping, date))
+    imported = import_register(
+        source,
+        new_file,
+        _options(committees, contacts, mapping, date),
+        tags=tag or [],
+        filters=filter_ or [],
+    )
     found = diff_list(list_file, imported)
     if apply and found.changes:
         apply_diff(found)
