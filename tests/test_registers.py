@@ -198,6 +198,31 @@ def test_a_canadian_mp_from_the_house_s_xml_goes_to_the_house_in_ottawa(tmp_path
     assert printed[-5:] == ["OTTAWA", "ON", "K1A", "0A6", "CANADA"]
 
 
+def test_an_mep_from_the_ep_open_data_goes_to_the_parliament_in_brussels(tmp_path: Path) -> None:
+    root = tmp_path / "campaign"
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "locales", root / "locales")
+    build_file_tree(root, {"campaign.toml": bundled_toml()})
+    _import("ep-meps", str(FIXTURES / "ep-meps-show-current.json"),
+            "--contacts", str(FIXTURES / "ep-contacts"), "--to-list", "recipients/ep.yaml",
+            cwd=root)  # fmt: skip
+    (member,) = load_file(root / "recipients" / "ep.yaml")
+    assert (member.register_id, member.email) == ("ep:256810", "mika.aaltola@europarl.europa.eu")
+    assert {"ep", "mep", "ep-fi", "ep-group-epp"} <= set(member.tags)
+    out = root / "letters"
+    summary = render(open_campaign(root), RenderOptions(out=out, today=FIXED_DATE))
+    assert not summary.failed, summary.failed
+    words, _, height = _words(out / "ep-aaltola-256810.en.pdf")
+    assert _paper(height) == "A4"
+    inside = [w for w in words if _center_in(w, A4_ZONE)]
+    assert all(_fully_in(w, A4_ZONE) for w in inside)
+    printed = _tokens(" ".join(w["text"] for w in inside))
+    country = open_campaign(root).config.sender.country
+    assert printed == _tokens(" ".join(address_lines(member, sender_country=country)))
+    assert {"Mika", "Aaltola", "Wiertzstraat", "1047"} <= set(printed)
+    assert "Dear Mika Aaltola," in pdf_text(out / "ep-aaltola-256810.en.pdf")
+
+
 def test_a_register_xml_with_entities_is_refused(tmp_path: Path) -> None:
     bomb = tmp_path / "members.xml"
     bomb.write_text(

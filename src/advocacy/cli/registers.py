@@ -21,7 +21,9 @@ SourceArg = Annotated[
     typer.Argument(
         help="The register: congress-legislators (legislators-current.yaml of the "
         "unitedstates project), uk-parliament (a Members API /api/Members/Search "
-        "response) or generic (any CSV, YAML or JSON file, with --map).",
+        "response), ep-meps (EP Open Data /api/v2/meps/show-current), "
+        "ca-house-of-commons (the House's members XML) or generic (any CSV, YAML or "
+        "JSON file, with --map).",
         show_default=False,
     ),
 ]
@@ -37,7 +39,8 @@ Contacts = Annotated[
     Path | None,
     typer.Option(
         "--contacts",
-        help="uk-parliament: the folder of /api/Members/{id}/Contact responses ({id}.json).",
+        help="uk-parliament, ep-meps: the folder of each member's own response "
+        "(/api/Members/{id}/Contact, /api/v2/meps/{id}) saved as {id}.json.",
         show_default=False,
     ),
 ]

@@ -19,7 +19,7 @@ from ..campaign.recipients import Recipient, parse_entries
 from ..campaign.selection import select
 from ..errors import RegisterError, SelectorError
 from ..fsutil import write_atomic
-from . import commons_ca, congress, mapping, ukparliament
+from . import commons_ca, congress, europarl, mapping, ukparliament
 from .entries import Register, file_date
 
 SOURCES = {
@@ -27,6 +27,8 @@ SOURCES = {
     "--committees committee-membership-current.yaml adds committee tags",
     ukparliament.NAME: "the UK Parliament's Members API (Open Parliament Licence): a "
     "/api/Members/Search response; --contacts DIR adds the /api/Members/{id}/Contact ones",
+    europarl.NAME: "the European Parliament's Open Data API v2 (CC BY 4.0): a "
+    "/api/v2/meps/show-current response; --contacts DIR adds the /api/v2/meps/{id} ones",
     commons_ca.NAME: "the House of Commons of Canada's XML of current members",
     mapping.NAME: "any CSV, YAML or JSON file, with --map mapping.toml",
 }
@@ -62,6 +64,9 @@ def read_register(source: str, path: Path, options: Options) -> Register:
     elif source == ukparliament.NAME:
         entries, warnings = ukparliament.read(path, options.contacts)
         url = ukparliament.URL
+    elif source == europarl.NAME:
+        entries, warnings = europarl.read(path, options.contacts)
+        url = europarl.URL
     elif source == commons_ca.NAME:
         entries, warnings = commons_ca.read(path)
         url = commons_ca.URL
