@@ -15,6 +15,7 @@ import yaml
 
 from advocacy.campaign.discovery import open_campaign
 from advocacy.campaign.recipients import load_file
+from advocacy.errors import RegisterError
 from advocacy.letter.address import address_lines
 from advocacy.registers.importer import Options, import_register
 from advocacy.render.batch import RenderOptions, render
@@ -467,3 +468,24 @@ def test_diff_of_a_filtered_list_compares_the_same_selection(tmp_path: Path) -> 
     }
     unfiltered = yaml.safe_load(run_cli(*args, cwd=tmp_path).stdout)["changes"]
     assert {c["kind"] for c in unfiltered} == {"joined"} and len(unfiltered) == 20
+
+
+def test_a_generic_mapping_finds_the_records_inside_a_document(tmp_path: Path) -> None:
+    mapping = tmp_path / "uk.toml"
+    mapping.write_text(
+        'records = "items"\nconfidence = "high"\n'
+        '[columns]\nname = "value.nameFullTitle"\n'
+        '[templates]\nregister_id = "uk-parliament:{{ value.id }}"\ncountry = "GB"\n'
+        'organisation = "House of Commons"\n',
+        encoding="utf-8",
+    )
+    imported = import_register(
+        "generic", FIXTURES / "uk-members-search.json", Options(mapping=mapping, date=DATE)
+    )
+    (member,) = imported.recipients
+    assert (member.id, member.name) == ("uk-parliament-4514", "Rt Hon Sir Keir Starmer MP")
+    mapping.write_text('records = "members"\n[columns]\nname = "x"\n', encoding="utf-8")
+    with pytest.raises(RegisterError, match=r"has no 'members' holding the records"):
+        import_register(
+            "generic", FIXTURES / "uk-members-search.json", Options(mapping=mapping, date=DATE)
+        )
