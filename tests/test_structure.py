@@ -22,6 +22,7 @@ LAYERS = [
     {"formats"},
     {"render"},
     {"send", "preview"},
+    {"track"},  # the delivery loop: reads the journals send writes, renders follow-ups
     {"cli", "__main__"},
 ]
 MAX_LINES = 450

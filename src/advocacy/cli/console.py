@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..preview.terminal import LetterPreview
     from ..send.status import StatusReport
     from ..send.summary import SendSummary
+    from ..track.states import Letter
 
 
 # Control characters (but newline and tab) and the bidi controls: an SMTP reply, a
@@ -269,3 +270,17 @@ def print_status(report: StatusReport) -> None:
     out.print(escape(report.headline()))
     for line in report.problem_lines():
         out.print(escape(line))
+
+
+def print_letter_states(items: list[Letter]) -> None:
+    """The letters' states (sent, delivered, bounced, replied...), then the ones that
+    bounced or were answered."""
+    from ..track.states import counts
+
+    totals = counts(items)
+    out.print(escape("letters: " + ", ".join(f"{state} {n}" for state, n in totals.items())))
+    for item in items:
+        last = item.events[-1] if item.events else None
+        if last is not None and last.state in ("bounced", "replied", "delivered", "posted"):
+            extra = f" {last.code}" if last.code else (f" ({last.how})" if last.how else "")
+            out.print(escape(f"  {item.id}: {last.state} {last.day}{extra}"))

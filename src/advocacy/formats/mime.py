@@ -253,6 +253,7 @@ class Draft:
     attachments: list[Attachment] = field(default_factory=list)
     related: list[tuple[str, Attachment]] = field(default_factory=list)  # (cid, image)
     left_out: list[str] = field(default_factory=list)  # remote references not sent
+    in_reply_to: str = ""  # a follow-up: the first letter's Message-ID
 
     def message_id(self) -> str:
         digest = hashlib.sha256()
@@ -266,6 +267,7 @@ class Draft:
             self.subject,
             self.text,
             self.html or "",
+            self.in_reply_to,
         ):
             digest.update(part.encode("utf-8") + b"\0")
         for item in [*self.attachments, *(image for _, image in self.related)]:
@@ -283,6 +285,9 @@ def build(draft: Draft, *, date: dt.datetime | None = None) -> bytes:
     msg["Subject"] = check_header(draft.subject, "subject")
     msg["Date"] = email.utils.format_datetime(date or dt.datetime.now().astimezone())
     msg["Message-ID"] = draft.message_id()
+    if draft.in_reply_to:  # a follow-up: mail clients show it in the first letter's thread
+        msg["In-Reply-To"] = draft.in_reply_to
+        msg["References"] = draft.in_reply_to
     msg.set_content(draft.text)
     if draft.html is not None:
         msg.add_alternative(draft.html, subtype="html")
@@ -324,7 +329,10 @@ def _embed_images(html: str, root: Path) -> tuple[str, list[tuple[str, Attachmen
 
 def _subject(letter: Letter) -> str:
     # The composed subject is HTML-escaped text (it is made for the letter's page).
-    return " ".join(letter.subject.replace("\u00a0", " ").split())
+    # The reference goes at its end, so that a reply whose client dropped the
+    # In-Reply-To and References headers is still matched (track/replies.py).
+    subject = " ".join(letter.subject.replace("\u00a0", " ").split())
+    return f"{subject} [Ref. {letter.reference}]" if letter.reference else subject
 
 
 class LetterMailer:
@@ -390,6 +398,7 @@ class LetterMailer:
             attachments=[pdf] if pdf else [],
             related=related,
             left_out=left_out,
+            in_reply_to=letter.in_reply_to,
         )
 
 

@@ -34,6 +34,7 @@ from ..paths import ASSETS_DIR
 from . import glyphs, protocol
 from .address import AddressLine, address_block
 from .filters import css_counters, css_string, url_markup
+from .reference import letter_reference
 from .sandbox import ContainedLoader, LetterEnvironment, sandbox
 from .wording import no_address
 
@@ -56,6 +57,8 @@ class Letter:
     review: dict[str, str] = field(default_factory=dict)
     fell_back_from: str | None = None
     warnings: list[str] = field(default_factory=list)
+    reference: str = ""  # "BY23-de-mfa": printed "Ref. ..." and carried in the email subject
+    in_reply_to: str = ""  # a follow-up's email threads to the first letter's Message-ID
 
 
 def make_environment(campaign: Campaign) -> LetterEnvironment:
@@ -367,6 +370,7 @@ class Composer:
             "close": courtesy.close,
             "appellation": courtesy.appellation,
             "body_lower": courtesy.body_lower,
+            "reference": letter_reference(cfg.campaign.reference, recipient.id),
         }
         context = {
             **self._base_context,
@@ -393,6 +397,12 @@ class Composer:
         # printed subject keeps the dates' no-break spaces (str.split() would take
         # them for spaces: "14 / December 2023"); the email and manifest get spaces.
         printed = re.sub(r"[ \t\r\n\f\v]+", " ", Markup(subject).unescape()).strip()
+        thread = self.campaign.follow_ups.get(recipient.id)
+        if thread is not None:  # a follow-up: it names the first letter's date and reference
+            first = {"iso_date": thread.day.isoformat(), "reference": letter_ctx["reference"]}
+            date = _nobreak(l10n.long_date(thread.day, locale))
+            letter_ctx["first_letter"] = {**first, "date": date, "subject": printed}
+            printed = gettext("Follow-up: %(subject)s") % {"subject": printed}
         letter_ctx["subject_printed"] = printed
         letter_ctx["subject"] = " ".join(printed.split())
         template_name = self._template_for(language)
@@ -417,6 +427,7 @@ class Composer:
         for language in languages[1:]:
             more, _, _ = self._part(recipient, language, continuation=True, warnings=warnings)
             html = html.replace(CONTINUATION_MARK, more + CONTINUATION_MARK, 1)
+        thread = self.campaign.follow_ups.get(recipient.id)
         return Letter(
             recipient_id=recipient.id,
             language="+".join(languages),
@@ -430,4 +441,8 @@ class Composer:
             review={lang: self.review_state(lang) for lang in languages},
             fell_back_from=fell_back,
             warnings=warnings,
+            reference=first["reference"],
+            in_reply_to=thread.message_id
+            if (thread := self.campaign.follow_ups.get(recipient.id))
+            else "",
         )
