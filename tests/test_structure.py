@@ -18,6 +18,7 @@ LAYERS = [
     {"i18n"},
     {"campaign"},
     {"letter"},
+    {"registers"},  # recipient lists from public registers (uses the letter sandbox)
     {"formats"},
     {"render"},
     {"send", "preview"},

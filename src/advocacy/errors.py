@@ -7,6 +7,7 @@ below it prints or exits. The class decides the exit code, never the instance.
     ├── BadInput                  exit 2: the user's files or options are wrong
     │   ├── CampaignError         campaign.toml missing, malformed or invalid
     │   ├── RecipientError        a recipient list or entry is invalid
+    │   ├── RegisterError         a register file or its mapping is malformed
     │   ├── SelectorError         a --to selector matched nothing
     │   ├── TemplateError         a template failed to compile or render
     │   ├── ResourceBlocked       a file or URL outside the campaign was asked for
@@ -68,6 +69,11 @@ class CampaignError(BadInput):
 
 class RecipientError(BadInput):
     """A recipient list is malformed or an entry is invalid."""
+
+
+class RegisterError(BadInput):
+    """A register file (legislators-current.yaml, a CSV with its mapping) cannot be
+    read as the source it was given as, or an entry lacks what a recipient needs."""
 
 
 class SelectorError(BadInput):
