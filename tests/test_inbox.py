@@ -171,8 +171,10 @@ def test_each_fixture_bounce_gives_its_address_code_and_original() -> None:
             ("consul@embassy.example",), "5.2.1", "<letter-4@example.org>", "text"
         ),
     }  # fmt: skip
-    relay = found["postfix-relay-refused.eml"]
+    relay, exchange = found["postfix-relay-refused.eml"], found["exchange-2003.eml"]
     assert relay is not None and "Relay access denied" in relay.diagnostic
+    assert exchange is not None
+    assert exchange.diagnostic.startswith("The e-mail account does not exist")
 
 
 def test_inbox_records_two_bounces_and_two_replies_once_and_moves_nothing(

@@ -122,9 +122,13 @@ def _heuristic(msg: Message) -> Bounce | None:
     smtp = None if code else next((m for line in lines if (m := _SMTP_CODE.search(line))), None)
     if not code_line and smtp is not None:
         code_line = next(line for line in lines if _SMTP_CODE.search(line))
-    diagnostic = code_line or next(
-        (line for line in lines for address in addresses if address in line.lower()), ""
-    )
+    at = next((i for i, line in enumerate(lines) if any(a in line.lower() for a in addresses)), -1)
+    diagnostic = code_line or (lines[at] if at >= 0 else "")
+    if code_line and len(_STATUS.sub("", code_line).split()) < 3 and at >= 0:
+        # Exchange puts its words between the address line and "<host #5.1.1>".
+        end = lines.index(code_line)
+        named = [i for i in range(end) if any(a in lines[i].lower() for a in addresses)]
+        diagnostic = " ".join(lines[named[-1] + 1 : end]) if named else code_line
     mailer = str(msg.get("X-Mailer", "")) + str(msg.get("X-MimeOLE", ""))
     how = "exchange" if "MSEXCH" in text or "Exchange" in mailer else "text"
     found = _MESSAGE_ID.search(text) or _MESSAGE_ID.search(_text_all(msg))
