@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -69,13 +70,18 @@ def _copy(sent: tuple[Path, Path, dict[str, str]], tmp_path: Path) -> Path:
 
 
 def _bounce(name: str, message_id: str, address: str) -> bytes:
-    """A fixture bounce about our letter: its original's Message-ID and address swapped in."""
+    """A fixture bounce about our letter: its original's Message-ID and address swapped
+    in, and its own Date the day after the letters were sent (the fixtures were made on
+    2 December 2026; a bounce cannot come before its letter)."""
     data = (BOUNCES / name).read_bytes()
     originals = {
         "postfix-unknown-user.eml": (b"<letter-1@example.org>", b"nosuchuser@local.advocacy.test"),
         "undeliverable-text.eml": (b"<letter-4@example.org>", b"consul@embassy.example"),
     }[name]
-    return data.replace(originals[0], message_id.encode()).replace(originals[1], address.encode())
+    data = data.replace(originals[0], message_id.encode()).replace(originals[1], address.encode())
+    when = dt.datetime.combine(SENT + dt.timedelta(days=1), dt.time(8), dt.UTC)
+    date = b"Date: " + format_datetime(when).encode()
+    return re.sub(rb"(?m)^Date: [^\r\n]*", lambda _: date, data, count=1)
 
 
 def _mail(subject: str, body: str, *, when: dt.datetime, **headers: str) -> bytes:
@@ -185,6 +191,8 @@ def test_inbox_records_two_bounces_and_two_replies_once_and_moves_nothing(
 
     first = _inbox(campaign, out, imap)
     bounced = {b["id"]: b["code"] for b in first["bounced"]}  # type: ignore[attr-defined]
+    days = {b["id"]: b["on"][:10] for b in first["bounced"]}  # type: ignore[attr-defined]
+    assert days == {"r1": day(1), "r2": day(1)}
     replied = {r["id"]: r["on"][:10] for r in first["replied"]}  # type: ignore[attr-defined]
     assert bounced == {"r1": "5.1.1", "r2": "5.2.1"}
     assert replied == {"r3": day(12), "r4": day(14)}
