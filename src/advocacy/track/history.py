@@ -203,3 +203,31 @@ class History:
             "SELECT message_id, recipient FROM messages WHERE kind = 'letter'"
         ).fetchall()
         return {str(r[0]): str(r[1]) for r in rows}
+
+
+def read_only_events(out: Path) -> list[Event]:
+    """The history of a journal that cannot be written (a read-only folder or file):
+    its history rows if it has them, else its sent messages; nothing is migrated."""
+    try:
+        db = sqlite3.connect(f"file:{out / JOURNAL}?mode=ro", uri=True)
+    except sqlite3.DatabaseError:
+        return []
+    try:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "history" in tables:
+            rows = db.execute(
+                f"SELECT {', '.join(_FIELDS)}, source, recorded FROM history "
+                "ORDER BY substr(on_date, 1, 10), id"
+            ).fetchall()
+            return [Event(*row) for row in rows]
+        rows = db.execute(
+            "SELECT recipient, sent_at, message_id, key FROM messages "
+            "WHERE kind = 'letter' AND sent_at != '' ORDER BY sent_at"
+        ).fetchall()
+        return [
+            Event(r, "sent", at, how="email", source=f"journal:{k}:{m}") for r, at, m, k in rows
+        ]
+    except sqlite3.DatabaseError:
+        return []
+    finally:
+        db.close()

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..campaign.model import Campaign
-from ..errors import BadInput
+from ..errors import BadInput, OutputError
 from ..render.manifest import load as load_manifest
 from ..send.journal import JOURNAL
 from ..send.testcopy import TEST_JOURNAL
-from .history import STATES, Event, History
+from .history import STATES, Event, History, read_only_events
 
 TODAY_ENV = "ADVOCACY_TODAY"  # a fixed "today" (YYYY-MM-DD) for reproducible reports
 ORDER = ("not rendered", *STATES)
@@ -130,8 +130,11 @@ def letters(campaign: Campaign | None, out: Path) -> list[Letter]:
         item.language = record.language
     events: list[Event] = []
     if (out / JOURNAL).is_file():
-        with History(out) as history:
-            events = history.events()
+        try:
+            with History(out) as history:  # migrates a journal of an earlier release
+                events = history.events()
+        except OutputError:  # a folder that cannot be written can still be shown
+            events = read_only_events(out)
     follow_ups = out / "follow-up"
     if (follow_ups / "outbox.sqlite3").is_file():
         with History(follow_ups) as more:
