@@ -63,6 +63,9 @@ def _chart(items: list[Letter], by: str) -> str:
         background="white",
         plot_background="white",
         font_family="DejaVu Sans, sans-serif",
+        label_font_size=14,  # the chart is shown at about a page's width: read at 10 pt
+        major_label_font_size=14,
+        legend_font_size=14,
     )
     chart = pygal.StackedBar(
         style=style,
@@ -75,6 +78,8 @@ def _chart(items: list[Letter], by: str) -> str:
         disable_xml_declaration=True,
     )
     chart.x_labels = labels
+    top = max((sum(g.values()) for g in groups.values()), default=1)
+    chart.y_labels = list(range(0, top + 1, max(1, -(-top // 8))))  # whole letters only
     for state in states:
         chart.add(state, [groups[label].get(state, 0) or None for label in labels])
     svg = chart.render(is_unicode=True)
