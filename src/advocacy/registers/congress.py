@@ -90,6 +90,10 @@ def _entry(raw: Any, index: int, shown: Path, seats: dict[str, list[str]]) -> Re
     )
     label = f"entry {index + 1} (bioguide {bioguide})"
     name = need(raw.get("name"), shown, label, "name", "every legislator has a name")
+    if not isinstance(name, dict):
+        raise RegisterError(
+            f"{shown}: {label}: field 'name' must be a table (first, last); {_HINT}"
+        )
     last = str(need(name.get("last"), shown, label, "name.last", "every legislator has one"))
     full = str(name.get("official_full") or f"{name.get('first', '')} {last}").strip()
     terms = need(raw.get("terms"), shown, label, "terms", "a current member has a term")
@@ -99,8 +103,11 @@ def _entry(raw: Any, index: int, shown: Path, seats: dict[str, list[str]]) -> Re
             f"{shown}: {label}: field 'terms' must end with a term of type sen or rep; {_HINT}"
         )
     state = str(need(term.get("state"), shown, label, "terms.state", _HINT))
-    office = forms.US_OFFICES[_office(term, raw.get("leadership_roles") or [])]
-    gender = str((raw.get("bio") or {}).get("gender") or "")
+    roles = raw.get("leadership_roles")
+    office = forms.US_OFFICES[_office(term, roles if isinstance(roles, list) else [])]
+    bio = raw.get("bio")
+    bio = bio if isinstance(bio, dict) else {}
+    gender = str(bio.get("gender") or "")
     name_line, salutation = forms.address_as(office, full=full, last=last, gender=gender)
     tags = ["us-congress", "senate" if term["type"] == "sen" else "house", f"us-{state.lower()}"]
     seats_of = seats.get(bioguide, [])
