@@ -252,6 +252,7 @@ class Draft:
     reply_to: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     related: list[tuple[str, Attachment]] = field(default_factory=list)  # (cid, image)
+    left_out: list[str] = field(default_factory=list)  # remote references not sent
 
     def message_id(self) -> str:
         digest = hashlib.sha256()
@@ -354,22 +355,28 @@ class LetterMailer:
         name = recipient.name or recipient.text(recipient.organisation, letter.languages)
         return mailbox_address(name, recipient.email, what)
 
-    def html(self, html: str) -> tuple[str, list[tuple[str, Attachment]]]:
+    def html(self, html: str) -> tuple[str, list[tuple[str, Attachment]], list[str]]:
+        """The email's HTML: images embedded, the stylesheet inlined, and every remote
+        reference left out (with what was left out)."""
         import css_inline
+
+        from .clean import strip_remote
 
         html, related = _embed_images(html, self.campaign.root)
         try:
-            return self.inliner.inline(html), related
+            inlined = self.inliner.inline(html)
         except (css_inline.InlineError, ValueError) as exc:
             raise TemplateError(
                 f"templates/{CAMPAIGN_EMAIL_CSS} or the letter's HTML: cannot inline the "
                 f"email stylesheet: {exc}"
             ) from None
+        cleaned, left_out = strip_remote(inlined)
+        return cleaned, related, left_out
 
     def draft(self, letter: Letter, recipient: Recipient, pdf: Attachment | None) -> Draft:
         from .text import html_to_text
 
-        html, related = self.html(letter.html)
+        html, related, left_out = self.html(letter.html)
         return Draft(
             key=recipient.id,
             campaign=self.campaign.config.campaign.title,
@@ -382,6 +389,7 @@ class LetterMailer:
             reply_to=self.reply_to,
             attachments=[pdf] if pdf else [],
             related=related,
+            left_out=left_out,
         )
 
 
