@@ -489,3 +489,15 @@ def test_a_generic_mapping_finds_the_records_inside_a_document(tmp_path: Path) -
         import_register(
             "generic", FIXTURES / "uk-members-search.json", Options(mapping=mapping, date=DATE)
         )
+
+
+def test_the_projects_json_file_gives_what_its_yaml_gives() -> None:
+    from_json = import_register(
+        "congress-legislators", FIXTURES / "legislators-current.excerpt.json", Options(date=DATE)
+    )
+    from_yaml = import_register("congress-legislators", LEGISLATORS, Options(date=DATE))
+    by_id = {e["id"]: e for e in from_yaml.entries}
+    assert [e["id"] for e in from_json.entries] == ["us-cantwell-c000127", "us-velazquez-v000081"]
+    for entry in from_json.entries:
+        expected = by_id[entry["id"]]
+        assert {**entry, "source_date": ""} == {**expected, "source_date": ""}
