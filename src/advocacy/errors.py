@@ -9,6 +9,7 @@ below it prints or exits. The class decides the exit code, never the instance.
     │   ├── RecipientError        a recipient list or entry is invalid
     │   ├── SelectorError         a --to selector matched nothing
     │   ├── TemplateError         a template failed to compile or render
+    │   │   └── LimitExceeded     one letter passed a bound (output, loops, CPU, memory)
     │   ├── ResourceBlocked       a file or URL outside the campaign was asked for
     │   ├── CatalogError          a translation breaks its placeholders or markup
     │   ├── MailError             an invalid address, a line break in a header
@@ -74,6 +75,11 @@ class SelectorError(BadInput):
 
 class TemplateError(BadInput):
     """A template failed to compile or render."""
+
+
+class LimitExceeded(TemplateError):
+    """Making one letter passed a bound (output size, loop steps, CPU time, memory);
+    that letter fails, the batch goes on."""
 
 
 class LayoutError(BadInput):

@@ -28,10 +28,10 @@ from markupsafe import Markup
 from ..campaign import syntax
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
-from ..errors import BadInput, TemplateError
-from ..i18n import catalogs, l10n
+from ..errors import BadInput, LimitExceeded, TemplateError
+from ..i18n import catalogs, l10n, msgtext
 from ..paths import ASSETS_DIR
-from . import glyphs, protocol
+from . import glyphs, limits, protocol
 from .address import AddressLine, address_block
 from .filters import css_counters, css_string, url_markup
 from .sandbox import ContainedLoader, LetterEnvironment, sandbox
@@ -79,6 +79,8 @@ def _template_location(exc: BaseException, root: Path) -> str:
         if name.endswith(".j2") or name == "<template>":
             try:
                 shown = os.path.relpath(name, root) if os.path.isabs(name) else name
+                if Path(name).is_relative_to(ASSETS_DIR / "templates"):  # the package's own
+                    shown = f"{BASE_PREFIX}/{os.path.relpath(name, ASSETS_DIR / 'templates')}"
             except ValueError:
                 shown = name
             return f"{shown}:{frame.lineno}"
@@ -144,7 +146,7 @@ class Composer:
         # An overlay shares its parent's globals and filters dicts: give it its own.
         env.globals = dict(self.env.globals)
         env.filters = dict(self.env.filters)
-        gettext, ngettext = catalogs.gettext_callables(info)
+        gettext, ngettext = catalogs.gettext_callables(info, html=True)
         # The overlay's own copy of the i18n extension installs into the overlay
         # (`install_gettext_callables` on the overlay is the parent's bound method).
         i18n = env.extensions["jinja2.ext.InternationalizationExtension"]
@@ -257,6 +259,10 @@ class Composer:
                 f"{where}: {(exc.message or '').rstrip('.')} (recipient {recipient.id!r}); "
                 "add the field to the recipient or campaign, or fix the name in the template"
             )
+        if isinstance(exc, MemoryError):
+            exc = limits.LimitReached(limits.memory_message("the letter"))
+        if isinstance(exc, limits.LimitReached):
+            return LimitExceeded(f"{where}: {exc} (recipient {recipient.id!r})")
         if isinstance(exc, SecurityError):
             return TemplateError(
                 f"{where}: refused by the template sandbox: {exc} (recipient {recipient.id!r})"
@@ -375,19 +381,13 @@ class Composer:
             "letter": letter_ctx,
         }
         demands = []
-        for index, demand in enumerate(cfg.demands):
-            text = gettext(demand.text)
-            if "{{" in text or "{%" in text:  # a name from the table: {{ names.statkevich }}
-                try:
-                    text = Markup(env.from_string(text).render(context)).unescape()
-                except Exception as exc:  # template code can raise anything
-                    raise self._fail(exc, recipient, f"campaign.toml: demands[{index}]") from None
-            demands.append({**demand.model_dump(), "text": text})
+        for index, demand in enumerate(cfg.demands):  # a name: {{ names.statkevich }}
+            text = self._text(env, demand.text, gettext, context, recipient, f"demands[{index}]")
+            demands.append({**demand.model_dump(), "text": Markup(text).unescape()})
         context["demands"] = demands
-        try:
-            subject = env.from_string(gettext(cfg.campaign.subject)).render(context)
-        except Exception as exc:  # template code can raise anything (range too big...)
-            raise self._fail(exc, recipient, "campaign.toml: campaign.subject") from None
+        subject = self._text(
+            env, cfg.campaign.subject, gettext, context, recipient, "campaign.subject"
+        )
         # Variables in the subject were escaped for HTML; the subject is plain text
         # (the base template escapes it once, the email header not at all). The
         # printed subject keeps the dates' no-break spaces (str.split() would take
@@ -402,21 +402,37 @@ class Composer:
             raise self._fail(exc, recipient) from None
         return html, letter_ctx, template_name
 
+    def _text(
+        self,
+        env: LetterEnvironment,
+        source: str,
+        gettext: catalogs.Gettext,
+        context: dict[str, Any],
+        recipient: Recipient,
+        where: str,
+    ) -> str:
+        """A campaign.toml text as HTML; a translation of it is never compiled."""
+        try:
+            return msgtext.render(env, source, gettext(source), context)
+        except Exception as exc:  # template code can raise anything (range too big...)
+            raise self._fail(exc, recipient, f"campaign.toml: {where}") from None
+
     def compose(self, recipient: Recipient, *, mark_missing: bool = True) -> Letter:
         """The letter; `mark_missing=False` leaves an unchecked address's window empty
         (an email's copy) instead of marking it ADDRESS MISSING (paper)."""
         languages, fell_back = self.choose(recipient)
         warnings: list[str] = []
-        html, first, template = self._part(
-            recipient,
-            languages[0],
-            continuation=False,
-            warnings=warnings,
-            mark_missing=mark_missing,
-        )
-        for language in languages[1:]:
-            more, _, _ = self._part(recipient, language, continuation=True, warnings=warnings)
-            html = html.replace(CONTINUATION_MARK, more + CONTINUATION_MARK, 1)
+        with limits.letter(f"templates/{self._template_for(languages[0])}"):
+            html, first, template = self._part(
+                recipient,
+                languages[0],
+                continuation=False,
+                warnings=warnings,
+                mark_missing=mark_missing,
+            )
+            for language in languages[1:]:
+                more, _, _ = self._part(recipient, language, continuation=True, warnings=warnings)
+                html = html.replace(CONTINUATION_MARK, more + CONTINUATION_MARK, 1)
         return Letter(
             recipient_id=recipient.id,
             language="+".join(languages),
