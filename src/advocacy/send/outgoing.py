@@ -15,9 +15,11 @@ from pathlib import Path
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..errors import AdvocacyError, MailError
+from ..formats.headercheck import injected_headers
 from ..formats.mime import (
     check_address,
     header_address,
+    header_block,
     read_head,
     read_headers,
     reply_to,
@@ -83,6 +85,9 @@ def envelope_problem(rcpt: str, data: bytes) -> str:
         to = header_address(data)
     except MailError as exc:
         return f"not sent: {exc}"
+    injected = injected_headers(header_block(data))
+    if injected:
+        return f"not sent: {injected}; render it again with --force"
     if not same_address(to, rcpt):
         return (
             f"not sent: the message's To header names <{to}>, but its envelope recipient "
