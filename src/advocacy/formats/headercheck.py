@@ -55,7 +55,11 @@ def injected_headers(data: bytes) -> str | None:
         if name in headers:
             return f"the message has a {name} header, which a letter never has"
     for name in ("From", "To"):
-        for header in headers.get_all(name) or []:
+        try:
+            values = headers.get_all(name) or []
+        except ValueError:  # "address parts cannot contain CR or LF"
+            return f"the message's {name} header has a name with a line break"
+        for header in values:
             for address in getattr(header, "addresses", ()):
                 if header_problem(str(address.display_name)):
                     return f"the message's {name} header has a name with a line break"

@@ -24,7 +24,7 @@ MAX_MESSAGE = 10_000  # characters of one msgstr, as for a recipient's field
 TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 JINJA_PLACEHOLDER = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _PERCENT = re.compile(r"%(%|\(\w+\)s)?")
-_CONVERSION = re.compile(r"%[-#0 +]*[*\d.(A-Za-z]")
+_CONVERSION = re.compile(r"%(?:\([^)]*\))?[-#0 +]*[*\d.]")
 _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{0,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 _CHARSET = re.compile(rb"charset\s*=\s*([^\s\\\"';]+)", re.IGNORECASE)
 _NPLURALS = re.compile(rb"nplurals\s*=\s*([0-9]+)", re.IGNORECASE)
@@ -55,8 +55,9 @@ def header_problem(data: bytes) -> str | None:
 
 
 def percent_problem(msgid: str, msgstr: str) -> str | None:
-    """A `%` conversion in the translation other than `%%` or one of the msgid's
-    `%(name)s` (a template %-formats every translation it shows)."""
+    """A `%` conversion with a width or precision in the translation (`%9999999d`
+    allocates gigabytes when a template %-formats it). Any other stray `%` is text:
+    `markup` doubles it, so a template prints it as it is."""
     allowed = set(re.findall(r"%\(\w+\)s", msgid))
     for match in _PERCENT.finditer(msgstr):
         token = match.group(0)
@@ -69,6 +70,18 @@ def percent_problem(msgid: str, msgstr: str) -> str | None:
                 "write a literal % as %%"
             )
     return None
+
+
+def _percents(text: str, msgid: str) -> str:
+    """Every `%` of the translation that is not `%%` or one of the msgid's `%(name)s`
+    doubled: a template %-formats each translation, and text must stay text."""
+    allowed = set(re.findall(r"%\(\w+\)s", msgid))
+
+    def keep(match: re.Match[str]) -> str:
+        token = match.group(0)
+        return token if token == "%%" or token in allowed else "%" + token
+
+    return _PERCENT.sub(keep, text)
 
 
 def markup(msgid: str, msgstr: str) -> str:
@@ -89,7 +102,7 @@ def markup(msgid: str, msgstr: str) -> str:
             out.append(str(escape(tag)))
         position = match.end()
     out.append(_text(msgstr[position:]))
-    return "".join(out)
+    return _percents("".join(out), msgid)
 
 
 def _text(text: str) -> str:

@@ -82,10 +82,12 @@ def envelope_problem(rcpt: str, data: bytes) -> str:
     parser, must name exactly the envelope recipient (which comes from the recipient
     entry, never from parsing our own header)."""
     try:
+        injected = injected_headers(header_block(data))
         to = header_address(data)
     except MailError as exc:
         return f"not sent: {exc}"
-    injected = injected_headers(header_block(data))
+    except ValueError:  # the email package refuses a name that decodes to a line break
+        injected = "the message's To or From header has a name with a line break"
     if injected:
         return f"not sent: {injected}; render it again with --force"
     if not same_address(to, rcpt):
