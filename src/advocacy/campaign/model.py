@@ -160,6 +160,14 @@ class CampaignFile(_Strict):
     render: RenderSettings = RenderSettings()
 
 
+@dataclass(frozen=True)
+class Thread:
+    """The first letter a follow-up refers to (track/followup.py)."""
+
+    day: dt.date  # when it was sent, posted or delivered
+    message_id: str = ""  # the first email's Message-ID: the follow-up's In-Reply-To
+
+
 @dataclass
 class Campaign:
     root: Path
@@ -169,6 +177,8 @@ class Campaign:
     bundled: bool = False
     recipient_files: list[Path] = field(default_factory=list)
     defaulted: bool = False  # the bundled example, used because no campaign was found
+    # Set for follow-up letters only: recipient id -> the first letter they follow up.
+    follow_ups: dict[str, Thread] = field(default_factory=dict)
 
     @property
     def templates_dir(self) -> Path:

@@ -87,6 +87,9 @@ class Recipient(BaseModel):
     tags: list[str] = Field(default_factory=list)
     paper: str = ""
     source: str = ""
+    # The entry's stable id in the register it was imported from ("bioguide:C000127"):
+    # `recipients diff` matches a newer register file by it.
+    register_id: str = ""
     # What the source showed, for the person who checks the entry: the page's own
     # date (free text, as the page gives it) and the words read on it.
     source_date: str = ""
@@ -186,7 +189,7 @@ class Recipient(BaseModel):
                 )
         return value
 
-    @field_validator("email", "name", "web_form", "source", "source_date")
+    @field_validator("email", "name", "web_form", "source", "source_date", "register_id")
     @classmethod
     def _one_line(cls, value: str) -> str:
         if "\n" in value or "\r" in value:

@@ -55,7 +55,8 @@ def header_problem(data: bytes) -> str | None:
 
 
 def percent_problem(msgid: str, msgstr: str) -> str | None:
-    """A `%` conversion with a width or precision in the translation (`%9999999d`
+    """A `%` in the translation of a %-formatted source other than `%%` and its own
+    `%(name)s`, or anywhere a conversion with a width or precision (`%9999999d`
     allocates gigabytes when a template %-formats it). Any other stray `%` is text:
     `markup` doubles it, so a template prints it as it is."""
     allowed = set(re.findall(r"%\(\w+\)s", msgid))
@@ -63,7 +64,8 @@ def percent_problem(msgid: str, msgstr: str) -> str | None:
         token = match.group(0)
         if token == "%%" or token in allowed:
             continue
-        if _CONVERSION.match(msgstr, match.start()):
+        # A %-formatted source (it has %(name)s): no other conversion. Else a width.
+        if allowed or _CONVERSION.match(msgstr, match.start()):
             shown = msgstr[match.start() : match.start() + 12]
             return (
                 f"the format {shown!r} is not a placeholder of the source string; "

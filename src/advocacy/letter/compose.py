@@ -13,31 +13,27 @@ the campaign's fallback language.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import threading
-import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.exceptions import SecurityError
 from markupsafe import Markup
 
-from ..campaign import syntax
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
-from ..errors import BadInput, LimitExceeded, TemplateError
+from ..errors import BadInput, TemplateError
 from ..i18n import catalogs, l10n, msgtext
 from ..paths import ASSETS_DIR
 from . import glyphs, limits, protocol
 from .address import AddressLine, address_block
+from .failures import BASE_PREFIX, failure
 from .filters import css_counters, css_string, url_markup
+from .reference import letter_reference
 from .sandbox import ContainedLoader, LetterEnvironment, sandbox
 from .wording import no_address
 
-BASE_PREFIX = "advocacy"  # templates extend "advocacy/base.html.j2"
 POLICIES = ("recipient", "bilingual")
 CONTINUATION_MARK = "<!-- continuations -->"
 
@@ -56,6 +52,8 @@ class Letter:
     review: dict[str, str] = field(default_factory=dict)
     fell_back_from: str | None = None
     warnings: list[str] = field(default_factory=list)
+    reference: str = ""  # "BY23-de-mfa": printed "Ref. ..." and carried in the email subject
+    in_reply_to: str = ""  # a follow-up's email threads to the first letter's Message-ID
 
 
 def make_environment(campaign: Campaign) -> LetterEnvironment:
@@ -70,21 +68,6 @@ def make_environment(campaign: Campaign) -> LetterEnvironment:
     env.filters["css_counters"] = css_counters
     env.filters["url"] = url_markup
     return env
-
-
-def _template_location(exc: BaseException, root: Path) -> str:
-    """`templates/letter.html.j2:12` from the frames Jinja rewrote into template lines."""
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        name = frame.filename
-        if name.endswith(".j2") or name == "<template>":
-            try:
-                shown = os.path.relpath(name, root) if os.path.isabs(name) else name
-                if Path(name).is_relative_to(ASSETS_DIR / "templates"):  # the package's own
-                    shown = f"{BASE_PREFIX}/{os.path.relpath(name, ASSETS_DIR / 'templates')}"
-            except ValueError:
-                shown = name
-            return f"{shown}:{frame.lineno}"
-    return "template"
 
 
 def _in_language(value: str | dict[str, str], language: str) -> str:
@@ -248,31 +231,7 @@ class Composer:
         }
 
     def _fail(self, exc: BaseException, recipient: Recipient, what: str = "") -> TemplateError:
-        root = self.campaign.root
-        if isinstance(exc, jinja2.TemplateSyntaxError):
-            name = exc.filename or exc.name or "template"
-            shown = os.path.relpath(name, root) if os.path.isabs(name) else name
-            return TemplateError(syntax.describe(exc, shown, self.env.filters))
-        where = what or _template_location(exc, root)
-        if isinstance(exc, jinja2.UndefinedError):
-            return TemplateError(
-                f"{where}: {(exc.message or '').rstrip('.')} (recipient {recipient.id!r}); "
-                "add the field to the recipient or campaign, or fix the name in the template"
-            )
-        if isinstance(exc, MemoryError):
-            exc = limits.LimitReached(limits.memory_message("the letter"))
-        if isinstance(exc, limits.LimitReached):
-            return LimitExceeded(f"{where}: {exc} (recipient {recipient.id!r})")
-        if isinstance(exc, SecurityError):
-            return TemplateError(
-                f"{where}: refused by the template sandbox: {exc} (recipient {recipient.id!r})"
-            )
-        if isinstance(exc, jinja2.TemplateNotFound):
-            return TemplateError(
-                f"{where}: template {exc.name!r} not found inside the campaign's templates "
-                "folder; templates may only include files from that folder"
-            )
-        return TemplateError(f"{where}: {type(exc).__name__}: {exc} (recipient {recipient.id!r})")
+        return failure(exc, self.campaign.root, recipient.id, self.env.filters, what)
 
     def _check_glyphs(self, recipient: Recipient, language: str, lines: list[str]) -> None:
         """Refuse text the font cannot print: the fields as given, and the address
@@ -373,6 +332,7 @@ class Composer:
             "close": courtesy.close,
             "appellation": courtesy.appellation,
             "body_lower": courtesy.body_lower,
+            "reference": letter_reference(cfg.campaign.reference, recipient.id),
         }
         context = {
             **self._base_context,
@@ -393,6 +353,12 @@ class Composer:
         # printed subject keeps the dates' no-break spaces (str.split() would take
         # them for spaces: "14 / December 2023"); the email and manifest get spaces.
         printed = re.sub(r"[ \t\r\n\f\v]+", " ", Markup(subject).unescape()).strip()
+        thread = self.campaign.follow_ups.get(recipient.id)
+        if thread is not None:  # a follow-up: it names the first letter's date and reference
+            first = {"iso_date": thread.day.isoformat(), "reference": letter_ctx["reference"]}
+            date = _nobreak(l10n.long_date(thread.day, locale))
+            letter_ctx["first_letter"] = {**first, "date": date, "subject": printed}
+            printed = gettext("Follow-up: %(subject)s") % {"subject": printed}
         letter_ctx["subject_printed"] = printed
         letter_ctx["subject"] = " ".join(printed.split())
         template_name = self._template_for(language)
@@ -433,6 +399,7 @@ class Composer:
             for language in languages[1:]:
                 more, _, _ = self._part(recipient, language, continuation=True, warnings=warnings)
                 html = html.replace(CONTINUATION_MARK, more + CONTINUATION_MARK, 1)
+        thread = self.campaign.follow_ups.get(recipient.id)
         return Letter(
             recipient_id=recipient.id,
             language="+".join(languages),
@@ -446,4 +413,8 @@ class Composer:
             review={lang: self.review_state(lang) for lang in languages},
             fell_back_from=fell_back,
             warnings=warnings,
+            reference=first["reference"],
+            in_reply_to=thread.message_id
+            if (thread := self.campaign.follow_ups.get(recipient.id))
+            else "",
         )

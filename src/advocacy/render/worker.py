@@ -150,7 +150,10 @@ class LetterWorker:
             from ..formats.mime import Attachment, build
 
             attached = Attachment(f"{stem}.pdf", pdf) if pdf and self.config.attach_pdf else None
-            data = build(mailer.draft(letter, recipient, attached))
+            draft = mailer.draft(letter, recipient, attached)
+            if draft.left_out:
+                warnings.append(wording.remote_left_out(recipient.id, draft.left_out))
+            data = build(draft)
             write_atomic(out / f"{stem}.eml", data)
             files["eml"] = FileRecord.of(out, out / f"{stem}.eml", data, own("eml", ""))
         entry = LetterRecord(

@@ -10,6 +10,7 @@ matches attached. The messages are written to `<out>/relay/` and sent from there
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -47,8 +48,23 @@ class Group:
     source: str
 
     @property
+    def address(self) -> str:
+        """The exact address: the domain is case-blind, the local part is not (RFC 5321),
+        so `Anna@` and `anna@` are two groups, each sent only its own message."""
+        local, _, domain = self.email.strip().rpartition("@")
+        return f"{local}@{domain.lower()}" if local else self.email.strip()
+
+    @property
     def key(self) -> str:
-        return f"relay:{self.email.strip().lower()}"
+        return f"relay:{self.address}"
+
+    @property
+    def stem(self) -> str:
+        """The group's file name: readable, and made collision-free by a digest of the
+        exact address (`a+b@` and `a-b@` read alike once a file name holds them)."""
+        readable = re.sub(r"[^a-z0-9._-]+", "-", self.address.lower()).strip("-.")[:60]
+        digest = hashlib.sha256(self.address.encode("utf-8")).hexdigest()[:12]
+        return f"{readable}-{digest}"
 
 
 @dataclass
@@ -176,6 +192,7 @@ class RelayWriter:
         self.fallback = fallback
         self.catalogs = catalogs.load_all(campaign.root, _template_ids(campaign))
         self.warnings: list[str] = []
+        self.written: dict[Path, Group] = {}  # no two groups ever share a file
 
     def _language(self, wanted: str) -> tuple[str, catalogs.CatalogInfo | None]:
         language = l10n.language_of(wanted)
@@ -251,8 +268,13 @@ class RelayWriter:
             reply_to=self.reply_to,
             attachments=[Attachment(pdfs[r.id].name, pdfs[r.id].read_bytes()) for r in matched],
         )
-        slug = re.sub(r"[^a-z0-9._-]+", "-", group.email.strip().lower()).strip("-.")
-        path = out / FOLDER / f"{slug}.{language}.eml"
+        path = out / FOLDER / f"{group.stem}.{language}.eml"
+        other = self.written.setdefault(path, group)
+        if other is not group:
+            raise BadInput(
+                f"{group.source}: its message would be written to {path.name}, the file of "
+                f"{other.email} ({other.source}); give the two groups different addresses"
+            )
         try:
             write_atomic(path, build(draft))
         except OSError as exc:
