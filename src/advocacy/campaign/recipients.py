@@ -33,6 +33,11 @@ ADDRESS_FIELDS = (
 CONFIDENCE = ("", "high", "medium", "low", "missing")  # the fact sheet's ratings
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 TEXT_MAX = 10_000  # characters in one text field; a letter never needs more
+# Bidirectional controls (embeddings, overrides, isolates, marks): U+202E in a name makes
+# the printed text read differently from what it says. Refused like control characters.
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
 
 LocalizedText = str | dict[str, str]
 
@@ -259,13 +264,26 @@ def _text_problem(value: Any, path: str = "") -> tuple[str, str] | None:
     elif isinstance(value, str):
         if len(value) > TEXT_MAX:
             return path, f"is {len(value):,} characters long; at most {TEXT_MAX:,}"
-        for ch in value:
-            category = unicodedata.category(ch)
-            if (category == "Cc" and ch not in "\n\t") or category in ("Cs", "Co"):
-                return path, (
-                    f"contains the control character U+{ord(ch):04X}; remove it "
-                    "(it cannot be printed and may hide text)"
-                )
+        problem = char_problem(value)
+        if problem:
+            return path, problem
+    return None
+
+
+def char_problem(value: str) -> str | None:
+    """Why a text holds a character no field may have (control, bidi, private use)."""
+    for ch in value:
+        category = unicodedata.category(ch)
+        if (category == "Cc" and ch not in "\n\t") or category in ("Cs", "Co"):
+            return (
+                f"contains the control character U+{ord(ch):04X}; remove it "
+                "(it cannot be printed and may hide text)"
+            )
+        if ch in BIDI_CONTROLS:
+            return (
+                f"contains the bidirectional control character U+{ord(ch):04X}; remove it "
+                "(it makes the printed text read differently from what it says)"
+            )
     return None
 
 

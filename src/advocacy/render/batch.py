@@ -21,7 +21,7 @@ from .. import __version__
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
-from ..errors import BadInput, RenderFailed
+from ..errors import BadInput, LimitExceeded, RenderFailed
 from ..formats import syslibs
 from ..letter import gaps, wording
 from ..letter.checks import address_warning_lines
@@ -193,8 +193,11 @@ def _preflight(composer: Composer, recipients: list[Recipient]) -> None:
     for recipient in recipients:
         languages = tuple(composer.choose(recipient)[0])
         if languages not in seen:
+            try:
+                composer.compose(recipient)
+            except LimitExceeded:
+                continue  # this letter alone passes a bound: it fails in the run, alone
             seen.add(languages)
-            composer.compose(recipient)
 
 
 class _Run:
