@@ -13,24 +13,25 @@ import multiprocessing
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from .. import __version__
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
-from ..errors import BadInput, RenderFailed
+from ..errors import BadInput
 from ..formats import syslibs
 from ..letter import gaps, wording
-from ..letter.checks import address_warning_lines
 from ..letter.compose import Composer
 from . import manifest, seal
-from .folder import check_out_dir, exclusive, remove_unlisted
+from .collect import Collector, closing_warnings
+from .folder import check_out_dir, exclusive
+from .merging import merge as merge_folders
 from .records import Json, LetterRecord
-from .results import Failed, Failure, Rendered, failure_error
+from .results import Failed, Failure, Rendered
 from .shards import in_shard, parse_shard
+from .summary import RenderSummary, Reporter, SilentReporter
 from .worker import (
     LetterWorker,
     Loaded,
@@ -41,33 +42,21 @@ from .worker import (
     run_in_process,
 )
 
+# The render's public names: other modules and the tests import them from here.
+__all__ = [
+    "FORMATS",
+    "MANIFEST",
+    "RenderOptions",
+    "RenderSummary",
+    "Reporter",
+    "SilentReporter",
+    "in_shard",
+    "merge",
+    "render",
+]
+
 MANIFEST = manifest.MANIFEST
 FORMATS = ("pdf", "html", "eml", "mbox")
-
-
-class Reporter(Protocol):
-    def start(self, total: int) -> None: ...
-    def advance(self, recipient_id: str) -> None: ...
-    def warn(self, message: str) -> None: ...
-    def fail(self, recipient_id: str, message: str) -> None: ...
-
-
-class SilentReporter:
-    def __init__(self) -> None:
-        self.warnings: list[str] = []
-        self.failures: list[str] = []
-
-    def start(self, total: int) -> None:
-        pass
-
-    def advance(self, recipient_id: str) -> None:
-        pass
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
-
-    def fail(self, recipient_id: str, message: str) -> None:
-        self.failures.append(message)
 
 
 @dataclass
@@ -96,52 +85,6 @@ def _formats(options: RenderOptions) -> tuple[str, ...]:
     if "eml" in formats and options.attach_pdf:
         formats.add("pdf")
     return tuple(sorted(formats))
-
-
-@dataclass
-class RenderSummary:
-    campaign: str
-    campaign_dir: str
-    out: str
-    letters: list[LetterRecord] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    failed: list[Failure] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    jobs: int = 1
-    untranslated: list[str] = field(default_factory=list)  # letters a catalog gap touched
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "campaign": self.campaign,
-            "campaign_dir": self.campaign_dir,
-            "out": self.out,
-            "rendered": len(self.letters),
-            "skipped": len(self.skipped),
-            "failed": len(self.failed),
-            "files": sum(len(letter.files) for letter in self.letters),
-            "seconds": round(self.seconds, 3),
-            "jobs": self.jobs,
-            "warnings": self.warnings,
-            "failures": [failure.as_json() for failure in self.failed],
-            "letters": [letter.to_json() for letter in self.letters],
-        }
-
-    def headline(self) -> str:
-        """The run in one line, as the terminal shows it."""
-        files = sum(len(letter.files) for letter in self.letters)
-        per = self.seconds / len(self.letters) if self.letters else 0.0
-        return (
-            f"Rendered {len(self.letters)} letter(s), {files} file(s) into {self.out}/ "
-            f"in {self.seconds:.1f} s ({per:.2f} s per letter, {self.jobs} process(es)); "
-            f"{len(self.skipped)} unchanged, {len(self.failed)} failed; "
-            f"{len(self.warnings)} warning(s)."
-        )
-
-    def failure(self) -> RenderFailed | None:
-        """The error to exit with when letters failed: bad input (2) or the world (1)."""
-        total = len(self.failed) + len(self.letters)
-        return failure_error(self.failed, f"{len(self.failed)} of {total} letter(s) failed")
 
 
 def _static_warnings(campaign: Campaign) -> list[str]:
@@ -197,72 +140,6 @@ def _preflight(composer: Composer, recipients: list[Recipient]) -> None:
             composer.compose(recipient)
 
 
-class _Run:
-    """Collects results, warnings and the manifest as letters come back."""
-
-    def __init__(
-        self,
-        campaign: Campaign,
-        out: Path,
-        summary: RenderSummary,
-        reporter: Reporter,
-        old: Sequence[LetterRecord],
-    ) -> None:
-        self.campaign, self.out, self.summary, self.reporter = campaign, out, summary, reporter
-        self.entries: manifest.Table = {letter.key: letter for letter in old}
-        self.drafted: dict[str, str] = {}  # language -> its review state
-        self.letter_warnings: list[str] = []
-        self.fell_back: list[str] = []
-        self.fatal = False
-        self.started = time.time()
-
-    def warn(self, message: str) -> None:
-        self.summary.warnings.append(message)
-        self.reporter.warn(message)
-
-    def take(self, result: Rendered | Failed) -> None:
-        if isinstance(result, Failed):
-            failure = result.failure
-            self.fatal = self.fatal or result.fatal
-            self.summary.failed.append(failure)
-            self.reporter.fail(failure.recipient, failure.error)
-            self.reporter.advance(failure.recipient)
-            return
-        entry = result.letter
-        # Said at the end, one line per kind: thirty lines hide the one that matters.
-        self.letter_warnings += entry.warnings
-        for language, state in entry.review.items():
-            if state in wording.DRAFT_STATES:
-                self.drafted[language] = state
-        if entry.fell_back_from and entry.recipient not in self.summary.untranslated:
-            self.fell_back.append(f"{entry.recipient} ({entry.fell_back_from} -> {entry.language})")
-        # A recipient's new letter supersedes its old ones (another language, say).
-        for path in manifest.supersede(self.entries, entry):
-            stale = self.out / path
-            if stale.parent == self.out and stale.is_file():
-                stale.unlink()
-        self.summary.letters.append(entry)
-        self.reporter.advance(entry.recipient)
-
-    def save(self) -> None:
-        # Letters the workers logged but whose results never reached us
-        # (Ctrl-C between a chunk's letters) are in the log: keep them too.
-        for entry in manifest.log_entries(self.out):
-            manifest.supersede(self.entries, entry)
-        kept = [
-            e for e in self.entries.values() if all((self.out / f.path).is_file() for f in e.files)
-        ]
-        remove_unlisted(self.out, {f.path for e in kept for f in e.files}, self.started)
-        if kept or (self.out / MANIFEST).exists():
-            manifest.save(
-                self.out,
-                kept,
-                tool=f"advocacy {__version__}",
-                campaign=self.campaign.config.campaign.title,
-                campaign_dir=str(self.campaign.root.resolve()),
-            )
-
-
 def render(
     campaign: Campaign, options: RenderOptions, reporter: Reporter | None = None
 ) -> RenderSummary:
@@ -285,7 +162,7 @@ def render(
     shard = parse_shard(options.shard) if options.shard else None
     recipients = select(campaign.recipients, options.selectors)
     if shard:
-        recipients = [r for r in recipients if in_shard(r.id, *shard)]
+        recipients = [r for r in recipients if in_shard(r.id, shard.number, shard.count)]
     out = options.out
     check_out_dir(out, options.force, create=False)
     manifest.check_campaign(out, campaign)
@@ -360,7 +237,9 @@ def render(
     )
     try:
         with exclusive(out):
-            run = _Run(campaign, out, summary, reporter, old)
+            run = Collector(campaign, out, summary, reporter, old)
+            if shard:  # the merge checks that it has every shard, of the same inputs
+                run.shard = {"number": shard.number, "count": shard.count, "inputs": common}
             try:
                 _run_batch(run, config, (campaign, composer), todo, recipients, options.jobs)
             finally:
@@ -368,7 +247,7 @@ def render(
     finally:
         if created and not any(out.iterdir()):
             out.rmdir()  # leave no trace of a run that wrote nothing
-    _closing_warnings(run, recipients)
+    closing_warnings(run, recipients)
     if "eml" in formats:
         from .mailbox import finish_render
 
@@ -384,7 +263,7 @@ def render(
 
 
 def _run_batch(
-    run: _Run,
+    run: Collector,
     config: WorkerConfig,
     loaded: Loaded,
     todo: list[Task],
@@ -427,20 +306,6 @@ def _results(
         inherit(None)
 
 
-def _closing_warnings(run: _Run, recipients: list[Recipient]) -> None:
-    # Address gaps (the same as `recipients check`) grouped with the letters' own.
-    letter_warnings = run.letter_warnings + address_warning_lines(recipients)
-    for message in wording.grouped(letter_warnings):
-        run.warn(message)
-    for message in wording.drafted_batch(run.drafted):
-        run.warn(message)
-    if run.fell_back:
-        run.warn(wording.fell_back_batch(run.fell_back))
-    unverified = [r.id for r in recipients if not r.is_verified and not r.address_withheld]
-    if unverified:
-        run.warn(wording.unverified_batch(unverified))
-
-
 def merge(sources: list[Path], out: Path) -> list[LetterRecord]:
     """`render --merge`: combine the output folders of several shards into `out`."""
-    return manifest.merge(sources, out, tool=f"advocacy {__version__}")
+    return merge_folders(sources, out, tool=f"advocacy {__version__}")
