@@ -19,7 +19,7 @@ from pathlib import Path
 from .. import __version__
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
-from ..campaign.selection import select
+from ..campaign.selection import narrowed, select
 from ..errors import BadInput
 from ..formats import syslibs
 from ..letter import gaps, wording
@@ -28,7 +28,7 @@ from . import manifest, seal
 from .collect import Collector, closing_warnings
 from .folder import check_out_dir, exclusive
 from .merging import merge as merge_folders
-from .records import Json, LetterRecord
+from .records import FileRecord, Json, LetterRecord
 from .results import Failed, Failure, Rendered
 from .shards import in_shard, parse_shard
 from .summary import RenderSummary, Reporter, SilentReporter
@@ -100,7 +100,7 @@ def _static_warnings(campaign: Campaign) -> list[str]:
 def _translation_gap(
     campaign: Campaign,
     composer: Composer,
-    recipients: list[Recipient],
+    recipients: Sequence[Recipient],
     options: RenderOptions,
     summary: RenderSummary,
     reporter: Reporter,
@@ -129,7 +129,7 @@ def _translation_gap(
     return set(gap.letters)
 
 
-def _preflight(composer: Composer, recipients: list[Recipient]) -> None:
+def _preflight(composer: Composer, recipients: Sequence[Recipient]) -> None:
     """Compose one letter per language before writing anything: a broken template
     or catalog then stops the run with nothing written."""
     seen: set[tuple[str, ...]] = set()
@@ -162,7 +162,7 @@ def render(
     shard = parse_shard(options.shard) if options.shard else None
     recipients = select(campaign.recipients, options.selectors)
     if shard:
-        recipients = [r for r in recipients if in_shard(r.id, shard.number, shard.count)]
+        recipients = narrowed(recipients, lambda r: in_shard(r.id, shard.number, shard.count))
     out = options.out
     check_out_dir(out, options.force, create=False)
     manifest.check_campaign(out, campaign)
@@ -194,14 +194,15 @@ def render(
     common = manifest.campaign_digest(campaign, settings)
     old = manifest.load(out).letters
     done = {letter.recipient: letter for letter in old}
-    todo: list[Task] = []
-    chosen = {r.id for r in recipients}  # once, not once per old letter
+    # Each letter to make: its place in `recipients`, its missing formats, its good files.
+    todo: list[tuple[int, tuple[str, ...], tuple[FileRecord, ...]]] = []
+    chosen = {r.id for r in recipients} if old else set()  # once, not once per old letter
     foreign = [e.recipient for e in old if e.recipient in chosen and not seal.sealed(e)]
     if foreign:
         message = wording.foreign_letters(str(out), foreign)
         summary.warnings.append(message)
         reporter.warn(message)
-    for recipient in recipients:
+    for position, recipient in enumerate(recipients):
         if recipient.id in untranslated:
             continue
         digest = manifest.letter_digest(common, recipient)
@@ -215,7 +216,7 @@ def render(
         have = {item.format for item in kept}
         missing = tuple(fmt for fmt in formats if fmt not in have)
         if missing:
-            todo.append(Task(recipient.id, missing, kept))
+            todo.append((position, missing, kept))
         else:
             summary.skipped.append(recipient.id)
 
@@ -241,7 +242,15 @@ def render(
             if shard:  # the merge checks that it has every shard, of the same inputs
                 run.shard = {"number": shard.number, "count": shard.count, "inputs": common}
             try:
-                _run_batch(run, config, (campaign, composer), todo, recipients, options.jobs)
+                tasks = _tasks(recipients, todo)
+                _run_batch(
+                    run,
+                    config,
+                    (campaign, composer),
+                    (tasks, len(todo)),
+                    options.jobs,
+                    len(recipients),
+                )
             finally:
                 run.save()
     finally:
@@ -262,33 +271,43 @@ def render(
     return summary
 
 
+def _tasks(
+    recipients: Sequence[Recipient], todo: list[tuple[int, tuple[str, ...], tuple[FileRecord, ...]]]
+) -> Iterator[Task]:
+    """The letters to make, each with its recipient's entry, read as the pool takes them."""
+    for position, missing, kept in todo:
+        recipient = recipients[position]
+        yield Task(recipient.id, missing, kept, recipient)
+
+
 def _run_batch(
     run: Collector,
     config: WorkerConfig,
     loaded: Loaded,
-    todo: list[Task],
-    recipients: list[Recipient],
+    tasks: tuple[Iterator[Task], int],
     jobs_wanted: int | None,
+    total: int,
 ) -> None:
-    jobs = max(1, min(jobs_wanted or os.cpu_count() or 1, len(todo)))
+    jobs = max(1, min(jobs_wanted or os.cpu_count() or 1, tasks[1]))
     run.summary.jobs = jobs
-    run.reporter.start(len(recipients))
+    run.reporter.start(total)
     for rid in run.summary.skipped:
         run.reporter.advance(rid)
-    for result in _results(config, loaded, todo, jobs):
+    for result in _results(config, loaded, tasks, jobs):
         run.take(result)
         if run.fatal:
             break  # the disk is full or read-only: the rest would fail the same way
 
 
 def _results(
-    config: WorkerConfig, loaded: Loaded, tasks: list[Task], jobs: int
+    config: WorkerConfig, loaded: Loaded, tasks: tuple[Iterator[Task], int], jobs: int
 ) -> Iterator[Rendered | Failed]:
-    if not tasks:
+    todo, count = tasks
+    if not count:
         return
     if jobs == 1:
         worker = LetterWorker(config, loaded)
-        for task in tasks:
+        for task in todo:
             yield worker.run(task)
         return
     if "pdf" in config.formats:
@@ -297,11 +316,13 @@ def _results(
         _import_weasyprint()  # once, before forking, instead of 0.6 s in every worker
     # fork: workers start with the parent's imports and no pickling of the campaign.
     context = multiprocessing.get_context("fork")
-    chunk = max(1, min(16, len(tasks) // (jobs * 4)))
+    chunk = max(1, min(16, count // (jobs * 4)))
     inherit(loaded)  # the campaign and Composer travel by fork, not by loading again
     try:
         with context.Pool(jobs, initializer=init_process, initargs=(config,)) as pool:
-            yield from pool.imap_unordered(run_in_process, tasks, chunksize=chunk)
+            # A generator: the pool takes tasks as its workers free up, so the entries
+            # are read (and held) a few at a time, not all at once.
+            yield from pool.imap_unordered(run_in_process, todo, chunksize=chunk)
     finally:
         inherit(None)
 

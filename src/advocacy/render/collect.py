@@ -4,7 +4,7 @@ back from the workers."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .. import __version__
@@ -69,17 +69,22 @@ class Collector:
         self.summary.letters.append(entry)
         self.reporter.advance(entry.recipient)
 
+    def _kept(self) -> Iterator[LetterRecord]:
+        """The letters whose files are all in the folder."""
+        for e in self.entries.values():
+            if all((self.out / f.path).is_file() for f in e.files):
+                yield e
+
     def save(self) -> None:
         # Letters the workers logged but whose results never reached us
         # (Ctrl-C between a chunk's letters) are in the log: keep them too.
-        for entry in manifest.log_entries(self.out):
+        for entry in manifest.iter_log(self.out):
             manifest.supersede(self.entries, entry)
-        kept = [
-            e for e in self.entries.values() if all((self.out / f.path).is_file() for f in e.files)
-        ]
-        remove_unlisted(self.out, {f.path for e in kept for f in e.files}, self.started)
+        listed = {f.path for e in self._kept() for f in e.files}
+        remove_unlisted(self.out, listed, self.started)
+        kept = self._kept()
         # A shard always says that it ran, with no letters too: the merge counts shards.
-        if kept or self.shard or (self.out / MANIFEST).exists():
+        if listed or self.shard or (self.out / MANIFEST).exists():
             manifest.save(
                 self.out,
                 kept,
@@ -90,7 +95,7 @@ class Collector:
             )
 
 
-def closing_warnings(run: Collector, recipients: list[Recipient]) -> None:
+def closing_warnings(run: Collector, recipients: Sequence[Recipient]) -> None:
     # Address gaps (the same as `recipients check`) grouped with the letters' own.
     letter_warnings = run.letter_warnings + address_warning_lines(recipients)
     for message in wording.grouped(letter_warnings):

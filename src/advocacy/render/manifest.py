@@ -16,7 +16,8 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+import textwrap
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -24,8 +25,9 @@ from typing import Protocol
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..errors import BadInput, OutputError
-from ..fsutil import write_atomic
+from ..fsutil import atomic_writer
 from ..paths import ASSETS_DIR
+from ..spool import Spool
 from .records import FileRecord, Json, LetterRecord
 from .seal import sealed
 
@@ -35,21 +37,30 @@ LOG = "manifest.log.jsonl"
 
 class Table:
     """Letters by recipient and language, where a recipient's new letter replaces its
-    old ones; indexed by recipient, so a batch of N letters costs N steps, not N²."""
+    old ones. Indexed by recipient (N letters cost N steps, not N²) and kept in a
+    `Spool`: only the index is in memory."""
 
     def __init__(self, letters: Iterable[LetterRecord] = ()) -> None:
-        self._by: dict[str, dict[str, LetterRecord]] = {}
+        self._spool: Spool[LetterRecord] = Spool()
+        self._by: dict[str, dict[str, int]] = {}
         for letter in letters:
-            self._by.setdefault(letter.recipient, {})[letter.language] = letter
+            self._by.setdefault(letter.recipient, {})[letter.language] = self._add(letter)
+
+    def _add(self, letter: LetterRecord) -> int:
+        self._spool.append(letter)
+        return len(self._spool) - 1
 
     def supersede(self, letter: LetterRecord) -> list[str]:
         new_paths = {f.path for f in letter.files}
         old = self._by.pop(letter.recipient, {})
-        self._by[letter.recipient] = {letter.language: letter}
-        return [f.path for e in old.values() for f in e.files if f.path not in new_paths]
+        self._by[letter.recipient] = {letter.language: self._add(letter)}
+        dropped = (self._spool[slot] for slot in old.values())
+        return [f.path for e in dropped for f in e.files if f.path not in new_paths]
 
-    def values(self) -> list[LetterRecord]:
-        return [letter for per in self._by.values() for letter in per.values()]
+    def values(self) -> Iterator[LetterRecord]:
+        for per in self._by.values():
+            for slot in per.values():
+                yield self._spool[slot]
 
     def __len__(self) -> int:
         return sum(len(per) for per in self._by.values())
@@ -88,18 +99,23 @@ def _records(items: Iterable[object]) -> list[LetterRecord]:
     return found
 
 
-def log_entries(out: Path) -> list[LetterRecord]:
+def iter_log(out: Path) -> Iterator[LetterRecord]:
+    """The letters of the log, one line at a time; a line cut short by a crash, or
+    an entry that is not a letter, is left out."""
     try:
-        lines = (out / LOG).read_text(encoding="utf-8").splitlines()
+        handle = (out / LOG).open(encoding="utf-8")
     except OSError:
-        return []
-    parsed: list[object] = []
-    for line in lines:
-        try:
-            parsed.append(json.loads(line))
-        except ValueError:
-            continue  # a line cut short by a crash
-    return _records(parsed)
+        return
+    with handle:
+        for line in handle:
+            try:
+                yield LetterRecord.from_json(json.loads(line))
+            except ValueError:
+                continue
+
+
+def log_entries(out: Path) -> list[LetterRecord]:
+    return list(iter_log(out))
 
 
 def supersede(table: Table, letter: LetterRecord) -> list[str]:
@@ -122,7 +138,7 @@ def load(out: Path) -> Manifest:
         table = Table(letters)
         for letter in logged:
             table.supersede(letter)
-        letters = table.values()
+        letters = list(table.values())
     campaign = data.get("campaign", "")
     folder = data.get("campaign_dir", "")
     shard = data.get("shard")
@@ -167,21 +183,34 @@ def save(
     campaign_dir: str = "",
     shard: dict[str, Json] | None = None,
 ) -> None:
-    data: dict[str, Json] = {
+    """Write manifest.json, one letter at a time (100,000 letters are never one value in
+    memory); the bytes are those of `json.dumps(manifest, indent=2)`."""
+    head: dict[str, Json] = {
         "tool": tool,
         "campaign": campaign,
         "campaign_dir": campaign_dir,
         "generated": generated(),
         **({"shard": shard} if shard else {}),
-        # Letters without an address block first: they must not be posted as they are.
-        "letters": [
-            letter.to_json() for letter in sorted(letters, key=lambda e: (e.address_block, e.key))
-        ],
     }
+    spool: Spool[LetterRecord] = Spool()
+    order = []
+    for letter in letters:
+        # Letters without an address block first: they must not be posted as they are.
+        order.append((letter.address_block, letter.key, len(spool)))
+        spool.append(letter)
+    order.sort()
     try:
-        write_atomic(
-            out / MANIFEST, json.dumps(data, indent=2, ensure_ascii=False).encode() + b"\n"
-        )
+        with atomic_writer(out / MANIFEST) as handle:
+            text = json.dumps({**head, "letters": []}, indent=2, ensure_ascii=False)
+            if order:
+                handle.write(text.removesuffix("[]\n}").encode() + b"[")
+                for n, (_, _, slot) in enumerate(order):
+                    entry = json.dumps(spool[slot].to_json(), indent=2, ensure_ascii=False)
+                    handle.write(b",\n" if n else b"\n")
+                    handle.write(textwrap.indent(entry, "    ").encode())
+                handle.write(b"\n  ]\n}\n")
+            else:
+                handle.write(text.encode() + b"\n")
         (out / LOG).unlink(missing_ok=True)  # folded into manifest.json now
     except OSError as exc:
         raise OutputError(f"{out / MANIFEST}: cannot write: {exc.strerror}") from None

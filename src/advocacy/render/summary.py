@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import RenderFailed
+from ..spool import Spool
 from .records import LetterRecord
 from .results import Failure, failure_error
 
@@ -41,7 +42,8 @@ class RenderSummary:
     campaign: str
     campaign_dir: str
     out: str
-    letters: list[LetterRecord] = field(default_factory=list)
+    # On disk (a Spool), not in memory: a batch may have 100,000 letters.
+    letters: Spool[LetterRecord] = field(default_factory=Spool)
     skipped: list[str] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
