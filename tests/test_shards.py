@@ -179,3 +179,20 @@ def test_a_shard_that_cannot_be_read_is_one_line(text: str, env: dict[str, str],
     with pytest.raises(BadInput) as caught:
         parse_shard(text, env)
     assert said in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_shard_folder_holds_one_share(mini_campaign: Path, tmp_path: Path) -> None:
+    from advocacy.campaign.discovery import open_campaign
+    from advocacy.render.batch import RenderOptions, render
+
+    campaign = open_campaign(_campaign(mini_campaign))
+    out = tmp_path / "shard"
+    render(campaign, RenderOptions(out=out, shard="1/2", formats=["html"]))
+    render(campaign, RenderOptions(out=out, shard="1/2", formats=["html"]))  # a rerun: fine
+    for other in ("2/2", None):
+        with pytest.raises(BadInput) as caught:
+            render(campaign, RenderOptions(out=out, shard=other, formats=["html"]))
+        now = f"shard {other}" if other else "a whole render"
+        assert str(caught.value) == (
+            f"{out}: holds the letters of shard 1/2, not of {now}; give each shard its own --out"
+        )

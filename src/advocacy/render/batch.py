@@ -30,7 +30,7 @@ from .folder import check_out_dir, exclusive
 from .merging import merge as merge_folders
 from .records import FileRecord, Json, LetterRecord
 from .results import Failed, Failure, Rendered
-from .shards import in_shard, parse_shard
+from .shards import Shard, in_shard, parse_shard
 from .summary import RenderSummary, Reporter, SilentReporter
 from .worker import (
     LetterWorker,
@@ -192,7 +192,9 @@ def render(
     per_format = manifest.format_settings(formats, options.pdf_variant, email)
     no_address = options.no_address or campaign.config.render.no_address
     common = manifest.campaign_digest(campaign, settings)
-    old = manifest.load(out).letters
+    previous = manifest.load(out)
+    _check_share(out, previous, shard)
+    old = previous.letters
     done = {letter.recipient: letter for letter in old}
     # Each letter to make: its place in `recipients`, its missing formats, its good files.
     todo: list[tuple[int, tuple[str, ...], tuple[FileRecord, ...]]] = []
@@ -269,6 +271,20 @@ def render(
     summary.failed.sort(key=lambda f: order.get(f.recipient, 0))
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _check_share(out: Path, previous: manifest.Manifest, shard: Shard | None) -> None:
+    """A shard's folder holds that shard only: another share's letters would make
+    the merge count them twice, or miss the shard."""
+    theirs = previous.shard
+    if not previous.letters and not theirs:
+        return
+    was = f"shard {theirs.get('number')}/{theirs.get('count')}" if theirs else "a whole render"
+    now = f"shard {shard}" if shard else "a whole render"
+    if was != now:
+        raise BadInput(
+            f"{out}: holds the letters of {was}, not of {now}; give each shard its own --out"
+        )
 
 
 def _tasks(
