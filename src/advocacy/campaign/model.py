@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -172,7 +173,7 @@ class Thread:
 class Campaign:
     root: Path
     config: CampaignFile
-    recipients: list[Recipient]
+    recipients: Sequence[Recipient]
     cosignatories: list[Person] = field(default_factory=list)
     bundled: bool = False
     recipient_files: list[Path] = field(default_factory=list)

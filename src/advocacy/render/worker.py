@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..campaign.model import Campaign, load_campaign
+from ..campaign.recipients import Recipient
 from ..errors import AdvocacyError, LimitExceeded, RecipientError
 from ..fsutil import write_atomic
 from ..letter import limits, wording
@@ -61,6 +62,9 @@ class Task:
     recipient: str
     formats: tuple[str, ...]
     kept: tuple[FileRecord, ...] = ()
+    # The recipient's entry itself: streamed to the worker with its task, so that no
+    # process holds the whole list in memory. None: looked up in the campaign.
+    entry: Recipient | None = None
 
 
 def _verified(value: dt.date | bool) -> str | bool:
@@ -79,7 +83,7 @@ class LetterWorker:
             campaign = load_campaign(config.campaign_root, bundled=config.bundled)
             loaded = campaign, Composer(campaign, today=config.today, language=config.language)
         self.campaign, self.composer = loaded
-        self.recipients = {r.id: r for r in self.campaign.recipients}
+        self._by_id: dict[str, Recipient] | None = None  # only for a task without its entry
         self.digest = letter_digest
         self.renderer: PdfRenderer | None = None
         if "pdf" in config.formats:
@@ -114,9 +118,14 @@ class LetterWorker:
             # A full or read-only disk fails every letter after this one too.
             return Failed(Failure(recipient_id, error, False), fatal=exc.errno in FATAL_ERRNOS)
 
+    def _lookup(self, recipient_id: str) -> Recipient:
+        if self._by_id is None:
+            self._by_id = {r.id: r for r in self.campaign.recipients}
+        return self._by_id[recipient_id]
+
     def _render(self, task: Task) -> LetterRecord:
         out, formats, own = self.config.out, task.formats, self.config.settings.get
-        recipient = self.recipients[task.recipient]
+        recipient = task.entry or self._lookup(task.recipient)
         withheld = recipient.address_withheld
         if withheld and self.config.no_address == "fail":
             raise RecipientError(wording.no_address_failure(recipient.id, withheld))
