@@ -489,3 +489,43 @@ def test_a_generic_mapping_finds_the_records_inside_a_document(tmp_path: Path) -
         import_register(
             "generic", FIXTURES / "uk-members-search.json", Options(mapping=mapping, date=DATE)
         )
+
+
+def test_the_projects_json_file_gives_what_its_yaml_gives() -> None:
+    from_json = import_register(
+        "congress-legislators", FIXTURES / "legislators-current.excerpt.json", Options(date=DATE)
+    )
+    from_yaml = import_register("congress-legislators", LEGISLATORS, Options(date=DATE))
+    by_id = {e["id"]: e for e in from_yaml.entries}
+    assert [e["id"] for e in from_json.entries] == ["us-cantwell-c000127", "us-velazquez-v000081"]
+    for entry in from_json.entries:
+        expected = by_id[entry["id"]]
+        assert {**entry, "source_date": ""} == {**expected, "source_date": ""}
+
+
+def test_diff_reports_a_changed_name_with_its_salutation(tmp_path: Path) -> None:
+    _import("congress-legislators", str(LEGISLATORS), "--to-list", "us.yaml", cwd=tmp_path)
+    members = yaml.safe_load(LEGISLATORS.read_text(encoding="utf-8"))
+    shaheen = next(m for m in members if m["id"]["bioguide"] == "S001181")
+    shaheen["name"].update(last="Shaheen Smith", official_full="Jeanne Shaheen Smith")  # a test
+    newer = tmp_path / "legislators-current.yaml"
+    newer.write_text(yaml.safe_dump(members, allow_unicode=True), encoding="utf-8")
+    args = ("recipients", "diff", "us.yaml", str(newer), "--source", "congress-legislators",
+            "--date", "2026-07-01")  # fmt: skip
+    result = run_cli(*args, "--apply", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "name    us-shaheen-s001181 (bioguide:S001181): The Honorable Jeanne Shaheen / Dear "
+        "Senator Shaheen: -> The Honorable Jeanne Shaheen Smith / Dear Senator Shaheen Smith: "
+        "(register of 2026-07-01)",
+        "1 change(s) applied to us.yaml",
+    ]
+    after = {r.id: r for r in load_file(tmp_path / "us.yaml")}
+    entry = after["us-shaheen-s001181"]  # the id stays: letters already made keep their name
+    assert (entry.name, entry.salutation) == (
+        "The Honorable Jeanne Shaheen Smith",
+        {"en": "Dear Senator Shaheen Smith:"},
+    )
+    assert "2026-07-01 congress-legislators: name, was The Honorable Jeanne Shaheen / " in (
+        entry.notes
+    )

@@ -10,6 +10,7 @@ below it prints or exits. The class decides the exit code, never the instance.
     │   ├── RegisterError         a register file or its mapping is malformed
     │   ├── SelectorError         a --to selector matched nothing
     │   ├── TemplateError         a template failed to compile or render
+    │   │   └── LimitExceeded     one letter passed a bound (output, loops, CPU, memory)
     │   ├── ResourceBlocked       a file or URL outside the campaign was asked for
     │   ├── CatalogError          a translation breaks its placeholders or markup
     │   ├── MailError             an invalid address, a line break in a header
@@ -82,6 +83,11 @@ class SelectorError(BadInput):
 
 class TemplateError(BadInput):
     """A template failed to compile or render."""
+
+
+class LimitExceeded(TemplateError):
+    """Making one letter passed a bound (output size, loop steps, CPU time, memory);
+    that letter fails, the batch goes on."""
 
 
 class LayoutError(BadInput):

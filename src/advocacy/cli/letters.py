@@ -74,7 +74,9 @@ def render(
         typer.Option(
             "--shard",
             help="Render only a stable K/N share of the letters (by recipient id), e.g. 2/4, "
-            "so that N machines can share one campaign.",
+            "so that N machines can share one campaign. 'auto' (or auto/N) reads the share "
+            "from a Kubernetes Indexed Job or a Slurm array; env:INDEX/COUNT from two "
+            "variables (a 0-based index and the count). See docs/scale.md.",
         ),
     ] = None,
     merge: Annotated[

@@ -37,6 +37,7 @@ from ..errors import MailError, TemplateError
 from ..fsutil import is_within
 from ..letter.compose import Letter
 from ..paths import ASSETS_DIR, CAMPAIGN_FILE
+from .headercheck import header_problem
 
 EMAIL_CSS = ASSETS_DIR / "email.css"
 CAMPAIGN_EMAIL_CSS = "email.css"  # optional, in the campaign's templates/
@@ -53,10 +54,9 @@ def _short(value: str) -> str:
 
 def check_header(value: str, what: str) -> str:
     """`value` unchanged, or a MailError when it would break out of its header line."""
-    if "\r" in value or "\n" in value:
-        raise MailError(
-            f"{what} {_short(value)!r} contains a line break; an email header must be one line"
-        )
+    problem = header_problem(value)  # as written, and with encoded words decoded
+    if problem:
+        raise MailError(f"{what} {_short(value)!r} {problem}")
     return value
 
 
@@ -281,7 +281,7 @@ def build(draft: Draft, *, date: dt.datetime | None = None) -> bytes:
     msg["From"] = AddressHeader("From", draft.sender)
     msg["To"] = AddressHeader("To", draft.to)
     if draft.reply_to:
-        msg["Reply-To"] = draft.reply_to
+        msg["Reply-To"] = AddressHeader("Reply-To", Address(addr_spec=draft.reply_to))
     msg["Subject"] = check_header(draft.subject, "subject")
     msg["Date"] = email.utils.format_datetime(date or dt.datetime.now().astimezone())
     msg["Message-ID"] = draft.message_id()

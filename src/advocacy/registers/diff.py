@@ -26,7 +26,7 @@ from .readers import read_yaml
 KINDS = {
     "moved": ("address", "organisation"),
     "email": ("email",),
-    "name": ("name", "salutation"),
+    "name": ("name", "salutation"),  # the salutation: the register's form of the name
 }
 
 
@@ -67,6 +67,12 @@ def _show(entry: dict[str, Any], kind: str) -> str:
         parts = [str(entry.get("organisation") or "")]
         parts += [str(address.get(f) or "") for f in ADDRESS_FIELDS]
         return ", ".join(p for p in parts if p) or "(no address)"
+    if kind == "name":
+        salutation = entry.get("salutation") or {}
+        greeting = (
+            "; ".join(str(v) for v in salutation.values()) if isinstance(salutation, dict) else ""
+        )
+        return " / ".join(p for p in (str(entry.get("name") or ""), greeting) if p) or "(none)"
     return str(entry.get(KINDS[kind][0]) or "(none)")
 
 
@@ -76,8 +82,6 @@ def _same(old: dict[str, Any], new: dict[str, Any], kind: str) -> bool:
         if isinstance(a, dict) and isinstance(b, dict):
             a = {k: str(v).strip() for k, v in a.items() if v}
             b = {k: str(v).strip() for k, v in b.items() if v}
-        if name == "salutation":
-            continue  # derived from the name: follows it, never reported alone
         if a != b:
             return False
     return True

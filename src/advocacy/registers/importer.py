@@ -32,6 +32,8 @@ SOURCES = {
     commons_ca.NAME: "the House of Commons of Canada's XML of current members",
     mapping.NAME: "any CSV, YAML or JSON file, with --map mapping.toml",
 }
+# libyaml's emitter where present: five times faster than PyYAML's, the same text.
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 # The order fields are written in, as a person reads an entry.
 FIELD_ORDER = ["id", "register_id", *(k for k in Recipient.model_fields if k != "register_id")]
 
@@ -134,7 +136,7 @@ def header(register: Register) -> str:
 
 
 def dump(entries: list[dict[str, Any]], comment: str) -> str:
-    body = yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.dump(entries, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     return comment + ("\n" if comment else "") + (body if entries else "[]\n")
 
 

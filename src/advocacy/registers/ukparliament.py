@@ -86,7 +86,8 @@ def _entry(raw: Any, index: int, shown: Path, contacts: Path | None) -> Register
     full = str(need(value.get("nameFullTitle"), shown, label, "nameFullTitle", _HINT))
     display = str(need(value.get("nameDisplayAs"), shown, label, "nameDisplayAs", _HINT))
     surname = str(value.get("nameListAs") or display).split(",")[0]
-    membership = value.get("latestHouseMembership") or {}
+    membership = value.get("latestHouseMembership")
+    membership = membership if isinstance(membership, dict) else {}
     number = membership.get("house")
     house, tag = HOUSES.get(
         number if isinstance(number, int) else 0, ("UK Parliament", "parliament")

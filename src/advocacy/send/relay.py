@@ -30,7 +30,7 @@ from ..errors import AdvocacyError, BadInput, SelectorError, TemplateError
 from ..formats.mime import Attachment, Draft, build, mailbox_address
 from ..fsutil import write_atomic
 from ..i18n import catalogs, l10n
-from ..letter import wording
+from ..letter import limits, wording
 from ..letter.sandbox import ContainedLoader, LetterEnvironment, sandbox
 
 TEMPLATE = "relay.txt.j2"
@@ -245,13 +245,18 @@ class RelayWriter:
         gettext, ngettext = catalogs.gettext_callables(info)
         self.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
         letters = [(r, pdfs[r.id].name) for r in matched]
-        try:
-            module = self.template.make_module(self._context(group, language, letters))
+        try:  # with the letters' bounds: loop steps, CPU time, memory, output
+            with limits.letter(f"templates/{TEMPLATE}"):
+                module = self.template.make_module(self._context(group, language, letters))
+                note, subject = str(module), str(getattr(module, "subject", ""))
+                if len(note) + len(subject) > limits.MAX_OUTPUT:
+                    raise limits.LimitReached(limits.output_message("the note"))
         except Exception as exc:  # any failure of a stranger's template is one line
-            raise TemplateError(
-                f"templates/{TEMPLATE}: {type(exc).__name__}: {exc} (group {group.email})"
-            ) from None
-        subject = " ".join(str(getattr(module, "subject", "")).split())
+            why = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, MemoryError | limits.LimitReached):
+                why = str(exc) or limits.memory_message("the note")
+            raise TemplateError(f"templates/{TEMPLATE}: {why} (group {group.email})") from None
+        subject = " ".join(subject.split())
         draft = Draft(
             key=group.key,
             campaign=self.campaign.config.campaign.title,
@@ -259,7 +264,7 @@ class RelayWriter:
             sender=self.sender,
             to=mailbox_address(group.name, group.email, f"{group.source}: column 'email'"),
             subject=subject or self.campaign.config.campaign.title,
-            text=_wrap(str(module)),
+            text=_wrap(note),
             reply_to=self.reply_to,
             attachments=[Attachment(pdfs[r.id].name, pdfs[r.id].read_bytes()) for r in matched],
         )
