@@ -47,7 +47,11 @@ class Received:
 class Behaviour:
     rcpt_replies: dict[str, str] = field(default_factory=dict)  # address -> reply
     data_replies: Callable[[bytes, int], str | None] | None = None  # (data, attempt) -> reply
-    drops: int = 0  # connections to drop in the middle of DATA
+    drops: int = 0  # connections to drop during DATA, where drop_at says:
+    # "data": instead of answering DATA (before any of the message: deferred, retried)
+    # "mid": after the first line of the message (the client has handed it all over)
+    # "end": after the final ".", before the reply (the message may have arrived)
+    drop_at: str = "data"
     reply_delay: float = 0.0  # seconds between accepting a message and answering 250
     command_delay: float = 0.0  # seconds before each SMTP command is handled
 
@@ -124,9 +128,10 @@ class _SMTP(SMTP):
             if drop:
                 owner.behaviour.drops -= 1
         if drop:
-            # Accept DATA, read a little of the message, then hang up mid-message.
-            await self.push("354 End data with <CR><LF>.<CR><LF>")
-            await self._reader.readuntil(b"\r\n")
+            at = owner.behaviour.drop_at
+            if at != "data":
+                await self.push("354 End data with <CR><LF>.<CR><LF>")
+                await self._reader.readuntil(b"\r\n" if at == "mid" else b"\r\n.\r\n")
             assert self.transport is not None
             self.transport.close()
             return

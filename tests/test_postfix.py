@@ -8,6 +8,7 @@ that says so.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -80,17 +81,6 @@ def test_each_letter_arrives_once_at_the_address_its_entry_names(
     assert not postfix.sasl_failures()
 
 
-class RepeatedLogin(AssertionError):
-    """More than one SASL failure for one wrong password (issue 20, defect 4)."""
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=RepeatedLogin,  # any other failure of this test is a real failure
-    reason="issue 20 defect 4: a refused password is tried again: smtplib's login() goes "
-    "on to the next mechanism (PLAIN, then LOGIN) and each of the 3 connections logs in, "
-    "so Postfix logs 6 SASL failures for one wrong password",
-)
 def test_a_wrong_password_fails_once_with_one_line(tmp_path: Path, postfix: Postfix) -> None:
     campaign = make_campaign(tmp_path / "campaign", [office(i) for i in range(1, 4)])
     out = tmp_path / "out"
@@ -102,5 +92,7 @@ def test_a_wrong_password_fails_once_with_one_line(tmp_path: Path, postfix: Post
     assert not postfix.messages()
     failures = postfix.sasl_failures()
     assert failures, postfix.log()  # the harness saw the refused login at all
-    if len(failures) != 1:  # the issue: "exactly one SASL failure in Postfix's log"
-        raise RepeatedLogin(f"{len(failures)} SASL failures:\n" + "\n".join(failures))
+    # Issue 20: exactly one SASL failure, and the session ended with QUIT.
+    assert len(failures) == 1, "\n".join(failures)
+    assert "(AUTH PLAIN)" in lines[0]
+    assert re.search(r"disconnect from .* quit=1", postfix.log()), postfix.log()
