@@ -34,7 +34,7 @@ from ..errors import (
     Transient,
     Unresponsive,
 )
-from .smtp import Reply, Secret, Server, Session
+from .smtp import Secret, Server, Session
 from .verdict import Verdict
 
 
@@ -308,30 +308,30 @@ class Dispatcher:
             reply = session.send(job.sender, job.recipient, data, before_commit)
         except LostAfterData as exc:
             self._final(job, "unknown", f"{LOST} ({exc})", counted)
+            self._stop_if(self.verdict.unknown(True))
             return False
         except Dropped as exc:
             self._again(job, f"connection lost before the end of the data ({exc})", counted)
             return False
         if 200 <= reply.code < 300:
             self._final(job, "sent", str(reply), counted)
-            self._judge(None)
+            self._stop_if(self.verdict.unknown(False) or self.verdict.judge(None))
             self._grow()
         elif 400 <= reply.code < 500:
             self._again(job, str(reply), counted)
             return reply.code != 421  # 421: the server is closing this session
         else:
             self._final(job, "failed", str(reply), counted)
-            self._judge(reply)
+            self._stop_if(self.verdict.judge(reply))
         return True
 
     def _final(self, job: Job, state: str, reply: str, counted: bool) -> None:
         self.events.outcome(job, state, reply, counted=counted, final=True)
         self.queue.done()
 
-    def _judge(self, reply: Reply | None) -> None:
-        stop = self.verdict.judge(reply)
-        if stop:
-            raise SmtpError(f"{self.server}: {stop}")
+    def _stop_if(self, why: str) -> None:
+        if why:
+            raise SmtpError(f"{self.server}: {why}")
 
     def _again(self, job: Job, reply: str, counted: bool) -> None:
         final = job.tries > self.policy.retries

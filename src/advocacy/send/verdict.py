@@ -11,6 +11,11 @@ one line saying what to fix, when:
 
 A 5xx naming one recipient ("550 <a@b>: no such user") differs from message to
 message, and does not stop the batch.
+
+It stops, too, when `LOST_IN_A_ROW` messages in a row were taken without a reply
+(the connection ended or the reply did not come within --timeout after their
+final "."): each is unknown, and a server that does that to every message would
+make every one of them unknown, one timeout at a time.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import threading
 from .smtp import Reply
 
 FIRST = 3
+LOST_IN_A_ROW = 2
 
 
 class Verdict:
@@ -28,7 +34,20 @@ class Verdict:
     def __init__(self, sender: str) -> None:
         self.sender = sender
         self.first: list[Reply | None] = []  # None: the message went
+        self.lost = 0  # messages in a row left unknown
         self.lock = threading.Lock()
+
+    def unknown(self, lost: bool) -> str:
+        """Fed whether each message that went to the server was left unknown."""
+        with self.lock:
+            self.lost = self.lost + 1 if lost else 0
+            if self.lost < LOST_IN_A_ROW:
+                return ""
+        return (
+            f"{LOST_IN_A_ROW} messages in a row were taken by the server without a reply "
+            "(each is unknown: it may have arrived); sending stopped: check the server, "
+            "then run the same command again (unknown messages are not sent again)"
+        )
 
     def judge(self, reply: Reply | None) -> str:
         """`reply` is a message's final 5xx reply, or None when it was not refused."""
