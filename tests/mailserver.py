@@ -47,7 +47,13 @@ class Received:
 class Behaviour:
     rcpt_replies: dict[str, str] = field(default_factory=dict)  # address -> reply
     data_replies: Callable[[bytes, int], str | None] | None = None  # (data, attempt) -> reply
-    drops: int = 0  # connections to drop in the middle of DATA
+    drops: int = 0  # connections to drop during DATA, where drop_at says:
+    # "data": instead of answering DATA (before any of the message: deferred, retried)
+    # "mid": after the first line of the message (the client has handed it all over)
+    # "end": after the final ".", before the reply (the message may have arrived)
+    drop_at: str = "data"
+    mail_reply: str = ""  # the reply to every MAIL FROM, e.g. "553 5.7.1 not owned by user"
+    max_connections: int = 0  # more sessions at once are greeted with 421 and closed
     reply_delay: float = 0.0  # seconds between accepting a message and answering 250
     command_delay: float = 0.0  # seconds before each SMTP command is handled
 
@@ -55,6 +61,17 @@ class Behaviour:
 class _Handler:
     def __init__(self, owner: MailServer) -> None:
         self.owner = owner
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if self.owner.behaviour.mail_reply:
+            return self.owner.behaviour.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        with self.owner.lock:
+            self.owner.mail_options.append(list(options))
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -83,12 +100,14 @@ class _Handler:
 
 
 class _Authenticator:
-    def __init__(self, user: str, password: str) -> None:
-        self.user, self.password = user.encode(), password.encode()
+    def __init__(self, owner: MailServer, user: str, password: str) -> None:
+        self.owner, self.user, self.password = owner, user.encode(), password.encode()
 
     def __call__(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
     ) -> AuthResult:
+        with self.owner.lock:
+            self.owner.logins.append(mechanism)
         ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
             self.user,
             self.password,
@@ -99,10 +118,42 @@ class _Authenticator:
 class _SMTP(SMTP):
     owner: MailServer
 
+    refused = False
+    counted = False  # in owner.open_now
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        with self.owner.lock:
-            self.owner.connections += 1
+        owner = self.owner
+        if self.transport is None:  # a new connection, not STARTTLS on one
+            with owner.lock:
+                cap = owner.behaviour.max_connections
+                if cap and owner.open_now >= cap:
+                    owner.refused += 1
+                    self.refused = True
+                else:
+                    owner.connections += 1
+                    owner.open_now += 1
+                    owner.peak = max(owner.peak, owner.open_now)
+                    self.counted = True
+            if self.refused:
+                assert isinstance(transport, asyncio.WriteTransport)
+                transport.write(b"421 4.7.0 Error: too many connections from 127.0.0.1\r\n")
+                transport.close()
+                return
         super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self.refused:
+            return
+        if self.counted:
+            self.counted = False
+            with self.owner.lock:
+                self.owner.open_now -= 1
+        super().connection_lost(error)
+
+    async def smtp_EHLO(self, hostname: str) -> None:
+        with self.owner.lock:
+            self.owner.helos.append(hostname)
+        await super().smtp_EHLO(hostname)
 
     async def _delay(self) -> None:
         if self.owner.behaviour.command_delay:
@@ -124,9 +175,12 @@ class _SMTP(SMTP):
             if drop:
                 owner.behaviour.drops -= 1
         if drop:
-            # Accept DATA, read a little of the message, then hang up mid-message.
-            await self.push("354 End data with <CR><LF>.<CR><LF>")
-            await self._reader.readuntil(b"\r\n")
+            at = owner.behaviour.drop_at
+            if at != "data":
+                await self.push("354 End data with <CR><LF>.<CR><LF>")
+                line = await self._reader.readline()
+                while at == "end" and line not in (b".\r\n", b""):
+                    line = await self._reader.readline()
             assert self.transport is not None
             self.transport.close()
             return
@@ -146,7 +200,12 @@ class MailServer:
         self.lock = threading.Lock()
         self.received: list[Received] = []
         self.attempts: Counter[bytes] = Counter()
-        self.connections = 0
+        self.connections = 0  # sessions accepted
+        self.open_now = self.peak = 0  # sessions open now, and at most at once
+        self.refused = 0  # connections greeted with 421 (max_connections)
+        self.logins: list[str] = []  # the mechanism of each AUTH tried
+        self.helos: list[str] = []  # the name given in each EHLO
+        self.mail_options: list[list[str]] = []  # the parameters of each MAIL FROM accepted
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.server: asyncio.base_events.Server | None = None
@@ -162,7 +221,7 @@ class MailServer:
             hostname="localhost",
             tls_context=self.tls,
             require_starttls=self.tls is not None,
-            authenticator=_Authenticator(*self.auth) if self.auth else None,
+            authenticator=_Authenticator(self, *self.auth) if self.auth else None,
             auth_required=self.auth is not None,
             auth_require_tls=True,
             loop=self.loop,

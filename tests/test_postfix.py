@@ -8,6 +8,7 @@ that says so.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -37,10 +38,12 @@ def postfix() -> Iterator[Postfix]:
         yield server
 
 
-def _send(campaign: Path, out: Path, server: Postfix, password: str) -> tuple[int, str, str]:
+def _send(
+    campaign: Path, out: Path, server: Postfix, password: str, *args: str
+) -> tuple[int, str, str]:
     result = run_cli(
         "send", str(campaign), "--out", str(out), "--smtp", server.submission_url,
-        "--cafile", str(server.cafile), "--no-dry-run", "--no-attach-pdf", "--yes",
+        "--cafile", str(server.cafile), "--no-dry-run", "--no-attach-pdf", "--yes", *args,
         env={"ADVOCACY_SMTP_PASSWORD": password}, timeout=60,
     )  # fmt: skip
     return result.returncode, result.stdout, result.stderr
@@ -80,17 +83,6 @@ def test_each_letter_arrives_once_at_the_address_its_entry_names(
     assert not postfix.sasl_failures()
 
 
-class RepeatedLogin(AssertionError):
-    """More than one SASL failure for one wrong password (issue 20, defect 4)."""
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=RepeatedLogin,  # any other failure of this test is a real failure
-    reason="issue 20 defect 4: a refused password is tried again: smtplib's login() goes "
-    "on to the next mechanism (PLAIN, then LOGIN) and each of the 3 connections logs in, "
-    "so Postfix logs 6 SASL failures for one wrong password",
-)
 def test_a_wrong_password_fails_once_with_one_line(tmp_path: Path, postfix: Postfix) -> None:
     campaign = make_campaign(tmp_path / "campaign", [office(i) for i in range(1, 4)])
     out = tmp_path / "out"
@@ -102,5 +94,40 @@ def test_a_wrong_password_fails_once_with_one_line(tmp_path: Path, postfix: Post
     assert not postfix.messages()
     failures = postfix.sasl_failures()
     assert failures, postfix.log()  # the harness saw the refused login at all
-    if len(failures) != 1:  # the issue: "exactly one SASL failure in Postfix's log"
-        raise RepeatedLogin(f"{len(failures)} SASL failures:\n" + "\n".join(failures))
+    # Issue 20: exactly one SASL failure, and the session ended with QUIT.
+    assert len(failures) == 1, "\n".join(failures)
+    assert "(AUTH PLAIN)" in lines[0]
+    assert re.search(r"disconnect from .* quit=1", postfix.log()), postfix.log()
+
+
+def test_a_from_the_server_refuses_stops_the_batch_within_three_messages(
+    tmp_path: Path, postfix: Postfix
+) -> None:
+    sender = "letters@campaign.example.org"
+    postfix.reject_sender(sender, "553 5.7.1 not owned by user campaigner")
+    campaign = make_campaign(tmp_path / "campaign", [office(i) for i in range(1, 9)])
+    out = tmp_path / "out"
+    code, stdout, stderr = _send(campaign, out, postfix, postfix.password, "--from", sender)
+    assert code == 1, stdout + stderr
+    (line,) = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert "553 5.7.1" in line and "sending stopped" in line, line
+    states = Counter(state for _, state in _journal(out).values())
+    assert states["failed"] <= 3 and states["pending"] >= 5 and not states["sent"]
+    rejects = [line for line in postfix.log().splitlines() if "NOQUEUE: reject" in line]
+    assert 1 <= len(rejects) <= 3, "\n".join(rejects)
+    assert not postfix.messages()
+
+
+def test_a_cap_of_two_connections_still_delivers_everything(
+    tmp_path: Path, postfix: Postfix
+) -> None:
+    postfix.set(smtpd_client_connection_count_limit="2")
+    recipients = [office(i) for i in range(1, 9)]
+    campaign = make_campaign(tmp_path / "campaign", recipients)
+    out = tmp_path / "out"
+    code, _, stderr = _send(campaign, out, postfix, postfix.password, "--connections", "4")
+    assert code == 0, stderr + postfix.log()
+    delivered = postfix.wait_delivered(len(recipients))
+    assert Counter(m.original_to for m in delivered) == Counter(r["email"] for r in recipients)
+    assert set(_journal(out).values()) == {(r["email"], "sent") for r in recipients}
+    assert "Connection concurrency limit exceeded" in postfix.log()  # met, and it went on

@@ -33,10 +33,19 @@ Signals inside sending, caught there and never shown to a user:
 
     Exception
     ├── Dropped                   the SMTP connection ended before the server answered
-    └── Transient                 connecting failed in a way that may pass
+    │   └── LostAfterData         ... after the final "." of a message: it may have arrived
+    ├── Transient                 connecting failed in a way that may pass
+    │   └── Unresponsive          the server accepted the connection, then did not answer
+    └── PoolShrunk                a session left the pool: the server refused one more
+
+    smtplib.SMTPServerDisconnected  (raised by send/wire.py, the connection closed)
+    ├── Stalled                   a reply did not arrive in full within the timeout
+    └── Oversized                 a reply passed 64 KB
 """
 
 from __future__ import annotations
+
+import smtplib
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # the outside world failed (SMTP down, disk full, a letter failed)
@@ -165,5 +174,27 @@ class Dropped(Exception):
     """The connection ended before the server answered."""
 
 
+class LostAfterData(Dropped):
+    """The connection ended after the final "." of a message, before the server's reply:
+    the server may have queued it, so it is unknown and never sent again by itself."""
+
+
 class Transient(Exception):
     """Connecting failed in a way that may pass (refused, timed out, 4xx greeting)."""
+
+
+class Unresponsive(Transient):
+    """The server accepted the connection but did not finish a reply in time: on the
+    first connection of a run this ends the run, without retries."""
+
+
+class PoolShrunk(Exception):
+    """A sending session left the pool: the server refused another connection."""
+
+
+class Stalled(smtplib.SMTPServerDisconnected):
+    """The SMTP server did not finish its reply in time."""
+
+
+class Oversized(smtplib.SMTPServerDisconnected):
+    """The SMTP server's reply passed the size bound."""

@@ -66,7 +66,12 @@ def send(
     ] = None,
     connections: Annotated[
         int | None,
-        typer.Option("--connections", help="Parallel SMTP sessions (default 3).", min=1),
+        typer.Option(
+            "--connections",
+            help="Parallel SMTP sessions at most (default 3): the run starts with one and "
+            "opens another after each message sent, and uses fewer when the server refuses.",
+            min=1,
+        ),
     ] = None,
     limit: Annotated[
         int | None,
@@ -126,6 +131,17 @@ def send(
         float,
         typer.Option("--backoff", help="Seconds before the first retry; doubled each time."),
     ] = 2.0,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            help="Seconds the server has for each whole reply, however it spreads the bytes "
+            "(and for taking each message); a reply above 64 KB ends the run. A server that "
+            "accepts the connection and then says nothing fails the run after this long. "
+            "Default 30.",
+            min=1,
+        ),
+    ] = 30.0,
     lang: Annotated[
         str | None, typer.Option("--lang", help="Write every letter in this language.")
     ] = None,
@@ -169,6 +185,7 @@ def send(
         cafile=cafile,
         retries=retries,
         backoff=backoff,
+        timeout=timeout,
         language=lang,
         allow_fallback=allow_fallback,
         test_to=test_to or "",

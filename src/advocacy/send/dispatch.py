@@ -4,10 +4,12 @@ retries with exponential backoff.
 What happens to a message:
   2xx after its data          sent
   4xx at any step (and 421)   deferred, tried again after backoff x 1, 2, 4, ...
-  5xx at any step             failed, with the server's reply; the batch goes on
-  connection lost before the server acknowledged the data: tried again on a
-  new connection (a server that has not acknowledged a message has not taken
-  responsibility for it, RFC 5321 section 4.1.1.4)
+  5xx at any step             failed, with the server's reply; the batch goes on,
+                              unless verdict.py finds it refuses every message
+  connection lost before the final "." of the data: tried again on a new
+  connection (the server cannot have taken a message it has not seen end)
+  connection lost after the final ".", before the reply: unknown, never sent
+  again by itself (the server may have queued it: RFC 5321 section 6.1)
 
 Every step is reported through `Events` (run.py journals them).
 """
@@ -23,8 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import AdvocacyError, Dropped, SmtpError, Transient
+from ..errors import (
+    AdvocacyError,
+    Dropped,
+    LostAfterData,
+    PoolShrunk,
+    SmtpError,
+    Transient,
+    Unresponsive,
+)
 from .smtp import Secret, Server, Session
+from .verdict import Verdict
 
 
 class TokenBucket:
@@ -57,6 +68,7 @@ class Job:
     recipient: str = field(compare=False)
     path: Path = field(compare=False)
     tries: int = field(default=0, compare=False)
+    message_id: str = field(default="", compare=False)
 
 
 class Events(Protocol):
@@ -109,13 +121,24 @@ class _Queue:
             self.outstanding -= 1
             self.cond.notify_all()
 
+    def waiting(self) -> int:
+        with self.cond:
+            return len(self.heap)
+
     def wake(self) -> None:
         with self.cond:
             self.cond.notify_all()
 
 
 class Dispatcher:
-    """Sends jobs over `policy.connections` sessions, each in its own thread."""
+    """Sends jobs over a pool of sessions, each in its own thread.
+
+    The first session logs in before any other is opened: a wrong password is
+    refused once, not once per connection. The pool starts at that one session
+    and grows by one after each message sent, up to `policy.connections`; a
+    connection the server refuses (421 "too many connections", refused, timed out)
+    while others are open shrinks the pool for the rest of the run, and the batch
+    goes on over the sessions that remain."""
 
     def __init__(
         self,
@@ -124,41 +147,67 @@ class Dispatcher:
         policy: Policy,
         events: Events,
         verify: Callable[[Job, bytes], str] | None = None,
+        sender: str = "",
     ) -> None:
         self.server, self.password, self.policy, self.events = server, password, policy, events
         # Run on the very bytes about to go: a non-empty answer fails the job unsent.
         self.verify = verify
+        self.verdict = Verdict(sender)
         self.stop = threading.Event()
         self.bucket = TokenBucket(policy.rate, burst=policy.connections) if policy.rate else None
         self.fatal: AdvocacyError | None = None
         self.queue = _Queue([])
+        self.pool = threading.Condition()
+        self.alive = 0  # worker threads
+        self.ceiling = policy.connections  # lowered when the server refuses a connection
+        self.peak = 0  # the most sessions open at once
 
     def run(self, jobs: Sequence[Job]) -> None:
         """Send everything; Ctrl-C lets each session finish its message, then re-raises."""
         self.queue = _Queue(jobs)
-        count = min(self.policy.connections, len(jobs))
-        finished = [threading.Event() for _ in range(count)]
-        for event in finished:
-            threading.Thread(target=self._worker, args=(event,), daemon=True).start()
-        # Events, not Thread.join: a join cut short by Ctrl-C may not be waited on again.
+        if not jobs:
+            return
+        first = self._connect(first=True)
+        if first is None:
+            return
+        self._spawn(first)
+        # A condition with a timeout, not Thread.join: a join cut short by Ctrl-C may
+        # not be waited on again.
         try:
-            for event in finished:
-                while not event.wait(0.2):
-                    pass
+            self._wait()
         except KeyboardInterrupt:
             self.halt()
-            for event in finished:
-                event.wait()  # the message in flight finishes and is journaled
+            self._wait()  # the message in flight finishes and is journaled
             raise
         if self.fatal is not None:
             raise self.fatal
+
+    def _wait(self) -> None:
+        with self.pool:
+            while self.alive:
+                self.pool.wait(0.2)
+
+    def _spawn(self, session: Session | None) -> None:
+        with self.pool:
+            self.alive += 1
+            self.peak = max(self.peak, self.alive)
+        threading.Thread(target=self._worker, args=(session,), daemon=True).start()
+
+    def _grow(self) -> None:
+        """One more session after a message sent, while there is work waiting for it."""
+        with self.pool:
+            grow = not self.stop.is_set() and self.alive < self.ceiling
+            grow = grow and self.queue.waiting() > 0
+        if grow:
+            self._spawn(None)
 
     def halt(self) -> None:
         self.stop.set()
         self.queue.wake()
 
-    def _worker(self, finished: threading.Event) -> None:
-        session: Session | None = None
+    def _worker(self, session: Session | None) -> None:
+        counted = True  # this worker is still in self.alive
+        job: Job | None = None
         try:
             while True:
                 job = self.queue.take(self.stop)
@@ -174,12 +223,16 @@ class Dispatcher:
                     session = None
                 if session is None:
                     session = self._connect()
-                    if session is None:
+                    if session is None:  # stopped
                         self.queue.later(job)
                         return
                 if not self._attempt(session, job):
                     session.close()
                     session = None
+        except PoolShrunk:  # the pool goes on without this worker; another takes its job
+            counted = False
+            if job is not None:
+                self.queue.later(job)
         except AdvocacyError as exc:
             self.fatal = self.fatal or exc
             self.halt()
@@ -191,10 +244,13 @@ class Dispatcher:
         finally:
             if session is not None:
                 session.quit()
-            finished.set()
+            with self.pool:
+                self.alive -= int(counted)
+                self.pool.notify_all()
 
-    def _connect(self) -> Session | None:
-        """A logged-in session, trying again with backoff; None when stopped."""
+    def _connect(self, first: bool = False) -> Session | None:
+        """A logged-in session, trying again with backoff; None when stopped. Raises
+        PoolShrunk when the server refuses a connection while others are open."""
         last = ""
         for attempt in range(self.policy.retries + 1):
             if attempt and self.stop.wait(self.policy.backoff * 2 ** (attempt - 1)):
@@ -203,12 +259,31 @@ class Dispatcher:
             try:
                 session.open()
                 return session
+            except Unresponsive as exc:
+                if first:  # a server that greets nobody: waiting longer changes nothing
+                    raise SmtpError(
+                        f"{self.server}: {exc} (--timeout); nothing was sent: check the host "
+                        "and port, then run the same command again"
+                    ) from None
+                last = str(exc)
             except Transient as exc:
                 last = str(exc)
+            if not first:
+                self._shrink()
         raise SmtpError(
             f"{self.server}: cannot connect ({last}), also after {self.policy.retries} "
             "retries; check the host and port, then run the same command again"
         )
+
+    def _shrink(self) -> None:
+        """Leave the pool, for the rest of the run, when other sessions go on."""
+        with self.pool:
+            if self.alive <= 1:
+                return
+            self.alive -= 1
+            self.ceiling = max(1, min(self.ceiling, self.alive))
+            self.pool.notify_all()
+        raise PoolShrunk
 
     def _attempt(self, session: Session, job: Job) -> bool:
         """Send one job; False when the session is no longer usable."""
@@ -223,31 +298,40 @@ class Dispatcher:
         try:
             data = job.path.read_bytes()
         except OSError as exc:
-            self.events.outcome(
-                job, "failed", f"cannot read {job.path}: {exc.strerror}", counted=False, final=True
-            )
-            self.queue.done()
+            self._final(job, "failed", f"cannot read {job.path}: {exc.strerror}", False)
             return True
         problem = self.verify(job, data) if self.verify is not None else ""
         if problem:
-            self.events.outcome(job, "failed", problem, counted=False, final=True)
-            self.queue.done()
+            self._final(job, "failed", problem, False)
             return True
         try:
             reply = session.send(job.sender, job.recipient, data, before_commit)
+        except LostAfterData as exc:
+            self._final(job, "unknown", f"{LOST} ({exc})", counted)
+            self._stop_if(self.verdict.unknown(True))
+            return False
         except Dropped as exc:
-            self._again(job, f"connection lost before the server answered ({exc})", counted)
+            self._again(job, f"connection lost before the end of the data ({exc})", counted)
             return False
         if 200 <= reply.code < 300:
-            self.events.outcome(job, "sent", str(reply), counted=counted, final=True)
-            self.queue.done()
+            self._final(job, "sent", str(reply), counted)
+            self._stop_if(self.verdict.unknown(False) or self.verdict.judge(None))
+            self._grow()
         elif 400 <= reply.code < 500:
             self._again(job, str(reply), counted)
             return reply.code != 421  # 421: the server is closing this session
         else:
-            self.events.outcome(job, "failed", str(reply), counted=counted, final=True)
-            self.queue.done()
+            self._final(job, "failed", str(reply), counted)
+            self._stop_if(self.verdict.judge(reply))
         return True
+
+    def _final(self, job: Job, state: str, reply: str, counted: bool) -> None:
+        self.events.outcome(job, state, reply, counted=counted, final=True)
+        self.queue.done()
+
+    def _stop_if(self, why: str) -> None:
+        if why:
+            raise SmtpError(f"{self.server}: {why}")
 
     def _again(self, job: Job, reply: str, counted: bool) -> None:
         final = job.tries > self.policy.retries
@@ -256,3 +340,11 @@ class Dispatcher:
             self.queue.done()
         else:
             self.queue.later(job, self.policy.backoff * 2 ** (job.tries - 1))
+
+
+# The reply journaled for a message whose connection ended after its final ".".
+LOST = (
+    "the connection ended after the end of the message, before the server's reply: it may "
+    "have arrived; not sent again by itself (check the server's log for its Message-ID, "
+    "then use --retry-unknown if it did not arrive)"
+)

@@ -4,7 +4,9 @@ States: pending -> sending -> sent | deferred | failed. `sending` is written
 and committed just before the end of a message's data goes to the server, and
 the outcome right after the server answers; a row still `sending` when a run
 starts means the process died in between, so nobody knows whether the server
-took the message: it is "unknown" and is not sent again by itself.
+took the message: it is "unknown" and is not sent again by itself. A connection that ended after
+the final "." of a message, before the server's reply, is journaled `unknown`
+outright, for the same reason.
 
 Every write is its own committed transaction, in WAL mode with
 synchronous=FULL, so that a kill -9 or a power cut loses no state. An
@@ -28,7 +30,7 @@ from ..errors import BadInput, OutputError
 
 JOURNAL = "outbox.sqlite3"
 LOCK = ".outbox.lock"
-STATES = ("pending", "sending", "sent", "deferred", "failed")
+STATES = ("pending", "sending", "sent", "deferred", "failed", "unknown")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (

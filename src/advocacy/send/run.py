@@ -64,7 +64,7 @@ class SendOptions:
     cafile: Path | None = None
     retries: int = 4
     backoff: float = 2.0
-    timeout: float = 60.0
+    timeout: float = 30.0  # seconds for each whole SMTP reply (wire.py)
     today: dt.date | None = None  # the date of the letters; None: today
     jobs: int | None = None  # render processes
     language: str | None = None
@@ -150,7 +150,10 @@ class _Recorder:
         with self.lock:
             self.summary.results[state].append({"key": job.key, "reply": reply})
         if state != "sent":
-            later = " (deferred: the next run tries again)" if state == "deferred" else ""
+            later = {
+                "deferred": " (deferred: the next run tries again)",
+                "unknown": f" (unknown: Message-ID {job.message_id})",
+            }.get(state, "")
             self.progress.fail(job.key, f"{job.key} <{job.recipient}>: {reply}{later}")
         self.progress.advance(job.key)
 
@@ -170,7 +173,7 @@ def _decide(
                 summary.changed.append(item.key)
                 if options.resend_changed:
                     todo.append(item)
-        elif row.state == "sending":
+        elif row.state in ("sending", "unknown"):
             summary.unknown.append(row)
             if options.retry_unknown:
                 todo.append(item)
@@ -381,10 +384,15 @@ def _deliver(
             for item in summary.planned
         ]
     )
-    jobs = [Job(item.key, item.sender, item.rcpt, item.path) for item in summary.planned]
+    jobs = [
+        Job(item.key, item.sender, item.rcpt, item.path, message_id=item.message_id)
+        for item in summary.planned
+    ]
     progress.start(len(jobs))
     writer = Writer(journal)
-    dispatcher = Dispatcher(server, password, policy, _Recorder(writer, summary, progress), check)
+    recorder = _Recorder(writer, summary, progress)
+    sender = jobs[0].sender if jobs else ""
+    dispatcher = Dispatcher(server, password, policy, recorder, check, sender)
     try:
         try:
             dispatcher.run(jobs)

@@ -22,7 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from ..errors import BadInput, Dropped, SmtpError, Transient
+from ..errors import (
+    BadInput,
+    Dropped,
+    LostAfterData,
+    Oversized,
+    SmtpError,
+    Stalled,
+    Transient,
+    Unresponsive,
+)
+from .wire import Wire, WireSSL
 
 SCHEMES = {"smtp": ("starttls", 587), "smtps": ("tls", 465), "smtp+plain": ("plain", 25)}
 PASSWORD_ENV = "ADVOCACY_SMTP_PASSWORD"
@@ -52,7 +62,8 @@ class Server:
     security: str  # starttls | tls | plain
     username: str = ""
     cafile: Path | None = None
-    timeout: float = 60.0
+    timeout: float = 60.0  # seconds for each whole reply (wire.py)
+    helo: str = ""  # the name given in EHLO (outbound.helo_name)
 
     def __str__(self) -> str:
         scheme = next(name for name, (kind, _) in SCHEMES.items() if kind == self.security)
@@ -114,6 +125,7 @@ def parse_rate(text: str, what: str = "--rate") -> float:
 class Reply:
     code: int
     text: str
+    stage: str = "end"  # the command answered: mail | rcpt | data | end (after the data)
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}".strip()
@@ -131,28 +143,32 @@ def _dot_quote(data: bytes) -> bytes:
 
 
 class Session:
-    """One SMTP connection, kept open for many messages."""
+    """One SMTP connection, kept open for many messages (see wire.py for its bounds)."""
 
     def __init__(self, server: Server, password: Secret | None) -> None:
         self.server = server
         self.password = password
-        self.conn: smtplib.SMTP | None = None
+        self.conn: Wire | None = None
         self.messages = 0
 
     def open(self) -> None:
+        """Connect, greet, STARTTLS, log in. A failure after the greeting says QUIT
+        (a server that has seen no goodbye counts a lost connection against us)."""
         server = self.server
         context = None
         if server.security != "plain":
             context = ssl.create_default_context(
                 cafile=str(server.cafile) if server.cafile else None
             )
+        helo = server.helo or "localhost"
         try:
             if server.security == "tls":
-                conn: smtplib.SMTP = smtplib.SMTP_SSL(
-                    server.host, server.port, timeout=server.timeout, context=context
-                )
+                conn: Wire = WireSSL(
+                    server.host, server.port, timeout=server.timeout, local_hostname=helo,
+                    context=context,
+                )  # fmt: skip
             else:
-                conn = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
+                conn = Wire(server.host, server.port, timeout=server.timeout, local_hostname=helo)
             self.conn = conn
             conn.ehlo()
             if server.security == "starttls":
@@ -166,7 +182,7 @@ class Session:
             if server.username:
                 self._login(conn)
         except ssl.SSLCertVerificationError as exc:
-            self.close()
+            self.close()  # the TLS alert is the goodbye: no plain-text QUIT inside TLS
             raise SmtpError(
                 f"{server}: the server's TLS certificate is not trusted "
                 f"({exc.verify_message}); if it is your own server's, pass its certificate "
@@ -178,8 +194,14 @@ class Session:
                 f"{server}: the TLS handshake failed ({exc.reason}); check the scheme and "
                 "port (smtps:// is usually port 465, smtp:// with STARTTLS port 587)"
             ) from None
-        except smtplib.SMTPResponseException as exc:
+        except Oversized as exc:
             self.close()
+            raise SmtpError(f"{server}: {exc}; this is not a mail server to send to") from None
+        except Stalled as exc:
+            self.close()
+            raise Unresponsive(str(exc)) from None
+        except smtplib.SMTPResponseException as exc:
+            self.quit()
             reply = Reply(exc.smtp_code, _text(exc.smtp_error))
             if 400 <= exc.smtp_code < 500:
                 raise Transient(str(reply)) from None
@@ -188,17 +210,28 @@ class Session:
             self.close()
             raise Transient(f"{type(exc).__name__}: {exc}") from None
         except BaseException:
-            self.close()
+            self.quit()
             raise
 
-    def _login(self, conn: smtplib.SMTP) -> None:
+    def _login(self, conn: Wire) -> None:
+        """One mechanism, one try: a refused password is never offered again (smtplib's
+        login() would go on to the next mechanism, and fail2ban counts each)."""
         server = self.server
         if not conn.has_extn("auth"):
             raise SmtpError(f"{server}: the server offers no login (AUTH); remove the user name")
         if self.password is None:
             raise SmtpError(f"{server}: a password is needed; set {PASSWORD_ENV}")
+        offered = conn.esmtp_features.get("auth", "").upper().split()
+        mechanism = next((m for m in ("PLAIN", "LOGIN") if m in offered), "")
+        if not mechanism:
+            raise SmtpError(
+                f"{server}: the server offers no login advocacy can use "
+                f"({' '.join(offered) or 'none'}; advocacy speaks PLAIN and LOGIN, over TLS)"
+            )
+        conn.user, conn.password = server.username, self.password.reveal()
+        method = conn.auth_plain if mechanism == "PLAIN" else conn.auth_login
         try:
-            conn.login(server.username, self.password.reveal())
+            code, _ = conn.auth(mechanism, method)
         except UnicodeError:  # its message would quote a character of the password
             raise SmtpError(
                 f"{server}: the user name or password has characters SMTP login cannot send "
@@ -207,42 +240,89 @@ class Session:
         except smtplib.SMTPAuthenticationError as exc:
             reply = Reply(exc.smtp_code, _text(exc.smtp_error))
             raise SmtpError(
-                f"{server}: the server refused the login of {server.username!r}: {reply}; "
-                f"check the user name and {PASSWORD_ENV}"
+                f"{server}: the server refused the login of {server.username!r} "
+                f"(AUTH {mechanism}): {reply}; check the user name and {PASSWORD_ENV}"
             ) from None
+        finally:
+            conn.password = ""
+        if code not in (235, 503):
+            raise SmtpError(f"{server}: the login (AUTH {mechanism}) failed: {code}")
 
     def send(
         self, sender: str, recipient: str, data: bytes, before_commit: Callable[[], None]
     ) -> Reply:
-        """One transaction. `before_commit` runs after DATA is sent and before any of the
-        message goes out: from the end of its data on, the server may have taken it."""
+        """One transaction. `before_commit` runs once DATA is sent and before any of the
+        message goes out: from the end of its data on, the server may have taken it.
+        Raises Dropped when the connection ends before the final ".", LostAfterData
+        when it ends after (the server may have the message)."""
         conn = self.conn
         if conn is None:
             raise Dropped("not connected")
+        body = _dot_quote(data) + b".\r\n"
+        size = f" SIZE={len(body)}" if conn.has_extn("size") else ""
+        commands = [
+            f"MAIL FROM:{smtplib.quoteaddr(sender)}{size}",
+            f"RCPT TO:{smtplib.quoteaddr(recipient)}",
+        ]
         try:
-            code, text = conn.mail(sender)
-            if code == 250:
-                code, text = conn.rcpt(recipient)
-            if code not in (250, 251):
+            replies = self._commands(conn, commands, before_commit)
+            refused = next(
+                (
+                    Reply(code, _text(text), stage)
+                    for (code, text), stage in zip(replies, STAGES, strict=False)
+                    if code not in OK[stage]
+                ),
+                None,
+            )
+            if refused is not None:
+                if replies[-1][0] == 354:  # a server that took DATA all the same
+                    conn.send(b".\r\n")
+                    conn.getreply()
                 self._reset()
-                return Reply(code, _text(text))
-            conn.putcmd("data")
-            try:
-                before_commit()  # while DATA's reply travels: the wait hides the fsync
-            except BaseException:
-                self.close()  # hang up: the server discards the transaction
-                raise
-            code, text = conn.getreply()
-            if code != 354:
-                self._reset()
-                return Reply(code, _text(text))
-            conn.send(_dot_quote(data) + b".\r\n")
-            code, text = conn.getreply()
+                return refused
+            conn.send(body)
+        except Oversized as exc:
+            self.close()
+            raise SmtpError(f"{self.server}: {exc}; sending stopped") from None
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.close()
             raise Dropped(str(exc) or type(exc).__name__) from None
+        try:
+            code, text = conn.getreply()
+        except Oversized as exc:
+            self.close()
+            raise SmtpError(f"{self.server}: {exc} after a message; sending stopped") from None
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self.close()
+            raise LostAfterData(str(exc) or type(exc).__name__) from None
         self.messages += 1
-        return Reply(code, _text(text))
+        return Reply(code, _text(text), "end")
+
+    def _commands(
+        self, conn: Wire, commands: list[str], before_commit: Callable[[], None]
+    ) -> list[tuple[int, bytes]]:
+        """MAIL, RCPT and DATA, in one write where the server pipelines (RFC 2920), and
+        their replies; `before_commit` runs while they travel (the wait hides its fsync)."""
+        if conn.has_extn("pipelining"):
+            conn.send("".join(f"{c}\r\n" for c in [*commands, "DATA"]))
+            self._commit(before_commit)
+            return [conn.getreply() for _ in range(len(commands) + 1)]
+        replies = []
+        for command in commands:
+            conn.putcmd(command)
+            replies.append(conn.getreply())
+            if replies[-1][0] not in (250, 251):
+                return replies
+        conn.putcmd("data")
+        self._commit(before_commit)
+        return [*replies, conn.getreply()]
+
+    def _commit(self, before_commit: Callable[[], None]) -> None:
+        try:
+            before_commit()
+        except BaseException:
+            self.close()  # hang up: the server discards the transaction
+            raise
 
     def _reset(self) -> None:
         try:
@@ -266,3 +346,7 @@ class Session:
                 pass
             finally:
                 self.close()
+
+
+STAGES = ("mail", "rcpt", "data")
+OK = {"mail": (250,), "rcpt": (250, 251), "data": (354,)}

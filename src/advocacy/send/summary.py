@@ -27,7 +27,7 @@ class SendSummary:
     held_back: int = 0
     not_made: list[Failure] = field(default_factory=list)  # letters or relay messages not made
     results: dict[str, list[dict[str, str]]] = field(
-        default_factory=lambda: {"sent": [], "deferred": [], "failed": []}
+        default_factory=lambda: {"sent": [], "deferred": [], "failed": [], "unknown": []}
     )
     first_message: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -82,6 +82,7 @@ class SendSummary:
         """The error to exit with: messages not sent (1), or letters not made (1, or 2
         when each is bad input)."""
         failed, deferred = self.results["failed"], self.results["deferred"]
+        unknown = self.results["unknown"]
         if failed or deferred:
             first = (failed or deferred)[0]
             return SendFailed(
@@ -89,5 +90,13 @@ class SendSummary:
                 f"({len(failed)} failed, {len(deferred)} deferred; first: {first['key']}: "
                 f"{first['reply']}); 'advocacy status' lists them with the server's replies, "
                 "and running the same command again retries them"
+            )
+        if unknown:
+            return SendFailed(
+                f"{len(unknown)} of {len(self.planned)} message(s) in an unknown state (first: "
+                f"{unknown[0]['key']}): the connection ended after the end of the message, "
+                "before the server's reply, so it may have arrived; 'advocacy status' names "
+                "its Message-ID to look for in the server's log; it is not sent again unless "
+                "you give --retry-unknown"
             )
         return failure_error(self.not_made, f"{len(self.not_made)} letter(s) could not be made")

@@ -1,0 +1,136 @@
+"""What a real mail server sees of `advocacy send` (issue 20), against aiosmtpd on
+127.0.0.1: one login for a wrong password, a message lost after its final "." left
+unknown, a batch stopped when every message is refused, a pool that fits a server's
+connection cap, and the EHLO name, SIZE= and Date a mail admin looks at."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from mailserver import Behaviour, self_signed, server_tls
+from test_send import Servers, _ids, _journal, _offices, _send
+from test_send import smtpd as _smtpd
+
+smtpd = pytest.fixture(_smtpd.__wrapped__, name="smtpd")  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("drop_at", ["mid", "end"])
+def test_a_message_whose_connection_ends_after_its_data_is_unknown_and_never_resent(
+    tmp_path: Path, smtpd: Servers, drop_at: str
+) -> None:
+    campaign = _offices(tmp_path, 3)
+    server = smtpd(behaviour=Behaviour(drops=1, drop_at=drop_at))
+    out = tmp_path / "out"
+    args = ("--no-dry-run", "--backoff", "0.05", "--connections", "1")
+    result = _send(campaign, out, server, *args)
+    assert result.returncode == 1, result.stderr
+    journal = _journal(out)
+    assert journal["r1"][:2] == ("unknown", 1)  # tried once: not again within the run
+    assert journal["r2"][0] == journal["r3"][0] == "sent"
+    assert sorted(r.rcpt_tos[0] for r in server.messages()) == ["r2@example.org", "r3@example.org"]
+    message_id = _ids(out)["r1"]
+    error = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1 and "unknown state" in error[0] and "--retry-unknown" in error[0]
+    assert message_id in result.stderr  # what the admin greps the server's log for
+    shown = run_cli("status", "--out", str(out))
+    assert f"r1 <r1@example.org> (Message-ID {message_id}): unknown" in shown.stdout
+
+    again = _send(campaign, out, server, *args)  # a rerun does not send it either
+    assert again.returncode == 0, again.stderr
+    assert "unknown state (r1)" in again.stderr
+    assert len(server.messages()) == 2 and _journal(out)["r1"][:2] == ("unknown", 1)
+
+
+def test_a_drop_before_the_data_is_deferred_then_sent_on_a_new_connection(
+    tmp_path: Path, smtpd: Servers
+) -> None:
+    campaign = _offices(tmp_path, 2)
+    server = smtpd(behaviour=Behaviour(drops=1, drop_at="data"))
+    out = tmp_path / "out"
+    result = _send(campaign, out, server, "--no-dry-run", "--backoff", "0.05", "--connections", "1")
+    assert result.returncode == 0, result.stderr
+    assert sorted(server.ids().values()) == [1, 1]
+    assert _journal(out)["r1"][:2] == ("sent", 2)
+
+
+def test_a_wrong_password_is_tried_once_on_one_connection(tmp_path: Path, smtpd: Servers) -> None:
+    cert, key = self_signed(tmp_path)
+    server = smtpd(tls=server_tls(cert, key), auth=("campaigner", "right-" + os.urandom(4).hex()))
+    campaign = _offices(tmp_path, 6)
+    result = run_cli(
+        "send", str(campaign), "--out", str(tmp_path / "out"),
+        "--smtp", f"smtp://campaigner@127.0.0.1:{server.port}", "--cafile", str(cert),
+        "--no-dry-run", "--yes", "--connections", "3",
+        env={"ADVOCACY_SMTP_PASSWORD": "wrong"},
+    )  # fmt: skip
+    assert result.returncode == 1
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "refused the login of 'campaigner' (AUTH PLAIN): 535" in line
+    assert server.logins == ["PLAIN"] and server.connections == 1
+    assert server.messages() == []
+
+
+def test_a_refused_sender_stops_the_batch_at_the_first_message(
+    tmp_path: Path, smtpd: Servers
+) -> None:
+    campaign = _offices(tmp_path, 8)
+    server = smtpd(behaviour=Behaviour(mail_reply="553 5.7.1 <x>: sender not owned by user"))
+    out = tmp_path / "out"
+    result = _send(campaign, out, server, "--no-dry-run", "--connections", "4")
+    assert result.returncode == 1
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "refuses the sender <" in line and "MAIL FROM" in line and "553 5.7.1" in line
+    states = sorted(state for state, _, _ in _journal(out).values())
+    assert states == ["failed"] + ["pending"] * 7  # the rest wait, untried
+    assert server.connections == 1
+
+
+def test_the_same_5xx_to_the_first_three_messages_stops_the_batch(
+    tmp_path: Path, smtpd: Servers
+) -> None:
+    campaign = _offices(tmp_path, 8)
+    policy = "554 5.7.1 Relay access denied for this login"
+    refused = {f"r{n}@example.org": policy for n in range(9)}
+    server = smtpd(behaviour=Behaviour(rcpt_replies=refused))
+    out = tmp_path / "out"
+    result = _send(campaign, out, server, "--no-dry-run", "--connections", "4")
+    assert result.returncode == 1
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "refused the first 3 messages with the same reply (554 5.7.1" in line
+    states = sorted(state for state, _, _ in _journal(out).values())
+    assert states == ["failed"] * 3 + ["pending"] * 5
+
+
+def test_different_refusals_do_not_stop_the_batch(tmp_path: Path, smtpd: Servers) -> None:
+    campaign = _offices(tmp_path, 5)
+    replies = {f"r{n}@example.org": f"550 5.1.1 <r{n}@example.org>: no user" for n in (1, 2, 3)}
+    server = smtpd(behaviour=Behaviour(rcpt_replies=replies))
+    out = tmp_path / "out"
+    result = _send(campaign, out, server, "--no-dry-run", "--connections", "1")
+    assert result.returncode == 1 and "3 of 5 message(s) not sent" in result.stderr
+    assert len(server.messages()) == 2
+
+
+def test_a_server_capping_connections_gets_everything_over_fewer(
+    tmp_path: Path, smtpd: Servers
+) -> None:
+    campaign = _offices(tmp_path, 12)
+    server = smtpd(behaviour=Behaviour(max_connections=2, reply_delay=0.05))
+    out = tmp_path / "out"
+    result = _send(campaign, out, server, "--no-dry-run", "--connections", "4", "--backoff", "0.05")
+    assert result.returncode == 0, result.stderr
+    assert sorted(server.ids().values()) == [1] * 12
+    assert server.peak == 2 and server.refused >= 1  # it tried a third, then went on with 2
+
+
+def test_the_pool_starts_with_one_session_and_grows(tmp_path: Path, smtpd: Servers) -> None:
+    campaign = _offices(tmp_path, 10)
+    server = smtpd(behaviour=Behaviour(reply_delay=0.05))
+    result = _send(campaign, tmp_path / "out", server, "--no-dry-run", "--connections", "3")
+    assert result.returncode == 0, result.stderr
+    assert len(server.messages()) == 10
+    assert server.connections == 3 and server.peak == 3
