@@ -33,6 +33,7 @@ from ..campaign.recipients import Recipient
 from ..campaign.selection import select
 from ..errors import BadInput, SendInterrupted
 from ..formats.mime import sender_address
+from ..paths import CAMPAIGN_FILE
 from ..render import manifest
 from ..render.batch import RenderOptions, RenderSummary, Reporter, SilentReporter, render
 from . import guard, outgoing, testcopy
@@ -78,16 +79,22 @@ def _server(options: SendOptions, campaign: Campaign) -> Server | None:
     url = options.smtp_url or settings.url
     if not url:
         return None
-    cafile = options.cafile
-    if cafile is None and settings.cafile:
-        cafile = campaign.path(settings.cafile, "smtp.cafile")
-    if cafile is not None and not cafile.is_file():
-        raise BadInput(f"--cafile {cafile}: no such file")
+    cafile = trusted_cafile(options)
     what = "--smtp" if options.smtp_url else "campaign.toml: smtp.url"
     server = parse_url(url, what=what, cafile=cafile)
     return Server(
         server.host, server.port, server.security, server.username, cafile, options.timeout
     )
+
+
+def trusted_cafile(options: SendOptions) -> Path | None:
+    """The CA file to trust: only the user's own `--cafile`. A campaign folder's
+    `[smtp] cafile` is never read: a stranger's CA would vouch for a server of their
+    choosing, which then receives the login and the letters (SECURITY.md)."""
+    cafile = options.cafile
+    if cafile is not None and not cafile.is_file():
+        raise BadInput(f"--cafile {cafile}: no such file")
+    return cafile
 
 
 def _policy(options: SendOptions, campaign: Campaign) -> Policy:
@@ -240,6 +247,13 @@ def send(
     summary = SendSummary(
         str(options.out), dry_run, str(server) if server else "", str(campaign.root), test_to
     )
+    if campaign.config.smtp.cafile and options.cafile is None:
+        ignored = (
+            f"{CAMPAIGN_FILE}: smtp.cafile is ignored: a campaign folder never chooses which "
+            "certificates are trusted; if the server is yours, give --cafile PEM"
+        )
+        summary.warnings.append(ignored)
+        hooks.reporter.warn(ignored)
     # A bad relay list stops the run before anything is rendered.
     groups = load_groups(options.via, recipients) if options.via is not None else []
     with exclusive(options.out):
