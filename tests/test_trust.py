@@ -8,6 +8,7 @@ a file outside the campaign on screen or on disk, and nothing sent (twice or at 
 
 from __future__ import annotations
 
+import contextlib
 import email.policy
 import os
 import shutil
@@ -20,7 +21,9 @@ from typing import Any
 import pytest
 
 from advocacy.campaign.model import MAX_COSIGNATORIES
+from advocacy.errors import OutputError
 from advocacy.runtime import ALLOW_ENV, email_fix_missing
+from advocacy.send.journal import JOURNAL, Entry, Journal
 from conftest import REPO, edit_file, files_in, run_cli
 from mailserver import MailServer, make_campaign, office, self_signed, server_tls
 
@@ -184,7 +187,7 @@ def test_a_python_without_the_email_fix_is_named_and_refused(mini_campaign: Path
     assert help_text.returncode == 0
 
 
-# -- sending: the CA file -----------------------
+# -- sending: the CA file, and a damaged or lost journal -----------------------
 
 
 @pytest.fixture
@@ -234,3 +237,174 @@ def test_a_campaigns_own_ca_file_is_never_trusted(
     good = _send(campaign, out, url, "--no-dry-run", "--cafile", str(cert))
     assert good.returncode == 0, good.stderr
     assert sorted(server.ids().values()) == [1, 1]
+
+
+def _truncate(journal: Path) -> None:
+    data = journal.read_bytes()
+    journal.write_bytes(data[: len(data) // 2])
+
+
+def _garbage(journal: Path) -> None:
+    journal.write_bytes(b"\x89PNG not a journal\n" + bytes(range(256)) * 40)
+
+
+def _empty(journal: Path) -> None:
+    journal.write_bytes(b"")
+
+
+def _missing(journal: Path) -> None:
+    journal.unlink()
+
+
+def _foreign(journal: Path) -> None:
+    """An older copy from another folder: a journal, but not this folder's."""
+    other = journal.parent.parent / "other"
+    other.mkdir()
+    Journal.open(other).close()
+    shutil.copy(other / JOURNAL, journal)
+
+
+# case -> (damage done to the journal, what the one line says, what `status` does)
+JOURNAL_CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
+    "truncated": (_truncate, "is damaged", "error"),
+    "garbage": (_garbage, "is not a send journal (not an SQLite database)", "error"),
+    "0 bytes": (_empty, "is empty (0 bytes)", "error"),
+    "missing after a send": (_missing, "is missing, but 2 message(s) were sent", "error"),
+    "another folder's": (_foreign, "is not the journal the 2 message(s)", "reads"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(JOURNAL_CASES))
+def test_a_damaged_or_lost_journal_sends_nothing_again(
+    case: str, tmp_path: Path, smtpd: Callable[..., MailServer]
+) -> None:
+    damage, expected, status = JOURNAL_CASES[case]
+    server = smtpd()
+    campaign = make_campaign(tmp_path / "campaign", [office(1), office(2)])
+    out = tmp_path / "out"
+    first = _send(campaign, out, server.url, "--no-dry-run")
+    assert first.returncode == 0, first.stderr
+    assert len(server.messages()) == 2
+    for leftover in out.glob(f"{JOURNAL}-*"):
+        leftover.unlink()
+    damage(out / JOURNAL)
+
+    for args in ((), ("--no-dry-run",)):  # the plan and the real send alike
+        again = _send(campaign, out, server.url, *args)
+        _one_line(again, 1, [f"{out / JOURNAL}: {expected}", "--journal-lost"])
+    assert len(server.messages()) == 2  # nothing sent twice
+    shown = run_cli("status", "--out", str(out))
+    assert "Traceback" not in shown.stderr
+    if status == "error":
+        _one_line(shown, shown.returncode or 1, [str(out / JOURNAL)])
+        assert shown.returncode != 0
+
+    # The user accepts the loss: the letters go again, once, and a damaged journal is
+    # kept aside (evidence of what was sent), not deleted.
+    lost = _send(campaign, out, server.url, "--no-dry-run", "--journal-lost")
+    assert lost.returncode == 0, lost.stderr
+    assert sorted(server.ids().values()) == [2, 2]
+    if case != "missing after a send":
+        assert list(out.glob(f"{JOURNAL}.lost-*")), files_in(out)
+    rerun = _send(campaign, out, server.url, "--no-dry-run")
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(server.messages()) == 4
+
+
+def _mount(what: list[str], where: Path) -> None:
+    subprocess.run(["mount", *what, str(where)], check=True, capture_output=True)
+
+
+def test_a_read_only_journal_is_one_line_and_sends_nothing(
+    tmp_path: Path, smtpd: Callable[..., MailServer]
+) -> None:
+    server = smtpd()
+    campaign = make_campaign(tmp_path / "campaign", [office(1), office(2)])
+    out = tmp_path / "out"
+    assert _send(campaign, out, server.url, "--no-dry-run", "--to", "r1").returncode == 0
+    journal = out / JOURNAL
+    bound = os.geteuid() == 0  # root writes a 0444 file: make the file itself read-only
+    if bound:
+        _mount(["--bind", str(journal)], journal)
+        _mount(["-o", "remount,bind,ro"], journal)
+    else:
+        journal.chmod(0o444)
+    try:
+        result = _send(campaign, out, server.url, "--no-dry-run")
+        _one_line(result, 1, [str(journal), "read-only"])
+        assert len(server.messages()) == 1
+        shown = run_cli("status", "--out", str(out))  # reading needs no writing
+        assert shown.returncode == 0, shown.stderr
+        assert "1 sent" in shown.stdout
+    finally:
+        if bound:
+            subprocess.run(["umount", str(journal)], check=True)
+    assert _send(campaign, out, server.url, "--no-dry-run").returncode == 0
+    assert sorted(server.ids().values()) == [1, 1]
+
+
+@contextlib.contextmanager
+def _small_disk(where: Path) -> Iterator[Path]:
+    """A real file system of 16 MB (a tmpfs: the tests run as root here)."""
+    where.mkdir()
+    _mount(["-t", "tmpfs", "-o", "size=16m", "tmpfs"], where)
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=True)
+
+
+def _fill(disk: Path, leave: int = 0) -> Path:
+    """Fill the disk, then free `leave` bytes of it again."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as handle:
+        for block in (65536, 512):
+            with contextlib.suppress(OSError):
+                while True:
+                    handle.write(b"\0" * block)
+        handle.truncate(max(0, handle.tell() - leave))
+    return filler
+
+
+def test_a_disk_filling_during_queueing_is_one_line_and_sends_nothing_twice(
+    tmp_path: Path, smtpd: Callable[..., MailServer]
+) -> None:
+    """The disk fills at some step of a real send: reading the journal, recording the
+    campaign, queueing the letters. Whichever step it is (the free space left grows run
+    by run), the run ends in one line and sends nothing; once space is freed, every
+    letter goes exactly once."""
+    server = smtpd()
+    campaign = make_campaign(tmp_path / "campaign", [office(i) for i in range(1, 9)])
+    failures = []
+    with _small_disk(tmp_path / "disk") as disk:
+        out = disk / "out"
+        assert _send(campaign, out, server.url).returncode == 0  # a dry run renders all
+        assert _send(campaign, out, server.url, "--no-dry-run", "--to", "r1").returncode == 0
+        for pages in range(40):  # one page (4 KB) more each time
+            filler = _fill(disk, leave=pages * 4096)
+            result = _send(campaign, out, server.url, "--no-dry-run")
+            filler.unlink()
+            if result.returncode == 0:
+                break
+            failures.append(_one_line(result, 1, [str(out)]))
+            assert set(server.ids().values()) == {1}  # some may go before the disk fills
+        last = _send(campaign, out, server.url, "--no-dry-run")
+        assert last.returncode == 0, last.stderr
+    print("\n".join(failures))
+    assert any("cannot write the send journal" in line for line in failures), failures
+    assert sorted(server.ids().values()) == [1] * 8
+
+
+def test_queueing_on_a_full_disk_raises_one_line(tmp_path: Path) -> None:
+    """The journal's own queue(): the disk fills between opening and queueing."""
+    with _small_disk(tmp_path / "disk") as disk:
+        journal = Journal.open(disk)
+        _fill(disk)
+        entries = [
+            Entry(f"r{i}", "letter", f"r{i}", "en", "a@example.org", "x.eml", "0" * 64, f"<{i}>")
+            for i in range(2000)
+        ]
+        with pytest.raises(OutputError) as raised, journal:
+            journal.queue(entries)
+        assert str(raised.value).startswith(f"{disk / JOURNAL}: cannot write the send journal")
+        assert "\n" not in str(raised.value)

@@ -100,6 +100,14 @@ def send(
         Path | None,
         typer.Option("--cafile", help="Trust this CA or self-signed server certificate (PEM)."),
     ] = None,
+    journal_lost: Annotated[
+        bool,
+        typer.Option(
+            "--journal-lost",
+            help="Send although the journal is missing or damaged after letters were sent "
+            "from this folder (they go again); a damaged journal is set aside, not deleted.",
+        ),
+    ] = False,
     retries: Annotated[
         int,
         typer.Option("--retries", help="Tries after a 4xx reply or a lost connection.", min=0),
@@ -146,6 +154,7 @@ def send(
         allow_fallback=allow_fallback,
         test_to=test_to or "",
         yes=yes,
+        journal_lost=journal_lost,
     )
     rendering = ConsoleReporter(show_progress=not as_json, quiet=quiet)
     sending = SendProgress(not as_json, rendering)
