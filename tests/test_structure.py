@@ -14,7 +14,7 @@ import advocacy.errors
 SRC = Path(advocacy.__file__).resolve().parent
 # The pipeline, bottom first: a module may import its own layer and the ones before it.
 LAYERS = [
-    {"errors", "fsutil", "csvfile", "paths", "spool", "__init__"},
+    {"errors", "fsutil", "csvfile", "paths", "spool", "runtime", "__init__"},
     {"i18n"},
     {"campaign"},
     {"letter"},

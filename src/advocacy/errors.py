@@ -20,6 +20,7 @@ below it prints or exits. The class decides the exit code, never the instance.
     │   └── InvalidLetters        letters failed, all for bad input (also RenderFailed)
     ├── OutputError               the output folder cannot be written
     ├── SystemDependencyError     a library WeasyPrint needs is missing
+    ├── UnsafeRuntime             the Python running advocacy lacks a security fix
     ├── CheckFailed               `recipients check` found what blocks rendering
     ├── RenderFailed              letters failed (the others were written)
     ├── SmtpError                 the mail server cannot be reached or refused us
@@ -113,6 +114,10 @@ class OutputError(AdvocacyError):
 
 class SystemDependencyError(AdvocacyError):
     """A system library (Pango, HarfBuzz) that WeasyPrint needs is missing."""
+
+
+class UnsafeRuntime(AdvocacyError):
+    """The Python running advocacy lacks a security fix (runtime.py names which)."""
 
 
 class CheckFailed(AdvocacyError):

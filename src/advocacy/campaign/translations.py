@@ -54,8 +54,9 @@ def _template_files(campaign: Campaign) -> Iterator[tuple[Path, str]]:
     if shown.startswith("advocacy/"):
         yield path, shown
     for path in sorted(campaign.templates_dir.rglob("*.j2")):
-        # Hand-written per-language letters are not translated through catalogs.
-        if path.name.count(".") > 2:
+        # Hand-written per-language letters are not translated through catalogs; a
+        # link out of the campaign is not read (its text would land in messages.pot).
+        if path.name.count(".") > 2 or not is_within(path, campaign.root):
             continue
         yield path, path.relative_to(campaign.root).as_posix()
 

@@ -107,6 +107,10 @@ def main() -> None:
     args = [arg for arg in args if arg != "--debug"]
     _state["debug"] = debug
     try:
+        if args and not {"-h", "--help", "--version"} & set(args):
+            from ..runtime import require_email_fix
+
+            require_email_fix()
         from .shape import shape
 
         command = shape(typer.main.get_command(app))

@@ -123,6 +123,14 @@ def send(
         bool, typer.Option("--no-attach-pdf", help="Send the letters without the PDF.")
     ] = False,
     cafile: CaFile = None,
+    journal_lost: Annotated[
+        bool,
+        typer.Option(
+            "--journal-lost",
+            help="Send although the journal is missing or damaged after letters were sent "
+            "from this folder (they go again); a damaged journal is set aside, not deleted.",
+        ),
+    ] = False,
     retries: Annotated[
         int,
         typer.Option("--retries", help="Tries after a 4xx reply or a lost connection.", min=0),
@@ -190,6 +198,7 @@ def send(
         allow_fallback=allow_fallback,
         test_to=test_to or "",
         yes=yes,
+        journal_lost=journal_lost,
     )
     rendering = ConsoleReporter(show_progress=not as_json, quiet=quiet)
     sending = SendProgress(not as_json, rendering)

@@ -23,6 +23,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
 
 from ..errors import CatalogError
+from ..fsutil import links_out
 from . import l10n, msgtext
 
 DOMAIN = "messages"
@@ -36,6 +37,17 @@ _VOID = {"br", "img", "wbr", "hr"}
 
 def po_path(root: Path, language: str) -> Path:
     return root / "locales" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _contained(root: Path, *paths: Path) -> None:
+    """Refuse a catalog file (or its folder) that a link takes out of the campaign: a
+    `locales/de` linked to another folder would print that folder's text in letters."""
+    for path in paths:
+        if links_out(path, root):
+            raise CatalogError(
+                f"{path.relative_to(root).as_posix()}: is a link to a file or folder outside "
+                "the campaign folder; copy the translation into the campaign folder instead"
+            )
 
 
 @dataclass
@@ -90,7 +102,8 @@ def _review(folder: Path, shown: str) -> tuple[str, str]:
     state = str(data.get("state", "machine-drafted"))
     if state not in REVIEW_STATES:
         raise CatalogError(
-            f"{shown}/{REVIEW_FILE}: state {state!r} is not one of {', '.join(REVIEW_STATES)}"
+            f"{shown}/{REVIEW_FILE}: state {_short(state)!r} is not one of "
+            f"{', '.join(REVIEW_STATES)}"
         )
     return state, str(data.get("note", ""))
 
@@ -99,6 +112,7 @@ def load(root: Path, language: str) -> CatalogInfo:
     """A checked catalog; parsed again only when its files change (preview reloads often)."""
     path = po_path(root, language)
     review = path.parent.parent / REVIEW_FILE
+    _contained(root, root / "locales", path.parent.parent, path.parent, path, review)
     stamps = tuple(
         (p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in (path, review)
     )
@@ -130,9 +144,13 @@ def _load_cached(root: Path, language: str, stamps: tuple[object, ...]) -> Catal
 
 def languages(root: Path) -> list[str]:
     folder = root / "locales"
+    _contained(root, folder)
     if not folder.is_dir():
         return []
-    return sorted(p.name for p in folder.iterdir() if po_path(root, p.name).is_file())
+    found = sorted(p.name for p in folder.iterdir() if po_path(root, p.name).is_file())
+    for language in found:
+        _contained(root, folder / language)
+    return found
 
 
 def load_all(root: Path, required: Iterable[str]) -> dict[str, CatalogInfo]:

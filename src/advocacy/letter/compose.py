@@ -59,8 +59,10 @@ class Letter:
 def make_environment(campaign: Campaign) -> LetterEnvironment:
     loader = jinja2.ChoiceLoader(
         [
-            ContainedLoader(str(campaign.templates_dir)),
-            jinja2.PrefixLoader({BASE_PREFIX: ContainedLoader(str(ASSETS_DIR / "templates"))}),
+            ContainedLoader(str(campaign.templates_dir), campaign.root),
+            jinja2.PrefixLoader(
+                {BASE_PREFIX: ContainedLoader(str(ASSETS_DIR / "templates"), ASSETS_DIR)}
+            ),
         ]
     )
     env = sandbox(loader, html=True)

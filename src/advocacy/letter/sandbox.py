@@ -15,18 +15,32 @@ from jinja2.bccache import Bucket, BytecodeCache
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ..fsutil import is_within
+from ..fsutil import is_within, links_out
 from . import limits
 
 MAX_PRODUCT = 1_000_000  # items a template may build with * or ** (a letter needs few)
 
 
 class ContainedLoader(jinja2.FileSystemLoader):
-    """A FileSystemLoader that refuses files reached through a symlink out of its root."""
+    """A FileSystemLoader that refuses files reached through a symlink out of its folder,
+    or out of `boundary` (the campaign folder): the folder itself may be a link."""
+
+    def __init__(self, searchpath: str, boundary: Path) -> None:
+        super().__init__(searchpath)
+        self.boundary = boundary
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        # Checked before the file is read: a link out is refused whether or not it exists.
+        for root in self.searchpath:
+            candidate = Path(root) / template
+            if links_out(candidate, self.boundary) or links_out(candidate, Path(root)):
+                raise jinja2.TemplateNotFound(template, f"{template} links outside its folder")
         source, filename, uptodate = super().get_source(environment, template)
-        if not any(is_within(Path(filename), Path(root)) for root in self.searchpath):
+        path = Path(filename)
+        if not (
+            is_within(path, self.boundary)
+            and any(is_within(path, Path(r)) for r in self.searchpath)
+        ):
             raise jinja2.TemplateNotFound(template, f"{template} links outside its folder")
         return source, filename, uptodate
 

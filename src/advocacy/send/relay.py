@@ -144,7 +144,7 @@ def load_groups(path: Path, recipients: Sequence[Recipient]) -> list[Group]:
 
 def _environment(campaign: Campaign) -> LetterEnvironment:
     """The letters' sandbox, with its limits, for plain text."""
-    env = sandbox(ContainedLoader(str(campaign.templates_dir)), html=False)
+    env = sandbox(ContainedLoader(str(campaign.templates_dir), campaign.root), html=False)
     # Before any template is compiled: new-style gettext changes the compiled code.
     gettext, ngettext = catalogs.gettext_callables(None)
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
