@@ -20,7 +20,7 @@ LAYERS = [
     {"letter"},
     {"formats"},
     {"render"},
-    {"send", "preview"},
+    {"send", "preview", "printset"},
     {"cli", "__main__"},
 ]
 MAX_LINES = 450

@@ -13,6 +13,7 @@ from __future__ import annotations
 from . import letters as _letters  # noqa: F401  render, preview
 from . import campaign as _campaign  # noqa: F401  translations, init, recipients
 from . import delivery as _delivery  # noqa: F401  send, status
+from . import printing as _printing  # noqa: F401  print
 from .app import app, main
 
 # isort: on
