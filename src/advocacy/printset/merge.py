@@ -70,13 +70,18 @@ def _shift_keys(pdf: pikepdf.Pdf, pages: Sequence[pikepdf.Page], offset: int) ->
 
 
 def _scope(element: Any) -> None:
-    """WeasyPrint writes `<th scope="col">` as a /TH without /Scope; PDF/UA wants the
+    """WeasyPrint 70 writes `<th scope="col">` as a /TH without /Scope; PDF/UA wants the
     header-cell association, so every /TH gets column scope (the sheets' tables
     have their headers in one top row)."""
     if not isinstance(element, Dictionary):
         return
-    if element.get("/S") == Name.TH and "/A" not in element:
-        element.A = Dictionary(O=Name.Table, Scope=Name.Column)
+    if element.get("/S") == Name.TH:
+        attributes = element.get("/A")
+        if not isinstance(attributes, Dictionary):  # none, or an array of several
+            attributes = element.A = Dictionary(O=Name.Table)
+        attributes.O = Name.Table
+        if "/Scope" not in attributes:
+            attributes.Scope = Name.Column
     for kid in _kids(element):
         _scope(kid)
 

@@ -108,7 +108,7 @@ def batches(
             batch = found.setdefault(name, Batch(name, group.language, label=group.name))
             batch.letters += [item for item in letters if item.recipient.id in chosen]
             batch.left_out += [(r.id, why) for r, why in left_out if r.id in chosen]
-        return [b for b in found.values() if b.letters or b.left_out]
+        return _finish(found, by, fallback)
 
     def key(recipient: Recipient, language: str) -> str:
         if by == "country":
@@ -124,8 +124,17 @@ def batches(
         wanted = recipient.languages[0] if recipient.languages else fallback
         name = key(recipient, wanted)
         found.setdefault(name, Batch(name, "")).left_out.append((recipient.id, why))
+    return _finish(found, by, fallback)
+
+
+def _finish(found: dict[str, Batch], by: str, fallback: str) -> list[Batch]:
+    """Batches with letters; the letters left out of a batch that has none are named
+    on every cover, so that each left-out letter is named somewhere."""
+    orphans = [entry for b in found.values() if not b.letters for entry in b.left_out]
     for batch in found.values():
+        batch.left_out += [entry for entry in orphans if entry not in batch.left_out]
         spoken = [l10n.language_of(item.language) for item in batch.letters]
-        batch.language = batch.name if by == "language" else _most_common(spoken, fallback)
-        batch.label = batch.name.upper() if by == "country" else batch.name
-    return sorted(found.values(), key=lambda b: b.name)
+        if by != "group":
+            batch.language = batch.name if by == "language" else _most_common(spoken, fallback)
+            batch.label = batch.name.upper() if by == "country" else batch.name
+    return sorted((b for b in found.values() if b.letters), key=lambda b: b.name)

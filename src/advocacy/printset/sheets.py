@@ -12,7 +12,9 @@ fails the same way when it cannot fit. Positions in mm from the sheet's top-left
 - Labels: L7163 is 2 x 7 labels of 99.1 x 38.1 mm on A4 (top 15.15 mm, left
   4.65 mm, pitch 101.6 x 38.1 mm); Avery 5160 is 3 x 10 of 2 5/8 x 1 in on
   Letter (top 0.5 in, left 3/16 in, pitch 2 3/4 x 1 in). Each label keeps
-  3 mm clear inside its edges.
+  3 mm clear inside its edges. A 5160 label is one inch tall: it keeps 1.5 mm
+  and sets the address at 0.8 of the letter's type (8 pt, as small as 6.4 pt),
+  so that six lines fit.
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ class LabelSheet:
     left: float
     pitch_x: float
     pitch_y: float
-    inset: float = 3.0
+    inset: float  # clear space inside each edge
+    scale: float = 1.0  # of the letter's address type (fit.py's ladder shrinks from there)
 
     @property
     def per_sheet(self) -> int:
@@ -95,7 +98,7 @@ class LabelSheet:
 
 
 LABELS = {
-    "l7163": LabelSheet("L7163", "A4", 210, 297, 2, 7, 99.1, 38.1, 15.15, 4.65, 101.6, 38.1),
+    "l7163": LabelSheet("L7163", "A4", 210, 297, 2, 7, 99.1, 38.1, 15.15, 4.65, 101.6, 38.1, 3.0),
     "5160": LabelSheet(
         "5160",
         "letter",
@@ -109,6 +112,8 @@ LABELS = {
         0.1875 * IN,
         2.75 * IN,
         IN,
+        1.5,
+        0.8,
     ),
 }
 
@@ -177,7 +182,8 @@ def labels_html(
         + (
             f".sheet {{ position: relative; width: {sheet.page_width}mm; "
             f"height: {sheet.page_height - 0.5}mm; break-after: page; }}"
-            ".sheet:last-child { break-after: auto; } .recipient { font-size: 9pt; }"
+            ".sheet:last-child { break-after: auto; } .recipient { line-height: 1.15; }"
+            f".recipient .line, .recipient .join {{ font-size: {sheet.scale}em; }}"
         )
     )
     pages: list[list[str]] = []
