@@ -17,6 +17,7 @@ not write are removed, so the folder is always one print set.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from .plan import Batch, PrintLetter, batches, left_out_reason
 from .words import words_for
 
 FOLDER = "print"
+INDEX = "print-set.json"  # what each batch's files are, for `send --via` (attach.py)
 ENVELOPES = (*sheets.ENVELOPES, "none")
 LABELS = (*sheets.LABELS, "none")
 
@@ -131,6 +133,7 @@ class _Writer:
         self.folder = options.out / FOLDER
         self.renderer = PdfRenderer(campaign.root, None, "pdf/ua-1")
         self.pending: dict[str, bytes] = {}
+        self.index: list[dict[str, object]] = []
 
     def sheet(self, html: str, what: str) -> bytes:
         data, complaints, _ = self.renderer.render(html, what, what, folds=False)
@@ -149,10 +152,24 @@ class _Writer:
                 self.summary.warnings.append(note)
         return language, words
 
-    def batch(self, batch: Batch) -> None:
+    def batch(self, batch: Batch) -> list[str]:
+        """Write the batch's combined PDFs and checklist; their file names."""
         language, words = self.words(batch)
         title = self.campaign.config.campaign.title
         prefix = self.campaign.config.campaign.reference
+        files = [f"{stem}.pdf" for stem, _, _ in batch.by_paper()]
+        files += [f"checklist-{batch.name}.pdf", f"checklist-{batch.name}.csv"]
+        self.index.append(
+            {
+                "batch": batch.name,
+                "group": batch.group,
+                "language": language,
+                "duplex": self.options.duplex,
+                "papers": [paper for _, paper, _ in batch.by_paper()],
+                "files": files,  # the list grows by the group's envelopes and labels
+                "checklist": f"checklist-{batch.name}.csv",
+            }
+        )
         for stem, paper, items in batch.by_paper():
             letter_pages = sum(item.pages for item in items)
             blanks = sum(1 for item in items if self.options.duplex and item.pages % 2)
@@ -196,8 +213,9 @@ class _Writer:
             f"checklist-{batch.name}.csv",
             checklist_csv([Row(rid, ref, name) for name, rid, _, ref in rows]),
         )
+        return files
 
-    def envelopes(self, letters: Sequence[PrintLetter], size: str) -> None:
+    def envelopes(self, letters: Sequence[PrintLetter], size: str, suffix: str = "") -> str:
         envelope = sheets.ENVELOPES[size]
         combined = Combiner(
             f"{self.campaign.config.campaign.title} — envelopes {envelope.name}", "en"
@@ -212,9 +230,10 @@ class _Writer:
             )
             pdf = self.sheet(html, f"envelope for recipient {item.recipient.id!r}")
             combined.add(Part(pdf, item.recipient.id))
-        self.put(f"envelopes-{size}.pdf", combined.write())
+        self.put(f"envelopes-{size}{suffix}.pdf", combined.write())
+        return f"envelopes-{size}{suffix}.pdf"
 
-    def labels(self, letters: Sequence[PrintLetter], name: str, skip: int) -> None:
+    def labels(self, letters: Sequence[PrintLetter], name: str, skip: int, suffix: str = "") -> str:
         sheet = sheets.LABELS[name]
         html = sheets.labels_html(
             sheet,
@@ -222,15 +241,18 @@ class _Writer:
             skip,
             f"{self.campaign.config.campaign.title} — labels {sheet.name}",
         )
-        self.put(f"labels-{name}.pdf", self.sheet(html, f"print/labels-{name}.pdf"))
+        self.put(f"labels-{name}{suffix}.pdf", self.sheet(html, f"print/labels-{name}.pdf"))
+        return f"labels-{name}{suffix}.pdf"
 
     def commit(self) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            index = {"batches": self.index}
+            self.pending[INDEX] = (json.dumps(index, ensure_ascii=False, indent=1) + "\n").encode()
             for name, data in self.pending.items():
                 write_atomic(self.folder / name, data)
             for old in self.folder.glob("*.*"):
-                if old.suffix in (".pdf", ".csv") and old.name not in self.pending:
+                if old.suffix in (".pdf", ".csv", ".json") and old.name not in self.pending:
                     old.unlink()
         except OSError as exc:
             raise OutputError(
@@ -293,11 +315,17 @@ def build_print_set(
     planned = batches(campaign, options.by, letters, left_out, options.groups)
     writer = _Writer(campaign, options, summary)
     for batch in planned:
-        writer.batch(batch)
-    if letters and options.envelope != "none":
-        writer.envelopes(letters, options.envelope)
-    if letters and options.labels != "none":
-        writer.labels(letters, options.labels, options.skip)
+        files = writer.batch(batch)
+        if options.by == "group":  # a relay group gets envelopes and labels of its own
+            if options.envelope != "none":
+                files.append(writer.envelopes(batch.letters, options.envelope, f"-{batch.name}"))
+            if options.labels != "none":
+                files.append(writer.labels(batch.letters, options.labels, 0, f"-{batch.name}"))
+    if letters and options.by != "group":
+        if options.envelope != "none":
+            writer.envelopes(letters, options.envelope)
+        if options.labels != "none":
+            writer.labels(letters, options.labels, options.skip)
     writer.commit()
     summary.seconds = time.perf_counter() - started
     return summary

@@ -48,6 +48,7 @@ class Batch:
     letters: list[PrintLetter] = field(default_factory=list)
     left_out: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
     label: str = ""  # as the cover names it
+    group: str = ""  # the relay group's key (relay:<address>), with --by group
 
     def by_paper(self) -> list[tuple[str, str, list[PrintLetter]]]:
         """(file stem, paper, letters): one file per paper size, named so when mixed."""
@@ -105,7 +106,9 @@ def batches(
         for group in load_groups(groups, campaign.recipients):
             chosen = {r.id for r in select(campaign.recipients, group.selectors)}
             name = slug(group.name or group.email)
-            batch = found.setdefault(name, Batch(name, group.language, label=group.name))
+            batch = found.setdefault(
+                name, Batch(name, group.language, label=group.name, group=group.key)
+            )
             batch.letters += [item for item in letters if item.recipient.id in chosen]
             batch.left_out += [(r.id, why) for r, why in left_out if r.id in chosen]
         return _finish(found, by, fallback)

@@ -30,6 +30,11 @@ WORDS: dict[str, dict[str, str]] = {
         "none": "none",
         "report": "Fill in one row per letter handed over and send the CSV file "
         "back to the organiser.",
+        "how_to_print": "How to print: {files}, on {paper} paper, {sides}. After handing "
+        "the letters over, fill in {checklist} (event: delivered, on: the date as "
+        "2026-12-10) and send it back to {reply}.",
+        "double": "on both sides",
+        "single": "on one side",
     },
     "de": {
         "checklist": "Übergabeliste",
@@ -52,6 +57,11 @@ WORDS: dict[str, dict[str, str]] = {
         "none": "keine",
         "report": "Bitte für jeden übergebenen Brief eine Zeile ausfüllen und die CSV-Datei "
         "an die Organisatoren zurückschicken.",
+        "how_to_print": "Zum Drucken: {files}, auf Papier {paper}, {sides}. Nach der "
+        "Übergabe bitte {checklist} ausfüllen (event: delivered, on: das Datum als "
+        "2026-12-10) und an {reply} zurückschicken.",
+        "double": "beidseitig",
+        "single": "einseitig",
     },
     "fr": {
         "checklist": "Liste de remise",
@@ -74,6 +84,11 @@ WORDS: dict[str, dict[str, str]] = {
         "none": "aucune",
         "report": "Remplissez une ligne par lettre remise et renvoyez le fichier CSV "
         "aux organisateurs.",
+        "how_to_print": "Pour imprimer : {files}, sur papier {paper}, {sides}. Après la "
+        "remise des lettres, remplissez {checklist} (event : delivered, on : la date sous "
+        "la forme 2026-12-10) et renvoyez-le à {reply}.",
+        "double": "en recto verso",
+        "single": "en recto seul",
     },
 }
 
