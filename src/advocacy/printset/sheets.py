@@ -152,20 +152,30 @@ def address_html(lines: Sequence[AddressLine], box: Box, max_lines: int | None =
     )
 
 
-def envelope_html(
-    envelope: Envelope,
-    lines: Sequence[AddressLine],
-    sender: Sequence[str],
-    language: str,
-    title: str,
+def envelope_page(
+    envelope: Envelope, lines: Sequence[AddressLine], sender: Sequence[str], language: str
 ) -> str:
-    size = f"{envelope.width:.2f}mm {envelope.height:.2f}mm"
-    css = _PAGE.format(size=size, margin="0") + _ADDRESS_CSS
+    """One envelope: a page of its own, in the letter's language."""
     back = "".join(f"<span>{escape(s)}</span>" for s in sender)
-    body = f'<p class="return" style="{envelope.sender.css()}">{back}</p>' + address_html(
-        lines, envelope.zone
+    return (
+        f'<section class="envelope" lang="{escape(language)}">'
+        f'<p class="return" style="{envelope.sender.css()}">{back}</p>'
+        + address_html(lines, envelope.zone)
+        + "</section>"
     )
-    return _document(language, title, css, body)
+
+
+def envelopes_html(envelope: Envelope, pages: Sequence[str], title: str) -> str:
+    size = f"{envelope.width:.2f}mm {envelope.height:.2f}mm"
+    css = (
+        _PAGE.format(size=size, margin="0")
+        + _ADDRESS_CSS
+        + (
+            f".envelope {{ position: relative; height: {envelope.height - 0.5:.2f}mm; "
+            "break-after: page; } .envelope:last-child { break-after: auto; }"
+        )
+    )
+    return _document("en", title, css, "".join(pages))
 
 
 def labels_html(
@@ -219,12 +229,15 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], classes: Seque
 _SHEET_CSS = """
 body { font-size: 9pt; }
 h1 { font-size: 14pt; margin: 0 0 4mm; }
-table { border-collapse: collapse; width: 100%; }
+/* Fixed column widths: WeasyPrint lays a long table out twice as fast so. */
+table { border-collapse: collapse; width: 100%; table-layout: fixed; }
 th, td { border: 0.5pt solid #444; padding: 1.5mm; vertical-align: top; text-align: left; }
 tr { break-inside: avoid; }
 td.stamp, td.by, td.date { height: 22mm; }
-td.reference { white-space: nowrap; }
-th.stamp { width: 40mm; } th.by { width: 28mm; } th.date { width: 20mm; }
+td.reference { overflow-wrap: anywhere; }
+/* 162 mm of text and 18 mm of padding: the 180 mm between A4's margins. */
+th.name { width: 34mm; } th.address { width: 40mm; } th.reference { width: 24mm; }
+th.by { width: 24mm; } th.date { width: 16mm; } th.stamp { width: 24mm; }
 dl { display: grid; grid-template-columns: 45mm auto; margin: 0 0 5mm; }
 dt { font-weight: bold; } dd { margin: 0 0 1.5mm; }
 """
