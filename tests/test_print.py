@@ -77,10 +77,13 @@ def test_each_batch_is_cover_then_letters_each_starting_on_a_front_side(letters:
         pages = {rid: _page_texts(singles[rid]) for rid in ids}
         blanks = 1 + sum(len(p) % 2 for p in pages.values())  # the cover's back, odd letters
         assert len(combined) == 1 + blanks + sum(len(p) for p in pages.values()), batch
+        firsts = []
         for rid, own in pages.items():
             first = combined.index(own[0]) + 1  # the letter's first page, found by its text
             assert first % 2 == 1, (batch, rid, first)
             assert combined[first - 1 : first - 1 + len(own)] == own
+            firsts.append(first)
+        assert firsts == sorted(firsts)  # in the checklist's order
 
 
 def test_no_file_mixes_paper_sizes_and_the_cover_names_what_was_left_out(letters: Path) -> None:
@@ -253,4 +256,7 @@ def test_a_wrong_option_is_one_line_and_exit_2(tmp_path: Path) -> None:
     ]
     result = run_cli("print", str(REPO), "--out", str(tmp_path / "l"), "--envelope", "b4")
     assert result.returncode == 2 and "--envelope 'b4'" in result.stderr
-    assert not (tmp_path / "l" / "print").exists()
+    result = run_cli("print", str(REPO), "--out", str(tmp_path / "l"), "--by", "group")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: --by group needs the relay list: give --via groups.csv"
+    assert not (tmp_path / "l").exists()

@@ -40,7 +40,7 @@ from ..render.batch import RenderOptions, RenderSummary, Reporter, render
 from . import sheets
 from .checklist import Row, checklist_csv
 from .merge import Combiner, Part, page_count
-from .plan import Batch, PrintLetter, batches, left_out_reason
+from .plan import BY, Batch, PrintLetter, batches, left_out_reason
 from .words import words_for
 
 
@@ -316,6 +316,10 @@ def build_print_set(
 ) -> PrintSummary:
     """Render what is missing into `options.out`, then write `options.out/print/`."""
     started = time.perf_counter()
+    if options.by not in BY:
+        raise BadInput(f"--by {options.by!r}: use one of {', '.join(BY)}")
+    if options.by == "group" and options.groups is None:
+        raise BadInput("--by group needs the relay list: give --via groups.csv")
     if options.envelope not in ENVELOPES:
         raise BadInput(f"--envelope {options.envelope!r}: use one of {', '.join(ENVELOPES)}")
     if options.labels not in LABELS:
