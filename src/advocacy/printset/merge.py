@@ -112,11 +112,13 @@ class Combiner:
         self.starts.append((part.title, first))
         root = source.Root.get("/StructTreeRoot")
         if root is not None:
-            self._graft(source, root, copied)
+            self._graft(source, root, copied, part.title)
         if part.blank_after:
             self.add_blank()
 
-    def _graft(self, source: pikepdf.Pdf, root: Any, copied: list[pikepdf.Page]) -> None:
+    def _graft(
+        self, source: pikepdf.Pdf, root: Any, copied: list[pikepdf.Page], title: str
+    ) -> None:
         tree = self.pdf.copy_foreign(root)
         offset = self.next_key
         used = -1
@@ -137,6 +139,7 @@ class Combiner:
                 element.S = Name.Part  # one /Document per file: the letter is a part of it
             element.P = self.document
             element.Lang = pikepdf.String(language)
+            element.T = pikepdf.String(title)
             self.document.K.append(element)
             if self.table_headers:
                 _scope(element)
