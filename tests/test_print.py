@@ -260,3 +260,18 @@ def test_a_wrong_option_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == "error: --by group needs the relay list: give --via groups.csv"
     assert not (tmp_path / "l").exists()
+
+
+def test_one_batch_of_both_papers_is_two_files_named_by_paper(
+    letters: Path, tmp_path: Path
+) -> None:
+    copy = _rebuilt(letters, tmp_path, by="none")
+    made = sorted(p.name for p in (copy / "print").glob("all*.pdf"))
+    assert made == ["all-a4.pdf", "all-letter.pdf"]
+    with pdfplumber.open(copy / "print" / "all-letter.pdf") as pdf:
+        assert {(round(p.width), round(p.height)) for p in pdf.pages} == {(612, 792)}
+        text = normalize(" ".join(p.extract_text() or "" for p in pdf.pages))
+    assert "U.S. Department of State" in text and "Auswärtiges Amt" not in text
+    assert "Paper Letter" in text and "Printed on both sides no" in text
+    rows = list(csv.reader(io.StringIO((copy / "print/checklist-all.csv").read_text("utf-8"))))
+    assert [r[0] for r in rows[1:]] == ORDER  # one checklist for the batch, both papers
