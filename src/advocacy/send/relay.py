@@ -14,6 +14,7 @@ and envelopes or labels, and the note ends with how to print and report back;
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -33,7 +34,7 @@ from ..errors import AdvocacyError, BadInput, SelectorError, TemplateError
 from ..formats.mime import Attachment, Draft, build, mailbox_address
 from ..fsutil import write_atomic
 from ..i18n import catalogs, l10n
-from ..letter import wording
+from ..letter import limits, wording
 from ..letter.sandbox import ContainedLoader, LetterEnvironment, sandbox
 
 TEMPLATE = "relay.txt.j2"
@@ -52,8 +53,23 @@ class Group:
     source: str
 
     @property
+    def address(self) -> str:
+        """The exact address: the domain is case-blind, the local part is not (RFC 5321),
+        so `Anna@` and `anna@` are two groups, each sent only its own message."""
+        local, _, domain = self.email.strip().rpartition("@")
+        return f"{local}@{domain.lower()}" if local else self.email.strip()
+
+    @property
     def key(self) -> str:
-        return f"relay:{self.email.strip().lower()}"
+        return f"relay:{self.address}"
+
+    @property
+    def stem(self) -> str:
+        """The group's file name: readable, and made collision-free by a digest of the
+        exact address (`a+b@` and `a-b@` read alike once a file name holds them)."""
+        readable = re.sub(r"[^a-z0-9._-]+", "-", self.address.lower()).strip("-.")[:60]
+        digest = hashlib.sha256(self.address.encode("utf-8")).hexdigest()[:12]
+        return f"{readable}-{digest}"
 
 
 @dataclass
@@ -181,6 +197,7 @@ class RelayWriter:
         self.fallback = fallback
         self.catalogs = catalogs.load_all(campaign.root, _template_ids(campaign))
         self.warnings: list[str] = []
+        self.written: dict[Path, Group] = {}  # no two groups ever share a file
 
     def _language(self, wanted: str) -> tuple[str, catalogs.CatalogInfo | None]:
         language = l10n.language_of(wanted)
@@ -243,14 +260,21 @@ class RelayWriter:
         letters = [(r, pdfs[r.id].name) for r in matched]
         kit = None if single_letters else group_kit(out, group.key)
         combined = kit.files[0].name if kit else ""
-        try:
-            module = self.template.make_module(self._context(group, language, letters, combined))
+        try:  # with the letters' bounds: loop steps, CPU time, memory, output
+            with limits.letter(f"templates/{TEMPLATE}"):
+                module = self.template.make_module(
+                    self._context(group, language, letters, combined)
+                )
+                note, subject = str(module), str(getattr(module, "subject", ""))
+                if len(note) + len(subject) > limits.MAX_OUTPUT:
+                    raise limits.LimitReached(limits.output_message("the note"))
         except Exception as exc:  # any failure of a stranger's template is one line
-            raise TemplateError(
-                f"templates/{TEMPLATE}: {type(exc).__name__}: {exc} (group {group.email})"
-            ) from None
-        subject = " ".join(str(getattr(module, "subject", "")).split())
-        text = _wrap(str(module))
+            why = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, MemoryError | limits.LimitReached):
+                why = str(exc) or limits.memory_message("the note")
+            raise TemplateError(f"templates/{TEMPLATE}: {why} (group {group.email})") from None
+        subject = " ".join(subject.split())
+        text = _wrap(note)
         files = list(kit.files) if kit else [pdfs[r.id] for r in matched]
         if kit:
             reply = self.reply_to or self.sender.addr_spec
@@ -271,8 +295,13 @@ class RelayWriter:
                 for path in files
             ],
         )
-        slug = re.sub(r"[^a-z0-9._-]+", "-", group.email.strip().lower()).strip("-.")
-        path = out / FOLDER / f"{slug}.{language}.eml"
+        path = out / FOLDER / f"{group.stem}.{language}.eml"
+        other = self.written.setdefault(path, group)
+        if other is not group:
+            raise BadInput(
+                f"{group.source}: its message would be written to {path.name}, the file of "
+                f"{other.email} ({other.source}); give the two groups different addresses"
+            )
         try:
             write_atomic(path, build(draft))
         except OSError as exc:

@@ -261,7 +261,7 @@ class _Hooks:
 def _run(
     options: SendOptions,
     campaign: Campaign,
-    recipients: list[Recipient],
+    recipients: Sequence[Recipient],
     groups: list[Group],
     server: Server | None,
     policy: Policy,
