@@ -146,6 +146,9 @@ def test_the_checklist_csv_has_the_delivery_log_columns(letters: Path) -> None:
     assert [r[1] for r in rows[1:]] == [letter_reference(prefix, rid) for rid in BATCHES["eu"]]
     assert rows[1][2] == "European Commission"
     assert all(r[3:] == [""] * 5 for r in rows[1:])  # for the group to fill in
+    from advocacy.track.deliveries import COLUMNS as IMPORTED
+
+    assert IMPORTED == COLUMNS  # the columns the delivery log reads
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "id,reference,name,event,on,by,how,note" in readme
 
@@ -275,3 +278,21 @@ def test_one_batch_of_both_papers_is_two_files_named_by_paper(
     assert "Paper Letter" in text and "Printed on both sides no" in text
     rows = list(csv.reader(io.StringIO((copy / "print/checklist-all.csv").read_text("utf-8"))))
     assert [r[0] for r in rows[1:]] == ORDER  # one checklist for the batch, both papers
+
+
+def test_the_filled_in_checklist_is_read_back_by_the_delivery_log_import(
+    letters: Path, tmp_path: Path
+) -> None:
+    from advocacy.track.deliveries import read_csv
+
+    campaign = open_campaign(REPO)
+    rows = list(csv.reader(io.StringIO((letters / "print/checklist-eu.csv").read_text("utf-8"))))
+    rows[1][3:8] = ["delivered", "2026-12-01", "Anna K.", "hand", "reception desk"]
+    filled = tmp_path / "filled.csv"
+    with filled.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    known = {r.id for r in campaign.recipients}
+    entries = read_csv(filled, known, campaign.config.campaign.reference)
+    assert [(e.recipient, e.event, e.on.isoformat(), e.by, e.how) for e in entries] == [
+        ("eu-commission-president", "delivered", "2026-12-01", "Anna K.", "hand")
+    ]  # the row left blank is a letter not yet delivered: skipped
