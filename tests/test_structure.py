@@ -21,7 +21,7 @@ LAYERS = [
     {"registers"},  # recipient lists from public registers (uses the letter sandbox)
     {"formats"},
     {"render"},
-    {"send", "preview"},
+    {"send", "preview", "printset"},
     {"track"},  # the delivery loop: reads the journals send writes, renders follow-ups
     {"cli", "__main__"},
 ]

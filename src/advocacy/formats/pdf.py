@@ -192,17 +192,36 @@ class PdfRenderer:
         )
         return laid_out, document.etree_element
 
-    def render(self, html: str, what: str, who: str = "") -> tuple[bytes, list[str], str]:
+    def render(
+        self, html: str, what: str, who: str = "", *, folds: bool = True
+    ) -> tuple[bytes, list[str], str]:
         """PDF bytes for one letter, WeasyPrint's complaints about it, and the HTML
         as laid out (with the type sizes that made every box fit, formats/fit.py).
-        `who` names the letter in a layout failure ("recipient 'de-mfa'")."""
+        `who` names the letter in a layout failure ("recipient 'de-mfa'"); `folds=False`
+        for a page that is not folded (no text is moved off the fold lines)."""
         from .fit import fit
 
         with _collect_errors() as collector, self._guard(what):
-            document, fitted = fit(html, self._layout, who or what)
+            document, fitted = fit(html, self._layout, who or what, folds=folds)
             data = document.write_pdf(
                 pdf_variant=self.variant,
                 pdf_tags=self.variant is not None and "ua" in self.variant,
                 uncompressed_pdf=False,
             )
         return bytes(data), collector.messages, fitted
+
+    def layout(self, html: str, what: str) -> Any:
+        """`html` laid out, without fitting: for pages that the caller measures
+        (formats/boxes.py) and writes with `write_pages` (the print set's envelopes)."""
+        with self._guard(what):
+            return self._layout(html)[0]
+
+    def write_pages(self, document: Any, pages: list[Any], what: str) -> tuple[bytes, list[str]]:
+        """PDF bytes of `pages` (of `document` or of others laid out by this renderer)."""
+        with _collect_errors() as collector, self._guard(what):
+            data = document.copy(pages).write_pdf(
+                pdf_variant=self.variant,
+                pdf_tags=self.variant is not None and "ua" in self.variant,
+                uncompressed_pdf=False,
+            )
+        return bytes(data), collector.messages

@@ -5,6 +5,10 @@ is a recipient id, a country code or `tag:NAME`, several separated by spaces)
 sends each group one message in its language: a cover note made from the
 campaign's `templates/relay.txt.j2`, with the PDF letters of the recipients it
 matches attached. The messages are written to `<out>/relay/` and sent from there.
+When `advocacy print --by group` made the group's part of the print set in the same
+folder, that is attached instead (printset/attach.py): its combined PDF, checklist,
+and envelopes or labels, and the note ends with how to print and report back;
+`write(single_letters=True)` keeps the single letters.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from ..letter.sandbox import ContainedLoader, LetterEnvironment, sandbox
 TEMPLATE = "relay.txt.j2"
 FOLDER = "relay"
 COLUMNS = ("match", "name", "email", "language")
+_MIMETYPES = {".csv": "text/csv"}
 
 
 @dataclass
@@ -207,7 +212,11 @@ class RelayWriter:
         return self.fallback, None
 
     def _context(
-        self, group: Group, language: str, letters: list[tuple[Recipient, str]]
+        self,
+        group: Group,
+        language: str,
+        letters: list[tuple[Recipient, str]],
+        combined: str = "",  # the print set's PDF that holds the letters, when attached
     ) -> dict[str, Any]:
         cfg = self.campaign.config
         locale = l10n.parse_language_tag(language)
@@ -220,7 +229,7 @@ class RelayWriter:
                     "country": r.country,
                     "country_name": l10n.country_name(r.country, locale),
                     "language": file.split(".")[-2],
-                    "file": file,
+                    "file": combined or file,
                 }
                 for r, file in letters
             ],
@@ -236,8 +245,12 @@ class RelayWriter:
         recipients: Sequence[Recipient],
         pdfs: Mapping[str, Path],
         out: Path,
+        *,
+        single_letters: bool = False,
     ) -> RelayMessage:
         """The group's message, written to disk; an AdvocacyError stops only this group."""
+        from ..printset.attach import group_kit
+
         matched = [r for r in select(recipients, group.selectors) if r.id in pdfs]
         if not matched:
             raise BadInput(f"{group.source}: none of its recipients has a PDF letter to relay")
@@ -245,9 +258,13 @@ class RelayWriter:
         gettext, ngettext = catalogs.gettext_callables(info)
         self.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
         letters = [(r, pdfs[r.id].name) for r in matched]
+        kit = None if single_letters else group_kit(out, group.key)
+        combined = kit.files[0].name if kit else ""
         try:  # with the letters' bounds: loop steps, CPU time, memory, output
             with limits.letter(f"templates/{TEMPLATE}"):
-                module = self.template.make_module(self._context(group, language, letters))
+                module = self.template.make_module(
+                    self._context(group, language, letters, combined)
+                )
                 note, subject = str(module), str(getattr(module, "subject", ""))
                 if len(note) + len(subject) > limits.MAX_OUTPUT:
                     raise limits.LimitReached(limits.output_message("the note"))
@@ -257,6 +274,11 @@ class RelayWriter:
                 why = str(exc) or limits.memory_message("the note")
             raise TemplateError(f"templates/{TEMPLATE}: {why} (group {group.email})") from None
         subject = " ".join(subject.split())
+        text = _wrap(note)
+        files = list(kit.files) if kit else [pdfs[r.id] for r in matched]
+        if kit:
+            reply = self.reply_to or self.sender.addr_spec
+            text += kit.note(reply)
         draft = Draft(
             key=group.key,
             campaign=self.campaign.config.campaign.title,
@@ -264,9 +286,14 @@ class RelayWriter:
             sender=self.sender,
             to=mailbox_address(group.name, group.email, f"{group.source}: column 'email'"),
             subject=subject or self.campaign.config.campaign.title,
-            text=_wrap(note),
+            text=text,
             reply_to=self.reply_to,
-            attachments=[Attachment(pdfs[r.id].name, pdfs[r.id].read_bytes()) for r in matched],
+            attachments=[
+                Attachment(
+                    path.name, path.read_bytes(), _MIMETYPES.get(path.suffix, "application/pdf")
+                )
+                for path in files
+            ],
         )
         path = out / FOLDER / f"{group.stem}.{language}.eml"
         other = self.written.setdefault(path, group)
@@ -279,4 +306,5 @@ class RelayWriter:
             write_atomic(path, build(draft))
         except OSError as exc:
             raise AdvocacyError(f"{path}: cannot write: {exc.strerror}") from None
-        return RelayMessage(group, path, language, [r.id for r in matched])
+        names = [path.name for path in files]
+        return RelayMessage(group, path, language, [r.id for r in matched], names)
