@@ -257,8 +257,11 @@ def _dialect(path: Path, shown: Path) -> type[csv.Dialect] | csv.Dialect:
 def csv_rows(path: Path, shown: Path) -> Iterator[dict[str | Any, str | Any]]:
     """The rows of a CSV list as dicts of its columns, one at a time."""
     dialect = _dialect(path, shown)
-    with _no_gc():
-        counted = sum(1 for _ in csv.reader(_decoded(path, shown), dialect=dialect)) - 1
+    try:
+        with _no_gc():
+            counted = sum(1 for _ in csv.reader(_decoded(path, shown), dialect=dialect)) - 1
+    except csv.Error:
+        counted = 0  # malformed: the reading below names the line
     if counted > MAX_RECIPIENTS:
         raise count_limit(shown, counted)
     reader = csv.DictReader(_decoded(path, shown), dialect=dialect)
