@@ -18,9 +18,11 @@ LAYERS = [
     {"i18n"},
     {"campaign"},
     {"letter"},
+    {"registers"},  # recipient lists from public registers (uses the letter sandbox)
     {"formats"},
     {"render"},
     {"send", "preview"},
+    {"track"},  # the delivery loop: reads the journals send writes, renders follow-ups
     {"cli", "__main__"},
 ]
 MAX_LINES = 450

@@ -21,7 +21,7 @@ from ..errors import CampaignError
 from ..fsutil import is_within
 from ..i18n import l10n
 from ..paths import CAMPAIGN_FILE
-from .recipients import Recipient, load_all
+from .recipients import Recipient, char_problem, load_all
 from .validation import first_problem, user_date
 
 # Files a letter may pull in besides its templates (stylesheets, images, fonts), with
@@ -67,7 +67,16 @@ class Demand(_Strict):
     sources: list[str] = Field(default_factory=list)
 
 
+def _printable(value: Any) -> Any:
+    """A text of the sender or a signatory: no control or bidi character (as recipients)."""
+    problem = char_problem(value) if isinstance(value, str) else None
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 class Sender(_Strict):
+    _printable = field_validator("*")(_printable)
     organisation: str
     name: str = ""
     street_address: str = ""
@@ -89,6 +98,7 @@ class Sender(_Strict):
 
 
 class Person(_Strict):
+    _printable = field_validator("*")(_printable)
     name: str
     role: str = ""
     organisation: str = ""
@@ -151,6 +161,14 @@ class CampaignFile(_Strict):
     render: RenderSettings = RenderSettings()
 
 
+@dataclass(frozen=True)
+class Thread:
+    """The first letter a follow-up refers to (track/followup.py)."""
+
+    day: dt.date  # when it was sent, posted or delivered
+    message_id: str = ""  # the first email's Message-ID: the follow-up's In-Reply-To
+
+
 @dataclass
 class Campaign:
     root: Path
@@ -160,6 +178,8 @@ class Campaign:
     bundled: bool = False
     recipient_files: list[Path] = field(default_factory=list)
     defaulted: bool = False  # the bundled example, used because no campaign was found
+    # Set for follow-up letters only: recipient id -> the first letter they follow up.
+    follow_ups: dict[str, Thread] = field(default_factory=dict)
 
     @property
     def templates_dir(self) -> Path:

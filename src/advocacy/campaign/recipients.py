@@ -32,6 +32,11 @@ ADDRESS_FIELDS = (
 CONFIDENCE = ("", "high", "medium", "low", "missing")  # the fact sheet's ratings
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 TEXT_MAX = 10_000  # characters in one text field; a letter never needs more
+# Bidirectional controls (embeddings, overrides, isolates, marks): U+202E in a name makes
+# the printed text read differently from what it says. Refused like control characters.
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
 
 LocalizedText = str | dict[str, str]
 
@@ -81,6 +86,9 @@ class Recipient(BaseModel):
     tags: list[str] = Field(default_factory=list)
     paper: str = ""
     source: str = ""
+    # The entry's stable id in the register it was imported from ("bioguide:C000127"):
+    # `recipients diff` matches a newer register file by it.
+    register_id: str = ""
     # What the source showed, for the person who checks the entry: the page's own
     # date (free text, as the page gives it) and the words read on it.
     source_date: str = ""
@@ -180,7 +188,7 @@ class Recipient(BaseModel):
                 )
         return value
 
-    @field_validator("email", "name", "web_form", "source", "source_date")
+    @field_validator("email", "name", "web_form", "source", "source_date", "register_id")
     @classmethod
     def _one_line(cls, value: str) -> str:
         if "\n" in value or "\r" in value:
@@ -259,13 +267,26 @@ def _text_problem(value: Any, path: str = "") -> tuple[str, str] | None:
         # and separator character but the space: only such text needs the loop below.
         if value.isprintable():
             return None
-        for ch in value:
-            category = unicodedata.category(ch)
-            if (category == "Cc" and ch not in "\n\t") or category in ("Cs", "Co"):
-                return path, (
-                    f"contains the control character U+{ord(ch):04X}; remove it "
-                    "(it cannot be printed and may hide text)"
-                )
+        problem = char_problem(value)
+        if problem:
+            return path, problem
+    return None
+
+
+def char_problem(value: str) -> str | None:
+    """Why a text holds a character no field may have (control, bidi, private use)."""
+    for ch in value:
+        category = unicodedata.category(ch)
+        if (category == "Cc" and ch not in "\n\t") or category in ("Cs", "Co"):
+            return (
+                f"contains the control character U+{ord(ch):04X}; remove it "
+                "(it cannot be printed and may hide text)"
+            )
+        if ch in BIDI_CONTROLS:
+            return (
+                f"contains the bidirectional control character U+{ord(ch):04X}; remove it "
+                "(it makes the printed text read differently from what it says)"
+            )
     return None
 
 

@@ -152,3 +152,22 @@ Quiet = Annotated[
     bool,
     typer.Option("--quiet", "-q", help="Print only errors and the summary, no warnings."),
 ]
+
+
+FollowUp = Annotated[
+    bool,
+    typer.Option(
+        "--follow-up",
+        help="Follow-up letters, in <out>/follow-up/, to the offices with no reply after "
+        "--after (templates/followup.html.j2, else the bundled default).",
+    ),
+]
+
+After = Annotated[
+    str, typer.Option("--after", help="With --follow-up: how long without a reply (30d, 4w).")
+]
+
+CaFile = Annotated[
+    Path | None,
+    typer.Option("--cafile", help="Trust this CA or self-signed server certificate (PEM)."),
+]

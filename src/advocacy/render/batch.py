@@ -20,7 +20,7 @@ from .. import __version__
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import narrowed, select
-from ..errors import BadInput
+from ..errors import BadInput, LimitExceeded
 from ..formats import syslibs
 from ..letter import gaps, wording
 from ..letter.compose import Composer
@@ -136,8 +136,11 @@ def _preflight(composer: Composer, recipients: Sequence[Recipient]) -> None:
     for recipient in recipients:
         languages = tuple(composer.choose(recipient)[0])
         if languages not in seen:
+            try:
+                composer.compose(recipient)
+            except LimitExceeded:
+                continue  # this letter alone passes a bound: it fails in the run, alone
             seen.add(languages)
-            composer.compose(recipient)
 
 
 def render(

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 from ..campaign.model import Campaign, load_campaign
 from ..campaign.recipients import Recipient
-from ..errors import AdvocacyError, RecipientError
+from ..errors import AdvocacyError, LimitExceeded, RecipientError
 from ..fsutil import write_atomic
-from ..letter import wording
+from ..letter import limits, wording
 from ..letter.compose import Composer
 from .manifest import append_log
 from .records import FileRecord, LetterRecord
@@ -101,10 +101,18 @@ class LetterWorker:
     def run(self, task: Task) -> Rendered | Failed:
         """Render one letter; failures come back as data, so the batch goes on."""
         recipient_id = task.recipient
+        template = f"templates/{self.campaign.config.campaign.letter_template}"
         try:
-            return Rendered(self._render(task))
+            # The letter's bounds (memory, CPU time) hold for its PDF and email too.
+            with limits.letter(template):
+                return Rendered(self._render(task))
         except AdvocacyError as exc:
             return Failed(Failure.of(recipient_id, exc))
+        except (MemoryError, limits.LimitReached) as exc:
+            why = str(exc) if isinstance(exc, limits.LimitReached) else ""
+            why = why or limits.memory_message("the letter")
+            limit = LimitExceeded(f"{template} (recipient {recipient_id!r}): {why}")
+            return Failed(Failure.of(recipient_id, limit))
         except OSError as exc:
             error = f"{exc.filename or self.config.out}: cannot write: {exc.strerror}"
             # A full or read-only disk fails every letter after this one too.
@@ -151,7 +159,10 @@ class LetterWorker:
             from ..formats.mime import Attachment, build
 
             attached = Attachment(f"{stem}.pdf", pdf) if pdf and self.config.attach_pdf else None
-            data = build(mailer.draft(letter, recipient, attached))
+            draft = mailer.draft(letter, recipient, attached)
+            if draft.left_out:
+                warnings.append(wording.remote_left_out(recipient.id, draft.left_out))
+            data = build(draft)
             write_atomic(out / f"{stem}.eml", data)
             files["eml"] = FileRecord.of(out, out / f"{stem}.eml", data, own("eml", ""))
         entry = LetterRecord(

@@ -10,6 +10,7 @@ matches attached. The messages are written to `<out>/relay/` and sent from there
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -29,7 +30,7 @@ from ..errors import AdvocacyError, BadInput, SelectorError, TemplateError
 from ..formats.mime import Attachment, Draft, build, mailbox_address
 from ..fsutil import write_atomic
 from ..i18n import catalogs, l10n
-from ..letter import wording
+from ..letter import limits, wording
 from ..letter.sandbox import ContainedLoader, LetterEnvironment, sandbox
 
 TEMPLATE = "relay.txt.j2"
@@ -47,8 +48,23 @@ class Group:
     source: str
 
     @property
+    def address(self) -> str:
+        """The exact address: the domain is case-blind, the local part is not (RFC 5321),
+        so `Anna@` and `anna@` are two groups, each sent only its own message."""
+        local, _, domain = self.email.strip().rpartition("@")
+        return f"{local}@{domain.lower()}" if local else self.email.strip()
+
+    @property
     def key(self) -> str:
-        return f"relay:{self.email.strip().lower()}"
+        return f"relay:{self.address}"
+
+    @property
+    def stem(self) -> str:
+        """The group's file name: readable, and made collision-free by a digest of the
+        exact address (`a+b@` and `a-b@` read alike once a file name holds them)."""
+        readable = re.sub(r"[^a-z0-9._-]+", "-", self.address.lower()).strip("-.")[:60]
+        digest = hashlib.sha256(self.address.encode("utf-8")).hexdigest()[:12]
+        return f"{readable}-{digest}"
 
 
 @dataclass
@@ -176,6 +192,7 @@ class RelayWriter:
         self.fallback = fallback
         self.catalogs = catalogs.load_all(campaign.root, _template_ids(campaign))
         self.warnings: list[str] = []
+        self.written: dict[Path, Group] = {}  # no two groups ever share a file
 
     def _language(self, wanted: str) -> tuple[str, catalogs.CatalogInfo | None]:
         language = l10n.language_of(wanted)
@@ -228,13 +245,18 @@ class RelayWriter:
         gettext, ngettext = catalogs.gettext_callables(info)
         self.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
         letters = [(r, pdfs[r.id].name) for r in matched]
-        try:
-            module = self.template.make_module(self._context(group, language, letters))
+        try:  # with the letters' bounds: loop steps, CPU time, memory, output
+            with limits.letter(f"templates/{TEMPLATE}"):
+                module = self.template.make_module(self._context(group, language, letters))
+                note, subject = str(module), str(getattr(module, "subject", ""))
+                if len(note) + len(subject) > limits.MAX_OUTPUT:
+                    raise limits.LimitReached(limits.output_message("the note"))
         except Exception as exc:  # any failure of a stranger's template is one line
-            raise TemplateError(
-                f"templates/{TEMPLATE}: {type(exc).__name__}: {exc} (group {group.email})"
-            ) from None
-        subject = " ".join(str(getattr(module, "subject", "")).split())
+            why = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, MemoryError | limits.LimitReached):
+                why = str(exc) or limits.memory_message("the note")
+            raise TemplateError(f"templates/{TEMPLATE}: {why} (group {group.email})") from None
+        subject = " ".join(subject.split())
         draft = Draft(
             key=group.key,
             campaign=self.campaign.config.campaign.title,
@@ -242,12 +264,17 @@ class RelayWriter:
             sender=self.sender,
             to=mailbox_address(group.name, group.email, f"{group.source}: column 'email'"),
             subject=subject or self.campaign.config.campaign.title,
-            text=_wrap(str(module)),
+            text=_wrap(note),
             reply_to=self.reply_to,
             attachments=[Attachment(pdfs[r.id].name, pdfs[r.id].read_bytes()) for r in matched],
         )
-        slug = re.sub(r"[^a-z0-9._-]+", "-", group.email.strip().lower()).strip("-.")
-        path = out / FOLDER / f"{slug}.{language}.eml"
+        path = out / FOLDER / f"{group.stem}.{language}.eml"
+        other = self.written.setdefault(path, group)
+        if other is not group:
+            raise BadInput(
+                f"{group.source}: its message would be written to {path.name}, the file of "
+                f"{other.email} ({other.source}); give the two groups different addresses"
+            )
         try:
             write_atomic(path, build(draft))
         except OSError as exc:
