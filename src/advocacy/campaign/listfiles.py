@@ -33,7 +33,8 @@ from ..errors import RecipientError
 # a mistake (or a hostile file: 1,000,000 rows took 3.5 GB) than a campaign.
 MAX_RECIPIENTS = 200_000
 
-FAST = getattr(yaml, "__with_libyaml__", False)  # libyaml's parser is installed
+FAST = getattr(yaml, "__with_libyaml__", False)
+_STR = "tag:yaml.org,2002:str"  # libyaml's parser is installed
 _ITEM = re.compile(r" *-(?:[ \r\n]|$)")
 GROUP = 200  # items loaded as one document: few loaders, little memory
 _HEADER = re.compile(r"\s*(#.*)?|---\s*(#.*)?|recipients:\s*(#.*)?")
@@ -47,10 +48,17 @@ def _make_loader(fast: bool) -> Any:
     base = _loader_base(fast)
     known: dict[str, str] = {}  # plain scalar -> its tag (int, bool, date, str...)
 
+    # Plain texts that start with a letter no implicit type starts with ("Berlin",
+    # "de-DE", "r00042") are texts: most of a list, told apart without a regex.
+    firsts = base.yaml_implicit_resolvers
+    plain = None not in firsts and not base.yaml_path_resolvers
+
     class Loader(base):  # type: ignore[misc,valid-type]
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             if kind is not yaml.ScalarNode or not implicit[0]:
                 return super().resolve(kind, value, implicit)
+            if plain and value and value[0] not in firsts:
+                return _STR
             tag = known.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)
@@ -114,7 +122,6 @@ def _refuse_aliases(node: yaml.Node, shown: Path) -> None:
                 todo += (key, value)
 
 
-_STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 
 
