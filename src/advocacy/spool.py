@@ -55,6 +55,10 @@ class Spool(Sequence[T], Generic[T]):
     def append(self, item: T) -> None:
         self._slots.append(self._file.add(pickle.dumps(item, pickle.HIGHEST_PROTOCOL)))
 
+    def extend(self, items: Iterable[T]) -> None:
+        for item in items:
+            self.append(item)
+
     def __len__(self) -> int:
         return len(self._slots)
 

@@ -33,7 +33,8 @@ from ..errors import RecipientError
 # a mistake (or a hostile file: 1,000,000 rows took 3.5 GB) than a campaign.
 MAX_RECIPIENTS = 200_000
 
-FAST = getattr(yaml, "__with_libyaml__", False)  # libyaml's parser is installed
+FAST = getattr(yaml, "__with_libyaml__", False)
+_STR = "tag:yaml.org,2002:str"  # libyaml's parser is installed
 _ITEM = re.compile(r" *-(?:[ \r\n]|$)")
 GROUP = 200  # items loaded as one document: few loaders, little memory
 _HEADER = re.compile(r"\s*(#.*)?|---\s*(#.*)?|recipients:\s*(#.*)?")
@@ -47,10 +48,17 @@ def _make_loader(fast: bool) -> Any:
     base = _loader_base(fast)
     known: dict[str, str] = {}  # plain scalar -> its tag (int, bool, date, str...)
 
+    # Plain texts that start with a letter no implicit type starts with ("Berlin",
+    # "de-DE", "r00042") are texts: most of a list, told apart without a regex.
+    firsts = base.yaml_implicit_resolvers
+    plain = None not in firsts and not base.yaml_path_resolvers
+
     class Loader(base):  # type: ignore[misc,valid-type]
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             if kind is not yaml.ScalarNode or not implicit[0]:
                 return super().resolve(kind, value, implicit)
+            if plain and value and value[0] not in firsts:
+                return _STR
             tag = known.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)
@@ -114,7 +122,6 @@ def _refuse_aliases(node: yaml.Node, shown: Path) -> None:
                 todo += (key, value)
 
 
-_STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 
 
@@ -180,54 +187,76 @@ def _whole_yaml(text: str, shown: Path, fast: bool) -> list[Any]:
     return data
 
 
-def _items(lines: list[str]) -> list[tuple[int, int]] | None:
-    """Where the list's items start and end (line numbers), or None when the file is
-    not a plain block list (or `recipients:` with one) that splits at its items."""
-    first = next((i for i, line in enumerate(lines) if _ITEM.match(line)), None)
-    if first is None:
+def _item_pattern(path: Path) -> re.Pattern[str] | None:
+    """What starts an item of the list, or None when the file is not a plain block list
+    (or `recipients:` with one) that splits at its items."""
+    head = []
+    with path.open(encoding="utf-8-sig") as handle:
+        for line in handle:
+            if _ITEM.match(line):
+                break
+            head.append(line)
+        else:
+            return None
+    if any(not _HEADER.fullmatch(text.rstrip("\r\n")) for text in head):
         return None
-    if any(not _HEADER.fullmatch(line.rstrip("\r\n")) for line in lines[:first]):
-        return None
-    keyed = any(line.startswith("recipients:") for line in lines[:first])
-    indent = lines[first][: len(lines[first]) - len(lines[first].lstrip(" "))]
+    keyed = any(text.startswith("recipients:") for text in head)
+    indent = line[: len(line) - len(line.lstrip(" "))]
     if indent and not keyed:
         return None
-    item = re.compile(indent + r"-(?:[ \r\n]|$)")  # an item of this list, not a deeper one
-    starts = [i for i in range(first, len(lines)) if item.match(lines[i])]
-    return list(zip(starts, [*starts[1:], len(lines)], strict=True))
+    return re.compile(indent + r"-(?:[ \r\n]|$)")  # an item of this list, not a deeper one
+
+
+def _groups(path: Path, item: re.Pattern[str]) -> Iterator[tuple[str, int]]:
+    """The list's items, GROUP at a time: their text and how many."""
+    with path.open(encoding="utf-8-sig") as handle:
+        lines: list[str] = []
+        count = 0
+        for line in handle:
+            if item.match(line):
+                if count == GROUP:
+                    yield "".join(lines), count
+                    lines, count = [], 0
+                count += 1
+            if count:
+                lines.append(line)
+        if count:
+            yield "".join(lines), count
+
+
+def _split_entries(path: Path, shown: Path, fast: bool) -> Iterator[Any]:
+    item = _item_pattern(path)
+    if item is None:
+        with _no_gc():
+            data = _whole_yaml(path.read_text(encoding="utf-8-sig"), shown, fast)
+        yield from data
+        return
+    with path.open(encoding="utf-8-sig") as handle:
+        counted = sum(1 for line in handle if item.match(line))
+    if counted > MAX_RECIPIENTS:
+        raise count_limit(shown, counted)
+    given = 0
+    for text, count in _groups(path, item):
+        try:
+            with _no_gc():
+                entries = _load_one(text, shown, fast)
+        except (yaml.YAMLError, RecursionError):
+            entries = None  # not items on their own (or a real error): read the whole file
+        if not (isinstance(entries, list) and len(entries) == count):
+            with _no_gc():
+                data = _whole_yaml(path.read_text(encoding="utf-8-sig"), shown, fast)
+            yield from data[given:]
+            return
+        given += count
+        yield from entries
 
 
 def yaml_entries(path: Path, shown: Path, *, fast: bool = True) -> Iterator[Any]:
-    """The entries of a YAML list, one at a time."""
+    """The entries of a YAML list, one at a time, read GROUP items at a time."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        yield from _split_entries(path, shown, fast)
     except UnicodeDecodeError:
         raise RecipientError(f"{shown}: is not UTF-8 text; save it as UTF-8") from None
-    lines = text.splitlines(keepends=True)
-    items = _items(lines)
-    if items is None:
-        with _no_gc():
-            data = _whole_yaml(text, shown, fast)
-        yield from data
-        return
-    if len(items) > MAX_RECIPIENTS:
-        raise count_limit(shown, len(items))
-    del text
-    given = 0
-    for group in range(0, len(items), GROUP):
-        start, end = items[group][0], items[min(group + GROUP, len(items)) - 1][1]
-        try:
-            with _no_gc():
-                entries = _load_one("".join(lines[start:end]), shown, fast)
-        except (yaml.YAMLError, RecursionError):
-            entries = None  # not items on their own (or a real error): read the whole file
-        if not (isinstance(entries, list) and len(entries) == min(GROUP, len(items) - group)):
-            with _no_gc():
-                data = _whole_yaml("".join(lines), shown, fast)
-            yield from data[given:]
-            return
-        given += len(entries)
-        yield from entries
 
 
 # -- CSV ------------------------------------------------------------------------
@@ -257,8 +286,11 @@ def _dialect(path: Path, shown: Path) -> type[csv.Dialect] | csv.Dialect:
 def csv_rows(path: Path, shown: Path) -> Iterator[dict[str | Any, str | Any]]:
     """The rows of a CSV list as dicts of its columns, one at a time."""
     dialect = _dialect(path, shown)
-    with _no_gc():
-        counted = sum(1 for _ in csv.reader(_decoded(path, shown), dialect=dialect)) - 1
+    try:
+        with _no_gc():
+            counted = sum(1 for _ in csv.reader(_decoded(path, shown), dialect=dialect)) - 1
+    except csv.Error:
+        counted = 0  # malformed: the reading below names the line
     if counted > MAX_RECIPIENTS:
         raise count_limit(shown, counted)
     reader = csv.DictReader(_decoded(path, shown), dialect=dialect)

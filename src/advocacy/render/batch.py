@@ -198,7 +198,7 @@ def render(
     previous = manifest.load(out)
     _check_share(out, previous, shard)
     old = previous.letters
-    done = {letter.recipient: letter for letter in old}
+    done = {letter.recipient: i for i, letter in enumerate(old)}  # its place in `old`
     # Each letter to make: its place in `recipients`, its missing formats, its good files.
     todo: list[tuple[int, tuple[str, ...], tuple[FileRecord, ...]]] = []
     chosen = {r.id for r in recipients} if old else set()  # once, not once per old letter
@@ -216,7 +216,7 @@ def render(
         kept = (
             ()
             if options.force
-            else manifest.reusable(out, done.get(recipient.id), digest, per_format)
+            else manifest.reusable(out, _at(old, done.get(recipient.id)), digest, per_format)
         )
         have = {item.format for item in kept}
         missing = tuple(fmt for fmt in formats if fmt not in have)
@@ -274,6 +274,10 @@ def render(
     summary.failed.sort(key=lambda f: order.get(f.recipient, 0))
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _at(letters: Sequence[LetterRecord], index: int | None) -> LetterRecord | None:
+    return None if index is None else letters[index]
 
 
 def _check_share(out: Path, previous: manifest.Manifest, shard: Shard | None) -> None:

@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import textwrap
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -70,7 +70,7 @@ class Table:
 class Manifest:
     """manifest.json as read, with the letters of an unfinished run's log applied."""
 
-    letters: tuple[LetterRecord, ...] = ()
+    letters: Sequence[LetterRecord] = ()  # a Spool: on disk, one letter at a time
     campaign: str = ""  # the title of the campaign it was rendered from
     found: bool = False  # there was a manifest, or a killed run's log, to read
     campaign_dir: str = ""  # the campaign folder it was rendered from (absolute)
@@ -123,27 +123,65 @@ def supersede(table: Table, letter: LetterRecord) -> list[str]:
     return table.supersede(letter)
 
 
-def load(out: Path) -> Manifest:
-    """manifest.json with the entries of an unfinished run's log applied."""
+def _whole(path: Path) -> tuple[dict[str, object], Spool[LetterRecord]]:
     try:
-        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         data = {}
     if not isinstance(data, dict):
         data = {}
     listed = data.get("letters", [])
-    letters = _records(listed if isinstance(listed, list) else [])
+    return data, Spool(_records(listed if isinstance(listed, list) else []))
+
+
+def _read(path: Path) -> tuple[dict[str, object], Spool[LetterRecord]]:
+    """manifest.json's fields and its letters, read one letter at a time when the file
+    is laid out as `save` writes it (else read whole, with the same result)."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError:
+        return {}, Spool()
+    letters: Spool[LetterRecord] = Spool()
+    with handle:
+        head = []
+        for line in handle:
+            if line == '  "letters": [\n':
+                break
+            head.append(line)
+        else:
+            return _whole(path)
+        entry: list[str] = []
+        try:
+            data = json.loads("".join(head) + '  "letters": []\n}')
+            for line in handle:
+                if line in ("  ]\n", "}\n", "}"):
+                    continue
+                entry.append(line)
+                if line in ("    }\n", "    },\n"):
+                    item = json.loads("".join(entry).rstrip().rstrip(","))
+                    entry = []
+                    letters.extend(_records([item]))
+        except (ValueError, UnicodeDecodeError):
+            return _whole(path)
+    if entry or not isinstance(data, dict):
+        return _whole(path)
+    return data, letters
+
+
+def load(out: Path) -> Manifest:
+    """manifest.json with the entries of an unfinished run's log applied."""
+    data, letters = _read(out / MANIFEST)
     logged = log_entries(out)
     if logged:
         table = Table(letters)
         for letter in logged:
             table.supersede(letter)
-        letters = list(table.values())
+        letters = Spool(table.values())
     campaign = data.get("campaign", "")
     folder = data.get("campaign_dir", "")
     shard = data.get("shard")
     return Manifest(
-        tuple(letters),
+        letters,
         str(campaign or ""),
         bool(data) or bool(logged),
         folder if isinstance(folder, str) else "",
