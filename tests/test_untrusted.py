@@ -398,3 +398,22 @@ def test_a_message_that_would_reach_more_than_its_letter_is_not_sent(
     assert problem.startswith("not sent:") and words in problem
     encoded = good.replace(b"To: Office", b"To: =?utf-8?q?Office=0D=0ABcc:_evil=40evil.example?=")
     assert "line break" in envelope_problem("office@state.example", encoded)
+
+
+def test_security_md_lists_every_bound_with_its_value() -> None:
+    from advocacy.i18n import msgtext
+
+    text = (REPO / "SECURITY.md").read_text(encoding="utf-8")
+    bounds = text.split("## Bounds", 1)[1].split("\n## ", 1)[0]
+    for value in (
+        f"{limits.MAX_OUTPUT:,} characters",
+        f"{limits.MAX_ITERATIONS:,} per letter",
+        f"{limits.MAX_CPU_SECONDS:g} s",
+        f"{limits.MAX_MEMORY // 1024**2} MB",
+        f"{limits.MAX_INT_BITS:,} bits",
+        f"{MAX_PIXELS:,} pixels",
+        f"{msgtext.MAX_CATALOG_BYTES:,} bytes",
+        f"1 to {msgtext.MAX_NPLURALS}",
+        f"{msgtext.MAX_MESSAGE:,} characters",
+    ):
+        assert value in bounds, value
