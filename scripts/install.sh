@@ -19,6 +19,19 @@ if [ "${1:-}" = "--test" ]; then
     # the browser tests run in the page; Debian's npm brings Debian's nodejs along.
     command -v npm >/dev/null 2>&1 || TEST="$TEST npm"
 fi
+# Python's own email folding let a header be injected until 3.11.10, 3.12.5 and 3.13
+# (CVE-2024-6923), and advocacy refuses to start on a Python without the fix: take the
+# first Python 3.11+ here that has it (Debian's python3 is patched), unless PYTHON
+# names one.
+HAS_FIX='import sys, email.policy as p; sys.exit(not (sys.version_info >= (3, 11) and hasattr(p.Policy, "verify_generated_headers")))'
+if [ -z "${PYTHON:-}" ]; then
+    for candidate in python3 /usr/bin/python3 python3.14 python3.13 python3.12; do
+        if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c "$HAS_FIX" 2>/dev/null; then
+            PYTHON="$candidate"
+            break
+        fi
+    done
+fi
 PYTHON="${PYTHON:-python3}"
 # Debian and Ubuntu ship venv's pip bootstrap separately: fresh server images lack it,
 # and "python3 -m venv" then fails half-way with a message about ensurepip.
@@ -91,6 +104,16 @@ fi
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     echo "advocacy needs Python 3.11 or newer; $PYTHON is $("$PYTHON" --version 2>&1)" >&2
     exit 1
+fi
+if ! "$PYTHON" -c "$HAS_FIX" 2>/dev/null; then
+    echo "warning: $PYTHON ($("$PYTHON" --version 2>&1)) lacks the fix for CVE-2024-6923;" \
+        "advocacy will refuse to start on it: use Python 3.11.10, 3.12.5, 3.13 or newer" \
+        "(PYTHON=/path/to/python3 scripts/install.sh)" >&2
+fi
+# A venv made earlier on a Python without the fix is made again on the one chosen.
+if [ -x .venv/bin/python ] && ! .venv/bin/python -c "$HAS_FIX" 2>/dev/null &&
+    "$PYTHON" -c "$HAS_FIX" 2>/dev/null; then
+    rm -rf .venv
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
