@@ -126,6 +126,10 @@ class SmtpSettings(_Strict):
     rate: str = ""  # "30/min"
     connections: int = Field(default=0, ge=0)  # parallel sessions; 0: the default
     cafile: str = ""  # a CA or self-signed certificate to trust, inside the campaign folder
+    helo: str = ""  # the name given in EHLO; default: the sender's domain
+    dkim_key: str = ""  # a PEM private key (mode 600) to DKIM-sign each message with
+    dkim_selector: str = ""
+    dkim_domain: str = ""  # default: the sender's domain
 
 
 class RenderSettings(_Strict):
