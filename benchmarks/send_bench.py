@@ -19,6 +19,11 @@ log's cleanup lines):
 mailmerge gets the same text and HTML (and PDF) of each letter, read back from the
 .eml files advocacy wrote. Targets (issue 20): at least 3 times mailmerge's rate
 with one connection, 6 times with 4.
+
+Measured on the shared 2-core build machine (1000 messages, 10 KB each):
+mailmerge 50.4 msg/s; advocacy 115.2 msg/s with 1 connection (2.3x) and
+153.0 with 4 (3.0x). About 5 s of each advocacy run is fixed cost (start-up,
+the render check, planning's strict header checks), the rest ~1.5-8 ms a message.
 """
 
 from __future__ import annotations
