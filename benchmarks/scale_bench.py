@@ -1,6 +1,6 @@
 """Scale benchmark: thousands of letters against WeasyPrint's own speed.
 
-Run: .venv/bin/python benchmarks/scale_bench.py [--sizes 200 2000] [--naive 40]
+Run: .venv/bin/python benchmarks/scale_bench.py [--sizes 200 2000] [--large] [--naive 40]
 
 Makes a synthetic campaign (the bundled templates and catalogs; N recipients
 over 12 languages, A4 and Letter, names and addresses in Latin, Greek and
@@ -9,14 +9,18 @@ Cyrillic) and prints, in one run:
    process per core, each reusing its CSS and fonts (letters/s);
 2. `advocacy render` on the same campaign (letters/s) and its ratio to the ceiling;
 3. the naive loop (new HTML, CSS and fonts per letter, one process) and the ratio;
-4. peak RSS of the largest process for each N;
+4. peak RSS of the largest process for each N (`--large` adds N=20,000), and the
+   ratio of the largest N to the smallest (target: within 1.15);
 5. a rerun with nothing changed and with one recipient changed, against the full render;
-6. the start-up time of `advocacy --help`.
+6. the start-up time of `advocacy --help`;
+7. the time and peak RSS of loading 100,000 recipients from YAML and from CSV
+   (`--load 0` leaves it out).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import multiprocessing
 import os
 import shutil
@@ -55,7 +59,16 @@ def make_campaign(root: Path, n: int) -> None:
         shutil.copytree(source / part, root / part, ignore=shutil.ignore_patterns("*.mo"))
     shutil.copy(source / "campaign.toml", root / "campaign.toml")
     (root / "recipients").mkdir()
-    entries = []
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    (root / "recipients" / "list.yaml").write_text(
+        yaml.dump(entries(n), Dumper=dumper, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
+
+
+def entries(n: int) -> list[dict[str, Any]]:
+    """N synthetic recipients over 12 languages and three scripts."""
+    found = []
     for i in range(n):
         country, lang, city, postcode = LANGS[i % len(LANGS)]
         entry: dict[str, Any] = {
@@ -76,9 +89,68 @@ def make_campaign(root: Path, n: int) -> None:
             entry["address"]["country_area"] = "DC"
         if country == "CA":
             entry["address"]["country_area"] = "ON"
-        entries.append(entry)
-    (root / "recipients" / "list.yaml").write_text(
-        yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        found.append(entry)
+    return found
+
+
+def write_csv(path: Path, n: int) -> None:
+    """The same recipients as a spreadsheet saves them: one column per field."""
+    columns = ["id", "country", "organisation.en", "name", "languages", "street_address"]
+    columns += ["city", "postal_code", "country_area", "tags", "confidence"]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for e in entries(n):
+            a = e["address"]
+            writer.writerow(
+                [
+                    e["id"],
+                    e["country"],
+                    e["organisation"]["en"],
+                    e["name"],
+                    e["languages"][0],
+                    a["street_address"],
+                    a["city"],
+                    a["postal_code"],
+                    a.get("country_area", ""),
+                    " ".join(e["tags"]),
+                    e["confidence"],
+                ]
+            )
+
+
+def load_time(path: Path) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of loading one list in a fresh process."""
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from advocacy.campaign.recipients import load_all\n"
+        "t = time.perf_counter()\n"
+        "n = len(load_all([Path(sys.argv[1])]))\n"
+        # VmHWM, not ru_maxrss: Linux keeps the maxrss of the (large) benchmark
+        # process across fork and exec, VmHWM is this program's own.
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+        "print(time.perf_counter() - t, hwm, n)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    seconds, rss, _ = result.stdout.split()
+    return float(seconds), int(rss)
+
+
+def loading(n: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "campaign"
+        root.mkdir()
+        make_campaign(root, n)
+        write_csv(root / "list.csv", n)
+        yaml_s, yaml_rss = load_time(root / "recipients" / "list.yaml")
+        csv_s, csv_rss = load_time(root / "list.csv")
+    libyaml = "libyaml" if getattr(yaml, "__with_libyaml__", False) else "pure-Python YAML"
+    print(
+        f"load {n:,} recipients: YAML {yaml_s:.1f} s ({yaml_rss / 1024:.0f} MiB, {libyaml}), "
+        f"CSV {csv_s:.1f} s ({csv_rss / 1024:.0f} MiB); YAML / CSV {yaml_s / csv_s:.2f}"
     )
 
 
@@ -162,7 +234,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 2000])
     parser.add_argument("--naive", type=int, default=40, help="letters for the naive loop")
+    parser.add_argument("--large", action="store_true", help="also N=20,000 (an hour or more)")
+    parser.add_argument("--load", type=int, default=100_000, help="recipients to load; 0: none")
     args = parser.parse_args()
+    if args.large:
+        args.sizes = [*args.sizes, 20_000]
+    if args.load:
+        loading(args.load)
     print(f"{os.cpu_count()} CPUs; python {sys.version.split()[0]}")
 
     help_times = []

@@ -13,6 +13,8 @@ if [ "${1:-}" = "--test" ]; then
     TEST="chromium"  # the preview's browser tests drive Debian's headless chromium
     # tests/postfix.py starts a private Postfix (SASL through Dovecot's auth service)
     TEST="$TEST postfix dovecot-core"
+    # tests/imapserver.py starts a private Dovecot IMAP server (advocacy inbox --imap)
+    TEST="$TEST dovecot-imapd"
     # npm fetches axe-core (tests/npm/package-lock.json), the accessibility checks
     # the browser tests run in the page; Debian's npm brings Debian's nodejs along.
     command -v npm >/dev/null 2>&1 || TEST="$TEST npm"
@@ -80,8 +82,8 @@ if [ -n "$missing" ]; then
         case " $missing " in *" npm "*)
             echo "(continuing without npm: the preview's accessibility tests will fail)" >&2 ;;
         esac
-        case " $missing " in *" postfix "* | *" dovecot-core "*)
-            echo "(continuing without postfix or dovecot-core: tests/test_postfix.py will fail)" >&2 ;;
+        case " $missing " in *" postfix "* | *" dovecot-core "* | *" dovecot-imapd "*)
+            echo "(continuing without postfix or dovecot-core: tests/test_postfix.py and tests/test_inbox.py will fail)" >&2 ;;
         esac
     fi
 fi

@@ -15,6 +15,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# advocacy refuses a Python without the CVE-2024-6923 fix (runtime.py), and the pyenv
+# Python 3.11.7 of the project's machines lacks it: the suite accepts that risk, except
+# test_trust.py's start-up test, which runs the command line without this.
+os.environ.setdefault("ADVOCACY_ALLOW_UNFIXED_PYTHON", "1")
 FIXED_DATE = dt.date(2026, 12, 10)
 
 MINI_RECIPIENTS = """\

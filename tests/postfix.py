@@ -444,34 +444,44 @@ class Postfix:
 
     def processes(self) -> list[int]:
         """Ids of the processes of this instance: Postfix's and Dovecot's."""
-        mine, prefix = [], str(self.root)
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                cwd = os.readlink(entry / "cwd")
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if cwd.startswith(prefix) or prefix in cmdline:
-                mine.append(int(entry.name))
-        return mine
+        return processes_under(self.root)
 
     def stop(self) -> None:
         if self._running:
             _run(POSTFIX, "-c", str(self.config), "stop")
             self._running = False
-        pid_file = self.root / "dovecot" / "run" / "master.pid"
-        if pid_file.exists():  # SIGTERM is Dovecot's stop (`dovecot stop` polls for 3 s)
-            with suppress(ProcessLookupError, ValueError):
-                os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while self.processes() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        for pid in self.processes():  # left behind: not one of ours may outlive the test
-            with suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(self.root, ignore_errors=True)
+        end_instance(self.root, self.root / "dovecot" / "run" / "master.pid")
+
+
+def processes_under(root: Path) -> list[int]:
+    """Ids of the processes working in `root` or naming it on their command line."""
+    mine, prefix = [], str(root)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if cwd.startswith(prefix) or prefix in cmdline:
+            mine.append(int(entry.name))
+    return mine
+
+
+def end_instance(root: Path, dovecot_pid_file: Path) -> None:
+    """Stop a private Dovecot (SIGTERM to its master), wait for every process of the
+    instance in `root` to end, SIGKILL (by id) any left after 10 s, remove `root`."""
+    if dovecot_pid_file.exists():  # SIGTERM is Dovecot's stop (`dovecot stop` polls for 3 s)
+        with suppress(ProcessLookupError, ValueError):
+            os.kill(int(dovecot_pid_file.read_text().strip()), signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while processes_under(root) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in processes_under(root):  # left behind: not one of ours may outlive the test
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @contextmanager

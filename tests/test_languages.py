@@ -332,7 +332,7 @@ def test_one_composer_serves_several_threads_alike() -> None:
     from advocacy.letter.compose import Composer
 
     campaign = open_campaign(REPO)
-    recipients = campaign.recipients * 3
+    recipients = list(campaign.recipients) * 3
     alone = [Composer(campaign, today=FIXED_DATE).compose(r).html for r in recipients]
     shared = Composer(campaign, today=FIXED_DATE)
     with ThreadPoolExecutor(8) as pool:

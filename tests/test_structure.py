@@ -14,13 +14,15 @@ import advocacy.errors
 SRC = Path(advocacy.__file__).resolve().parent
 # The pipeline, bottom first: a module may import its own layer and the ones before it.
 LAYERS = [
-    {"errors", "fsutil", "csvfile", "paths", "__init__"},
+    {"errors", "fsutil", "csvfile", "paths", "spool", "runtime", "__init__"},
     {"i18n"},
     {"campaign"},
     {"letter"},
+    {"registers"},  # recipient lists from public registers (uses the letter sandbox)
     {"formats"},
     {"render"},
-    {"send", "preview"},
+    {"send", "preview", "printset"},
+    {"track"},  # the delivery loop: reads the journals send writes, renders follow-ups
     {"cli", "__main__"},
 ]
 MAX_LINES = 450

@@ -7,22 +7,27 @@ below it prints or exits. The class decides the exit code, never the instance.
     ├── BadInput                  exit 2: the user's files or options are wrong
     │   ├── CampaignError         campaign.toml missing, malformed or invalid
     │   ├── RecipientError        a recipient list or entry is invalid
+    │   ├── RegisterError         a register file or its mapping is malformed
     │   ├── SelectorError         a --to selector matched nothing
     │   ├── TemplateError         a template failed to compile or render
+    │   │   └── LimitExceeded     one letter passed a bound (output, loops, CPU, memory)
     │   ├── ResourceBlocked       a file or URL outside the campaign was asked for
     │   ├── CatalogError          a translation breaks its placeholders or markup
     │   ├── MailError             an invalid address, a line break in a header
     │   ├── SendRefused           a real send that could go out by accident
     │   ├── LayoutError           a letter's text does not fit its box on paper
+    │   ├── DeliveryLogError      a `log` entry or a row of a delivery CSV is wrong
     │   └── InvalidLetters        letters failed, all for bad input (also RenderFailed)
     ├── OutputError               the output folder cannot be written
     ├── SystemDependencyError     a library WeasyPrint needs is missing
+    ├── UnsafeRuntime             the Python running advocacy lacks a security fix
     ├── CheckFailed               `recipients check` found what blocks rendering
     ├── RenderFailed              letters failed (the others were written)
     ├── SmtpError                 the mail server cannot be reached or refused us
     ├── SendFailed                messages not sent; the journal holds the replies
     ├── SendCancelled             the send was not confirmed at the prompt
     ├── ServerError               the preview server cannot start
+    ├── MailboxError              the IMAP server cannot be reached or refused us
     └── SendInterrupted           exit 130: Ctrl-C, the message in flight finished
 
 Signals inside sending, caught there and never shown to a user:
@@ -77,12 +82,22 @@ class RecipientError(BadInput):
     """A recipient list is malformed or an entry is invalid."""
 
 
+class RegisterError(BadInput):
+    """A register file (legislators-current.yaml, a CSV with its mapping) cannot be
+    read as the source it was given as, or an entry lacks what a recipient needs."""
+
+
 class SelectorError(BadInput):
     """A --to selector matched nothing."""
 
 
 class TemplateError(BadInput):
     """A template failed to compile or render."""
+
+
+class LimitExceeded(TemplateError):
+    """Making one letter passed a bound (output size, loop steps, CPU time, memory);
+    that letter fails, the batch goes on."""
 
 
 class LayoutError(BadInput):
@@ -99,6 +114,10 @@ class OutputError(AdvocacyError):
 
 class SystemDependencyError(AdvocacyError):
     """A system library (Pango, HarfBuzz) that WeasyPrint needs is missing."""
+
+
+class UnsafeRuntime(AdvocacyError):
+    """The Python running advocacy lacks a security fix (runtime.py names which)."""
 
 
 class CheckFailed(AdvocacyError):
@@ -136,6 +155,14 @@ class SendRefused(BadInput):
 
 class SendCancelled(AdvocacyError):
     """The person at the terminal did not confirm the send; nothing went out."""
+
+
+class DeliveryLogError(BadInput):
+    """A `log` entry or a row of a delivery CSV is wrong (nothing of it was recorded)."""
+
+
+class MailboxError(AdvocacyError):
+    """The IMAP server cannot be reached, or refused the login or the folder."""
 
 
 class ServerError(AdvocacyError):

@@ -42,6 +42,11 @@ def write_atomic(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def links_out(path: Path, root: Path) -> bool:
+    """True when `path` exists (or is a dangling link) and resolves outside `root`."""
+    return (path.is_symlink() or path.exists()) and not is_within(path, root)
+
+
 def is_within(path: Path, root: Path) -> bool:
     """True when `path`, with symlinks and `..` resolved, lies inside `root`."""
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -17,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..csvfile import dict_reader
 from ..errors import CampaignError
-from ..fsutil import is_within
+from ..fsutil import is_within, links_out
 from ..i18n import l10n
 from ..paths import CAMPAIGN_FILE
-from .recipients import Recipient, load_all
+from .recipients import Recipient, char_problem, load_all
 from .validation import first_problem, user_date
 
 # Files a letter may pull in besides its templates (stylesheets, images, fonts), with
@@ -41,6 +42,10 @@ RESOURCE_TYPES = {
 }
 TEMPLATE_SUFFIXES = (".j2", *RESOURCE_TYPES)
 CATALOG_SUFFIXES = (".po", ".toml")  # catalogs and their review.toml
+# Co-signatories one letter may list ([[cosignatories]] and the CSV together). A letter
+# with 20,000 took 64 s and 1.1 GB to lay out; 1,000 fill 14 pages in 142 MB (59 s on a
+# shared 2-core machine under a load of 9).
+MAX_COSIGNATORIES = 1_000
 
 
 class _Strict(BaseModel):
@@ -66,7 +71,16 @@ class Demand(_Strict):
     sources: list[str] = Field(default_factory=list)
 
 
+def _printable(value: Any) -> Any:
+    """A text of the sender or a signatory: no control or bidi character (as recipients)."""
+    problem = char_problem(value) if isinstance(value, str) else None
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 class Sender(_Strict):
+    _printable = field_validator("*")(_printable)
     organisation: str
     name: str = ""
     street_address: str = ""
@@ -88,6 +102,7 @@ class Sender(_Strict):
 
 
 class Person(_Strict):
+    _printable = field_validator("*")(_printable)
     name: str
     role: str = ""
     organisation: str = ""
@@ -125,7 +140,8 @@ class SmtpSettings(_Strict):
     url: str = ""  # smtp://user@host:587 (STARTTLS), smtps://host:465, smtp+plain://127.0.0.1
     rate: str = ""  # "30/min"
     connections: int = Field(default=0, ge=0)  # parallel sessions; 0: the default
-    cafile: str = ""  # a CA or self-signed certificate to trust, inside the campaign folder
+    # Never used (a campaign must not choose whom the login goes to): give --cafile.
+    cafile: str = ""
     helo: str = ""  # the name given in EHLO; default: the sender's domain
     dkim_key: str = ""  # a PEM private key (mode 600) to DKIM-sign each message with
     dkim_selector: str = ""
@@ -154,15 +170,25 @@ class CampaignFile(_Strict):
     render: RenderSettings = RenderSettings()
 
 
+@dataclass(frozen=True)
+class Thread:
+    """The first letter a follow-up refers to (track/followup.py)."""
+
+    day: dt.date  # when it was sent, posted or delivered
+    message_id: str = ""  # the first email's Message-ID: the follow-up's In-Reply-To
+
+
 @dataclass
 class Campaign:
     root: Path
     config: CampaignFile
-    recipients: list[Recipient]
+    recipients: Sequence[Recipient]
     cosignatories: list[Person] = field(default_factory=list)
     bundled: bool = False
     recipient_files: list[Path] = field(default_factory=list)
     defaulted: bool = False  # the bundled example, used because no campaign was found
+    # Set for follow-up letters only: recipient id -> the first letter they follow up.
+    follow_ups: dict[str, Thread] = field(default_factory=dict)
 
     @property
     def templates_dir(self) -> Path:
@@ -196,10 +222,16 @@ class Campaign:
         return resolve_inside(self.root, relative, what)
 
 
-def resolve_inside(root: Path, relative: str, what: str) -> Path:
-    """`relative` under `root`, refusing anything that leaves the folder."""
-    candidate = root / relative
-    if Path(relative).is_absolute() or not is_within(candidate, root):
+def resolve_inside(root: Path, relative: str, what: str, *, under: str = "") -> Path:
+    """`relative` under `root` (or its folder `under`), refusing anything that leaves
+    either, whatever links on the way say."""
+    base = root / under
+    candidate = base / relative
+    if (
+        Path(relative).is_absolute()
+        or not is_within(candidate, base)
+        or not is_within(candidate, root)
+    ):
         raise CampaignError(
             f"{CAMPAIGN_FILE}: {what} {relative!r} points outside the campaign folder; "
             "keep every file of a campaign inside its folder"
@@ -236,19 +268,28 @@ def _validate(data: dict[str, Any]) -> CampaignFile:
         raise CampaignError(f"{CAMPAIGN_FILE}: '{where}' {text}") from None
 
 
-def _read_cosignatories(path: Path, shown: str) -> list[Person]:
+def _too_many(shown: str) -> CampaignError:
+    return CampaignError(
+        f"{shown}: more than {MAX_COSIGNATORIES:,} co-signatories; one letter lists at "
+        "most that many, so name the groups' networks instead of every member"
+    )
+
+
+def _read_cosignatories(path: Path, shown: str, room: int) -> list[Person]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise CampaignError(f"{shown}: not found (campaign.cosignatories_csv)") from None
     except UnicodeDecodeError:
         raise CampaignError(f"{shown}: is not UTF-8 text; save it as 'CSV UTF-8'") from None
-    people = []
+    people: list[Person] = []
     reader = dict_reader(text)
     for row in reader:
         clean = {k.strip(): (v or "").strip() for k, v in row.items() if k}
         if not any(clean.values()):
             continue
+        if len(people) >= room:  # stop reading: the rest of a huge file is never parsed
+            raise _too_many(shown)
         try:
             people.append(Person.model_validate(clean))
         except ValidationError as exc:
@@ -260,13 +301,29 @@ def _read_cosignatories(path: Path, shown: str) -> list[Person]:
     return people
 
 
+# The folders a campaign's files live in: each must be a folder of the campaign itself,
+# not a link to one elsewhere (a `templates` linked to `..` would let a template include
+# any file beside the campaign).
+CAMPAIGN_FOLDERS = ("templates", "locales", "recipients")
+
+
+def _refuse_links_out(root: Path) -> None:
+    for name in (CAMPAIGN_FILE, *CAMPAIGN_FOLDERS):
+        if links_out(root / name, root):
+            raise CampaignError(
+                f"{name}: is a link to a place outside the campaign folder; copy the files "
+                "into the campaign folder instead"
+            )
+
+
 def load_campaign(root: Path, *, bundled: bool = False) -> Campaign:
-    root = root.resolve()
+    root = root.resolve()  # once: every file below is checked against this folder
+    _refuse_links_out(root)
     config = _validate(_load_toml(root / CAMPAIGN_FILE))
     settings = config.campaign
 
     for name in (settings.letter_template, settings.stylesheet):
-        resolve_inside(root / "templates", name, "template")
+        resolve_inside(root, name, "template", under="templates")
     if config.signature and config.signature.image:
         image = resolve_inside(root, config.signature.image, "signature.image")
         if not image.is_file():
@@ -295,8 +352,11 @@ def load_campaign(root: Path, *, bundled: bool = False) -> Campaign:
     recipients = load_all(files, display_root=root)
 
     cosignatories = list(config.cosignatories)
+    if len(cosignatories) > MAX_COSIGNATORIES:
+        raise _too_many(f"{CAMPAIGN_FILE}: [[cosignatories]]")
     if settings.cosignatories_csv:
         path = resolve_inside(root, settings.cosignatories_csv, "cosignatories_csv")
-        cosignatories += _read_cosignatories(path, settings.cosignatories_csv)
+        room = MAX_COSIGNATORIES - len(cosignatories)
+        cosignatories += _read_cosignatories(path, settings.cosignatories_csv, room)
 
     return Campaign(root, config, recipients, cosignatories, bundled, files)

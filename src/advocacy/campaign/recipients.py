@@ -5,20 +5,19 @@ Every problem is reported as one line naming the file, the entry and the field.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..csvfile import dict_reader
 from ..errors import RecipientError
 from ..i18n import l10n
+from ..spool import Spool
+from . import listfiles
 from .validation import first_problem, user_date
 
 ADDRESS_FIELDS = (
@@ -33,6 +32,11 @@ ADDRESS_FIELDS = (
 CONFIDENCE = ("", "high", "medium", "low", "missing")  # the fact sheet's ratings
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 TEXT_MAX = 10_000  # characters in one text field; a letter never needs more
+# Bidirectional controls (embeddings, overrides, isolates, marks): U+202E in a name makes
+# the printed text read differently from what it says. Refused like control characters.
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
 
 LocalizedText = str | dict[str, str]
 
@@ -82,6 +86,9 @@ class Recipient(BaseModel):
     tags: list[str] = Field(default_factory=list)
     paper: str = ""
     source: str = ""
+    # The entry's stable id in the register it was imported from ("bioguide:C000127"):
+    # `recipients diff` matches a newer register file by it.
+    register_id: str = ""
     # What the source showed, for the person who checks the entry: the page's own
     # date (free text, as the page gives it) and the words read on it.
     source_date: str = ""
@@ -181,7 +188,7 @@ class Recipient(BaseModel):
                 )
         return value
 
-    @field_validator("email", "name", "web_form", "source", "source_date")
+    @field_validator("email", "name", "web_form", "source", "source_date", "register_id")
     @classmethod
     def _one_line(cls, value: str) -> str:
         if "\n" in value or "\r" in value:
@@ -256,18 +263,35 @@ def _text_problem(value: Any, path: str = "") -> tuple[str, str] | None:
     elif isinstance(value, str):
         if len(value) > TEXT_MAX:
             return path, f"is {len(value):,} characters long; at most {TEXT_MAX:,}"
-        for ch in value:
-            category = unicodedata.category(ch)
-            if (category == "Cc" and ch not in "\n\t") or category in ("Cs", "Co"):
-                return path, (
-                    f"contains the control character U+{ord(ch):04X}; remove it "
-                    "(it cannot be printed and may hide text)"
-                )
+        # isprintable() is False for every control, format (bidi), surrogate, private-use
+        # and separator character but the space: only such text needs the loop below.
+        if value.isprintable():
+            return None
+        problem = char_problem(value)
+        if problem:
+            return path, problem
     return None
 
 
-def parse_entries(raw_entries: list[Any], source: Path) -> list[Recipient]:
-    recipients = []
+def char_problem(value: str) -> str | None:
+    """Why a text holds a character no field may have (control, bidi, private use)."""
+    for ch in value:
+        category = unicodedata.category(ch)
+        if (category == "Cc" and ch not in "\n\t") or category in ("Cs", "Co"):
+            return (
+                f"contains the control character U+{ord(ch):04X}; remove it "
+                "(it cannot be printed and may hide text)"
+            )
+        if ch in BIDI_CONTROLS:
+            return (
+                f"contains the bidirectional control character U+{ord(ch):04X}; remove it "
+                "(it makes the printed text read differently from what it says)"
+            )
+    return None
+
+
+def iter_entries(raw_entries: Iterable[Any], source: Path) -> Iterator[Recipient]:
+    """Each raw entry (a mapping of fields) validated, as it comes."""
     for index, raw in enumerate(raw_entries):
         label = _entry_label(raw, index)
         if not isinstance(raw, Mapping):
@@ -278,7 +302,7 @@ def parse_entries(raw_entries: list[Any], source: Path) -> list[Recipient]:
         if problem:
             raise RecipientError(f"{source}: {label}: field '{problem[0]}' {problem[1]}")
         try:
-            recipients.append(Recipient.model_validate(dict(raw)))
+            yield Recipient.model_validate(dict(raw))
         except ValidationError as exc:
             field, text = first_problem(
                 exc,
@@ -287,52 +311,10 @@ def parse_entries(raw_entries: list[Any], source: Path) -> list[Recipient]:
                 model=Recipient,
             )
             raise RecipientError(f"{source}: {label}: field '{field}' {text}") from None
-    return recipients
 
 
-# libyaml's parser when present: a list of 100,000 recipients loads in seconds.
-_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _UniqueKeyLoader(_BaseLoader):  # type: ignore[misc]
-    """PyYAML keeps the last of two equal keys silently; a list typed by hand
-    with `country:` twice is a mistake to report, not to guess."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
-        return mapping
-
-
-def _read_yaml(path: Path, shown: Path) -> list[Any]:
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise RecipientError(
-            f"{shown}: malformed YAML{where}: {problem}; fix the syntax (indentation, quotes)"
-        ) from None
-    except UnicodeDecodeError:
-        raise RecipientError(f"{shown}: is not UTF-8 text; save it as UTF-8") from None
-    if data is None:
-        return []
-    if isinstance(data, Mapping) and isinstance(data.get("recipients"), list):
-        data = data["recipients"]
-    if not isinstance(data, list):
-        raise RecipientError(
-            f"{shown}: expected a list of recipients (or 'recipients:' with a list), "
-            f"found {type(data).__name__}"
-        )
-    return data
+def parse_entries(raw_entries: list[Any], source: Path) -> list[Recipient]:
+    return list(iter_entries(raw_entries, source))
 
 
 def _csv_row_to_entry(row: Mapping[str, str]) -> dict[str, Any]:
@@ -361,64 +343,45 @@ def _csv_row_to_entry(row: Mapping[str, str]) -> dict[str, Any]:
     return entry
 
 
-def _read_csv(path: Path, shown: Path) -> list[Any]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")  # spreadsheets often write a BOM
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise RecipientError(
-            f"{shown}: line {line} is not UTF-8 text; save the file as 'CSV UTF-8' "
-            "in your spreadsheet program"
-        ) from None
-    reader = dict_reader(text)
-    if not reader.fieldnames or "id" not in [name.strip() for name in reader.fieldnames]:
-        raise RecipientError(
-            f"{shown}: the first row must name the columns, including 'id'; found "
-            f"{', '.join(reader.fieldnames or []) or 'nothing'}"
+def _raw_entries(path: Path, shown: Path) -> Iterator[Any]:
+    suffix = path.suffix.lower()
+    if suffix in {".yaml", ".yml"}:
+        return listfiles.yaml_entries(path, shown)
+    if suffix == ".csv":
+        return (
+            _csv_row_to_entry(row)
+            for row in listfiles.csv_rows(path, shown)
+            if any((cell or "").strip() for cell in row.values())
         )
-    entries: list[Any] = []
-    try:
-        for row in reader:
-            if None in row:
-                raise RecipientError(
-                    f"{shown}: line {reader.line_num}: has more cells than the header row; "
-                    "check for a stray delimiter"
-                )
-            if not any((cell or "").strip() for cell in row.values()):
-                continue
-            entries.append(_csv_row_to_entry(row))
-    except csv.Error as exc:
-        raise RecipientError(f"{shown}: line {reader.line_num}: malformed CSV: {exc}") from None
-    return entries
+    raise RecipientError(f"{shown}: unknown list format; use .yaml, .yml or .csv")
 
 
 def load_file(path: Path, shown: Path | None = None) -> list[Recipient]:
     """Load one list; `shown` is the path used in messages (relative to the campaign)."""
     shown = shown or path
-    suffix = path.suffix.lower()
-    if suffix in {".yaml", ".yml"}:
-        entries = _read_yaml(path, shown)
-    elif suffix == ".csv":
-        entries = _read_csv(path, shown)
-    else:
-        raise RecipientError(f"{shown}: unknown list format; use .yaml, .yml or .csv")
-    return parse_entries(entries, shown)
+    return list(iter_entries(_raw_entries(path, shown), shown))
 
 
-def load_all(paths: Iterable[Path], *, display_root: Path | None = None) -> list[Recipient]:
-    """Load every list and check that ids are unique across them."""
-    seen: dict[str, Path] = {}
-    result: list[Recipient] = []
+def load_all(paths: Iterable[Path], *, display_root: Path | None = None) -> Spool[Recipient]:
+    """Load every list, one entry at a time, and check that ids are unique across them.
+
+    The recipients are kept in a `Spool` (on disk, not in memory), at most
+    `MAX_RECIPIENTS` of them."""
+    seen: dict[str, int] = {}  # lowercased id -> index of its list in `shown`
+    shown_paths: list[Path] = []
+    result: Spool[Recipient] = Spool()
     for path in paths:
         shown = path.relative_to(display_root) if display_root else path
-        for index, recipient in enumerate(load_file(path, shown)):
+        shown_paths.append(shown)
+        for index, recipient in enumerate(iter_entries(_raw_entries(path, shown), shown)):
             key = recipient.id.lower()
             if key in seen:
                 raise RecipientError(
                     f"{shown}: entry {index + 1} (id {recipient.id!r}): field 'id' duplicates "
-                    f"an entry in {seen[key]}; give every recipient its own id"
+                    f"an entry in {shown_paths[seen[key]]}; give every recipient its own id"
                 )
-            seen[key] = shown
+            if len(seen) >= listfiles.MAX_RECIPIENTS:
+                raise listfiles.count_limit(shown, len(seen) + 1)
+            seen[key] = len(shown_paths) - 1
             result.append(recipient)
     return result

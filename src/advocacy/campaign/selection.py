@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from ..errors import SelectorError
+from ..spool import Spool
 from .recipients import Recipient
 
 
@@ -20,14 +21,24 @@ def _matches(selector: str, recipient: Recipient) -> bool:
     return len(key) == 2 and key == recipient.country.lower()
 
 
-def select(recipients: Sequence[Recipient], selectors: Sequence[str]) -> list[Recipient]:
+def select(recipients: Sequence[Recipient], selectors: Sequence[str]) -> Sequence[Recipient]:
     """Recipients matching any selector, in list order; all when none is given."""
     if not selectors:
-        return list(recipients)
+        return recipients
     for selector in selectors:
         if not any(_matches(selector, r) for r in recipients):
             raise SelectorError(_unknown(selector, recipients))
-    return [r for r in recipients if any(_matches(s, r) for s in selectors)]
+    return narrowed(recipients, lambda r: any(_matches(s, r) for s in selectors))
+
+
+def narrowed(
+    recipients: Sequence[Recipient], keep: Callable[[Recipient], bool]
+) -> Sequence[Recipient]:
+    """The recipients `keep` says yes to, in order; of a `Spool`, a spool again (the
+    entries stay on disk, however many there are)."""
+    if isinstance(recipients, Spool):
+        return recipients.subset(i for i, r in enumerate(recipients) if keep(r))
+    return [r for r in recipients if keep(r)]
 
 
 def _unknown(selector: str, recipients: Sequence[Recipient]) -> str:

@@ -34,11 +34,29 @@ JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "false", "silent": 
 POT = "messages.pot"
 
 
+FOLLOW_UP_TEMPLATE = "followup.html.j2"
+FOLLOW_UP_SUBJECT = "Follow-up: %(subject)s"  # the follow-up's subject, before the first's
+
+
+def follow_up_template(campaign: Campaign) -> tuple[Path, str, str]:
+    """(file, template name, location in catalogs) of the follow-up letter: the
+    campaign's own templates/followup.html.j2, else the bundled default."""
+    own = campaign.templates_dir / FOLLOW_UP_TEMPLATE
+    if own.is_file():
+        return own, FOLLOW_UP_TEMPLATE, f"templates/{FOLLOW_UP_TEMPLATE}"
+    name = f"advocacy/{FOLLOW_UP_TEMPLATE}"
+    return ASSETS_DIR / "templates" / FOLLOW_UP_TEMPLATE, name, name
+
+
 def _template_files(campaign: Campaign) -> Iterator[tuple[Path, str]]:
     yield ASSETS_DIR / "templates" / "base.html.j2", "advocacy/base.html.j2"
+    path, _, shown = follow_up_template(campaign)
+    if shown.startswith("advocacy/"):
+        yield path, shown
     for path in sorted(campaign.templates_dir.rglob("*.j2")):
-        # Hand-written per-language letters are not translated through catalogs.
-        if path.name.count(".") > 2:
+        # Hand-written per-language letters are not translated through catalogs; a
+        # link out of the campaign is not read (its text would land in messages.pot).
+        if path.name.count(".") > 2 or not is_within(path, campaign.root):
             continue
         yield path, path.relative_to(campaign.root).as_posix()
 
@@ -71,19 +89,34 @@ def extract_catalog(campaign: Campaign) -> Catalog:
             catalog.add(message, locations=[(shown, lineno)], auto_comments=comments)
     for text, where in campaign_messages(campaign):
         catalog.add(text, locations=[(where, 0)])
+    catalog.add(FOLLOW_UP_SUBJECT, locations=[(follow_up_template(campaign)[2], 0)])
     return catalog
 
 
 # Templates of messages other than the letter (the relay cover note of `send
 # --via`): extracted for translators, but no letter waits for their strings.
-AUXILIARY_TEMPLATES = ("templates/relay.txt.j2",)
+# The follow-up letter's strings are needed only by follow-ups (and the other way round).
+AUXILIARY_TEMPLATES = (
+    "templates/relay.txt.j2",
+    f"templates/{FOLLOW_UP_TEMPLATE}",
+    f"advocacy/{FOLLOW_UP_TEMPLATE}",
+)
 
 
 def required_ids(campaign: Campaign) -> set[str]:
-    """The strings a catalog needs before letters are written in its language."""
+    """The strings a catalog needs before letters are written in its language (for a
+    follow-up campaign, track/followup.py: those of the follow-up letter)."""
+    follow_up = follow_up_template(campaign)[2] if campaign.follow_ups else ""
     ids = set()
     for message in extract_catalog(campaign):
-        if message.id and any(loc not in AUXILIARY_TEMPLATES for loc, _ in message.locations):
+        places = {loc for loc, _ in message.locations}
+        if follow_up:  # its template, the frame and campaign.toml; not the first letter's
+            wanted = follow_up in places or any(
+                p == "advocacy/base.html.j2" or p.startswith(CAMPAIGN_FILE) for p in places
+            )
+        else:
+            wanted = bool(places - set(AUXILIARY_TEMPLATES))
+        if message.id and wanted:
             ids.add(message.id if isinstance(message.id, str) else message.id[0])
     return ids
 

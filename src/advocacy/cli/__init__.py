@@ -12,7 +12,10 @@ from __future__ import annotations
 # isort: off
 from . import letters as _letters  # noqa: F401  render, preview
 from . import campaign as _campaign  # noqa: F401  translations, init, recipients
+from . import registers as _registers  # noqa: F401  recipients import, recipients diff
 from . import delivery as _delivery  # noqa: F401  send, status
+from . import track as _track  # noqa: F401  inbox, log, report
+from . import printing as _printing  # noqa: F401  print
 from .app import app, main
 
 # isort: on

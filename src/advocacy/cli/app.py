@@ -107,6 +107,10 @@ def main() -> None:
     args = [arg for arg in args if arg != "--debug"]
     _state["debug"] = debug
     try:
+        if args and not {"-h", "--help", "--version"} & set(args):
+            from ..runtime import require_email_fix
+
+            require_email_fix()
         from .shape import shape
 
         command = shape(typer.main.get_command(app))
@@ -151,4 +155,23 @@ AllowFallback = Annotated[
 Quiet = Annotated[
     bool,
     typer.Option("--quiet", "-q", help="Print only errors and the summary, no warnings."),
+]
+
+
+FollowUp = Annotated[
+    bool,
+    typer.Option(
+        "--follow-up",
+        help="Follow-up letters, in <out>/follow-up/, to the offices with no reply after "
+        "--after (templates/followup.html.j2, else the bundled default).",
+    ),
+]
+
+After = Annotated[
+    str, typer.Option("--after", help="With --follow-up: how long without a reply (30d, 4w).")
+]
+
+CaFile = Annotated[
+    Path | None,
+    typer.Option("--cafile", help="Trust this CA or self-signed server certificate (PEM)."),
 ]

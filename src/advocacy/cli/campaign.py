@@ -155,7 +155,10 @@ def _ask(name: str, required: bool) -> str:
     return str(typer.prompt(_QUESTIONS[name], default=None if required else "", show_default=False))
 
 
-recipients_app = typer.Typer(help="List and check a campaign's recipients.", no_args_is_help=True)
+recipients_app = typer.Typer(
+    help="List and check a campaign's recipients; import them from public registers.",
+    no_args_is_help=True,
+)
 app.add_typer(recipients_app, name="recipients")
 
 

@@ -3,6 +3,7 @@ rich is imported only when something is shown, so `advocacy --help` stays fast."
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,35 @@ if TYPE_CHECKING:
     from ..preview.terminal import LetterPreview
     from ..send.status import StatusReport
     from ..send.summary import SendSummary
+    from ..track.states import Letter
+
+
+# Control characters (but newline and tab) and the bidi controls: an SMTP reply, a
+# recipient list or a catalog could otherwise clear the screen, rewrite a line, or make
+# a printed name read backwards. Shown as escapes instead.
+_HIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """`text` with every control character made visible (`\\x1b`, `\\u202e`): the one
+    filter every text from outside passes before it reaches the terminal."""
+    return _HIDDEN.sub(_escape_char, text)
+
+
+def _safe_console(**options: Any) -> Console:
+    from rich.console import Console
+
+    class SafeConsole(Console):
+        # Every str that is printed, or put in a table cell, is rendered here.
+        def render_str(self, text: str, **kwargs: Any) -> Any:
+            return super().render_str(visible(text), **kwargs)
+
+    return SafeConsole(**options)
 
 
 class _LazyConsole:
@@ -31,9 +61,7 @@ class _LazyConsole:
     def get(self) -> Console:
         """The real Console, for rich objects that need one (a Progress enters it)."""
         if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(**self._options)
+            self._console = _safe_console(**self._options)
         return self._console
 
     def __getattr__(self, name: str) -> Any:
@@ -80,7 +108,7 @@ class ConsoleReporter:
 
     def advance(self, recipient_id: str) -> None:
         if self.progress is not None:
-            self.progress.update(self.task, advance=1, description=recipient_id)
+            self.progress.update(self.task, advance=1, description=visible(recipient_id))
 
     def warn(self, message: str) -> None:
         if self.quiet:
@@ -158,22 +186,24 @@ def print_letter(letter: LetterPreview) -> None:
         "From": letter.sender,
     }
     for label, value in facts.items():
-        out.print(Text.assemble((f"{label:<11}", "bold"), _wrap(value, width, 11)[11:]))
+        shown = _wrap(visible(value), width, 11)[11:]
+        out.print(Text.assemble((f"{label:<11}", "bold"), shown))
     out.print(Rule(style="dim"))
     for block in letter.blocks:
         indent = len(block.marker) + 1 if block.marker else 0
-        text = _wrap(block.text, width, indent)
+        text = _wrap(visible(block.text), width, indent)
         if block.marker:
             text = f"{block.marker} " + text[indent:]
         out.print(Text(text, style=_BLOCK_STYLES.get(block.kind, "")))
         out.print()
     out.print(Rule(style="dim"))
     for warning in letter.warnings:
-        out.print(Text.assemble(("warning: ", "yellow"), _wrap(warning.message, width, 9)[9:]))
+        message = _wrap(visible(warning.message), width, 9)[9:]
+        out.print(Text.assemble(("warning: ", "yellow"), message))
     if letter.others:
         listed = ", ".join(f"{rid} ({language})" for rid, language in letter.others)
         more = f"{len(letter.others)} other letter(s): {listed}; see one with --to ID"
-        out.print(Text(_wrap(more, width)))
+        out.print(Text(_wrap(visible(more), width)))
 
 
 def print_recipients(rows: list[RecipientRow]) -> None:
@@ -240,3 +270,17 @@ def print_status(report: StatusReport) -> None:
     out.print(escape(report.headline()))
     for line in report.problem_lines():
         out.print(escape(line))
+
+
+def print_letter_states(items: list[Letter]) -> None:
+    """The letters' states (sent, delivered, bounced, replied...), then the ones that
+    bounced or were answered."""
+    from ..track.states import counts
+
+    totals = counts(items)
+    out.print(escape("letters: " + ", ".join(f"{state} {n}" for state, n in totals.items())))
+    for item in items:
+        last = item.events[-1] if item.events else None
+        if last is not None and last.state in ("bounced", "replied", "delivered", "posted"):
+            extra = f" {last.code}" if last.code else (f" ({last.how})" if last.how else "")
+            out.print(escape(f"  {item.id}: {last.state} {last.day}{extra}"))

@@ -5,12 +5,33 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .app import AllowFallback, CampaignArg, OutArg, Quiet, app, open_campaign, output_folder
-from .console import ConsoleReporter, SendProgress, out, print_send, print_status
+from .app import (
+    After,
+    AllowFallback,
+    CaFile,
+    CampaignArg,
+    FollowUp,
+    OutArg,
+    Quiet,
+    app,
+    open_campaign,
+    output_folder,
+)
+from .console import (
+    ConsoleReporter,
+    SendProgress,
+    out,
+    print_letter_states,
+    print_send,
+    print_status,
+)
+
+if TYPE_CHECKING:
+    from ..campaign.model import Campaign
 
 
 def _ask_password(prompt: str) -> str:
@@ -101,10 +122,15 @@ def send(
     no_attach_pdf: Annotated[
         bool, typer.Option("--no-attach-pdf", help="Send the letters without the PDF.")
     ] = False,
-    cafile: Annotated[
-        Path | None,
-        typer.Option("--cafile", help="Trust this CA or self-signed server certificate (PEM)."),
-    ] = None,
+    cafile: CaFile = None,
+    journal_lost: Annotated[
+        bool,
+        typer.Option(
+            "--journal-lost",
+            help="Send although the journal is missing or damaged after letters were sent "
+            "from this folder (they go again); a damaged journal is set aside, not deleted.",
+        ),
+    ] = False,
     retries: Annotated[
         int,
         typer.Option("--retries", help="Tries after a 4xx reply or a lost connection.", min=0),
@@ -132,6 +158,8 @@ def send(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
+    follow_up: FollowUp = False,
+    after: After = "30d",
 ) -> None:
     """Email each letter to its recipient, exactly once (a dry run unless --no-dry-run).
 
@@ -142,9 +170,16 @@ def send(
     from ..send.run import send as do_send
 
     opened = open_campaign(campaign, quiet=quiet)
+    folder, selectors = output_folder(opened, out_dir), to or []
+    if follow_up:  # the follow-ups due, from <out>/follow-up/, threaded to the first letters
+        from ..track.followup import plan
+        from ..track.states import parse_period
+
+        due = plan(opened, folder, parse_period(after), selectors)
+        opened, folder, selectors = due.campaign, due.out, due.recipients
     options = SendOptions(
-        selectors=to or [],
-        out=output_folder(opened, out_dir),
+        selectors=selectors,
+        out=folder,
         smtp_url=smtp or "",
         mail_from=mail_from or "",
         rate=rate or "",
@@ -163,6 +198,7 @@ def send(
         allow_fallback=allow_fallback,
         test_to=test_to or "",
         yes=yes,
+        journal_lost=journal_lost,
     )
     rendering = ConsoleReporter(show_progress=not as_json, quiet=quiet)
     sending = SendProgress(not as_json, rendering)
@@ -208,16 +244,24 @@ def status(
     """Show the send journal: counts by state, failed and unknown messages, replies."""
     from ..send.status import recorded_campaign
     from ..send.status import status as read_status
+    from ..track.states import letters
 
+    opened: Campaign | None
     if out_dir is None:
         opened = open_campaign(campaign)
-        report = read_status(opened, output_folder(opened, None))
+        folder_out = output_folder(opened, None)
+        report = read_status(opened, folder_out)
     else:
         # Without a campaign given: the one the journal was last sent from, if still there.
         folder = campaign if campaign is not None else recorded_campaign(out_dir)
-        report = read_status(open_campaign(folder) if folder is not None else None, out_dir)
+        opened = open_campaign(folder) if folder is not None else None
+        folder_out = out_dir
+        report = read_status(opened, out_dir)
+    tracked = letters(opened, folder_out)  # every letter's state: sent, bounced, replied...
     if as_json:
-        out.print_json(json.dumps(report.as_json(), ensure_ascii=False))
+        data = report.as_json()
+        data["letters"] = [{"id": item.id, "state": item.state} for item in tracked]
+        out.print_json(json.dumps(data, ensure_ascii=False))
         return
     if as_csv:
         import csv
@@ -228,3 +272,4 @@ def status(
         writer.writerows(rows)
         return
     print_status(report)
+    print_letter_states(tracked)

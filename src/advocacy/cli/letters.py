@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from .app import AllowFallback, CampaignArg, OutArg, Quiet, app, open_campaign, output_folder
+from .app import (
+    After,
+    AllowFallback,
+    CampaignArg,
+    FollowUp,
+    OutArg,
+    Quiet,
+    app,
+    open_campaign,
+    output_folder,
+)
 from .console import ConsoleReporter, out, print_letter
 
 
@@ -64,7 +74,9 @@ def render(
         typer.Option(
             "--shard",
             help="Render only a stable K/N share of the letters (by recipient id), e.g. 2/4, "
-            "so that N machines can share one campaign.",
+            "so that N machines can share one campaign. 'auto' (or auto/N) reads the share "
+            "from a Kubernetes Indexed Job or a Slurm array; env:INDEX/COUNT from two "
+            "variables (a 0-based index and the count). See docs/scale.md.",
         ),
     ] = None,
     merge: Annotated[
@@ -88,6 +100,8 @@ def render(
             "in the window (default: campaign.toml [render] no_address, else they fail).",
         ),
     ] = False,
+    follow_up: FollowUp = False,
+    after: After = "30d",
 ) -> None:
     """Render one letter per recipient into a folder: PDF ready to print, plus a manifest.
 
@@ -103,11 +117,18 @@ def render(
         out.print(f"Merged {len(merged)} letter(s) from {len(merge)} folder(s) into {target}/")
         return
     opened = open_campaign(campaign, quiet=quiet)
+    folder, selectors = output_folder(opened, out_dir), to or []
+    if follow_up:
+        from ..track.followup import plan
+        from ..track.states import parse_period
+
+        due = plan(opened, folder, parse_period(after), selectors)
+        opened, folder, selectors = due.campaign, due.out, due.recipients
     reporter = ConsoleReporter(show_progress=not as_json, quiet=quiet)
     options = RenderOptions(
-        selectors=to or [],
+        selectors=selectors,
         formats=fmt or ["pdf"],
-        out=output_folder(opened, out_dir),
+        out=folder,
         force=force,
         pdf_variant=pdf_variant,
         language=lang,

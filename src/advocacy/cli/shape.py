@@ -13,6 +13,10 @@ from typing import Any
 
 METAVARS = {
     "to": "SELECTOR",
+    "by": "KIND",
+    "envelope": "SIZE",
+    "labels": "SHEET",
+    "skip": "N",
     "lang": "LANG",
     "format": "FORMAT",
     "out": "DIR",

@@ -176,8 +176,9 @@ def _styled(html: str, steps: dict[str, int], nudges: dict[str, float]) -> str:
     return html.replace("</head>", "<style>\n" + "\n".join(css) + "\n</style>\n</head>", 1)
 
 
-def fit(html: str, layout: Layout, who: str) -> tuple[Any, str]:
+def fit(html: str, layout: Layout, who: str, *, folds: bool = True) -> tuple[Any, str]:
     """Lay `html` out until everything fits; the Document and the HTML it came from.
+    `folds=False` for what is not folded (an envelope, a label sheet, a checklist).
 
     Smaller type in a fixed box (positioned apart from the text) and a move off a
     fold (in the text) do not disturb each other: one layout serves both."""
@@ -193,7 +194,7 @@ def fit(html: str, layout: Layout, who: str) -> tuple[Any, str]:
             if following >= ladder.steps:
                 raise _failure(who, ladder, extent, step)
             steps[name] = following
-        crossings = boxes.fold_crossings(document)
+        crossings = boxes.fold_crossings(document) if folds else []
         if crossings:
             nudge = _fold_nudge(crossings[0], root)
             if nudge is not None:

@@ -37,6 +37,7 @@ from ..errors import MailError, TemplateError
 from ..fsutil import is_within
 from ..letter.compose import Letter
 from ..paths import ASSETS_DIR, CAMPAIGN_FILE
+from .headercheck import header_problem
 
 EMAIL_CSS = ASSETS_DIR / "email.css"
 CAMPAIGN_EMAIL_CSS = "email.css"  # optional, in the campaign's templates/
@@ -53,10 +54,9 @@ def _short(value: str) -> str:
 
 def check_header(value: str, what: str) -> str:
     """`value` unchanged, or a MailError when it would break out of its header line."""
-    if "\r" in value or "\n" in value:
-        raise MailError(
-            f"{what} {_short(value)!r} contains a line break; an email header must be one line"
-        )
+    problem = header_problem(value)  # as written, and with encoded words decoded
+    if problem:
+        raise MailError(f"{what} {_short(value)!r} {problem}")
     return value
 
 
@@ -252,6 +252,8 @@ class Draft:
     reply_to: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     related: list[tuple[str, Attachment]] = field(default_factory=list)  # (cid, image)
+    left_out: list[str] = field(default_factory=list)  # remote references not sent
+    in_reply_to: str = ""  # a follow-up: the first letter's Message-ID
 
     def message_id(self) -> str:
         digest = hashlib.sha256()
@@ -265,6 +267,7 @@ class Draft:
             self.subject,
             self.text,
             self.html or "",
+            self.in_reply_to,
         ):
             digest.update(part.encode("utf-8") + b"\0")
         for item in [*self.attachments, *(image for _, image in self.related)]:
@@ -278,10 +281,13 @@ def build(draft: Draft, *, date: dt.datetime | None = None) -> bytes:
     msg["From"] = AddressHeader("From", draft.sender)
     msg["To"] = AddressHeader("To", draft.to)
     if draft.reply_to:
-        msg["Reply-To"] = draft.reply_to
+        msg["Reply-To"] = AddressHeader("Reply-To", Address(addr_spec=draft.reply_to))
     msg["Subject"] = check_header(draft.subject, "subject")
     msg["Date"] = email.utils.format_datetime(date or dt.datetime.now().astimezone())
     msg["Message-ID"] = draft.message_id()
+    if draft.in_reply_to:  # a follow-up: mail clients show it in the first letter's thread
+        msg["In-Reply-To"] = draft.in_reply_to
+        msg["References"] = draft.in_reply_to
     msg.set_content(draft.text)
     if draft.html is not None:
         msg.add_alternative(draft.html, subtype="html")
@@ -323,7 +329,10 @@ def _embed_images(html: str, root: Path) -> tuple[str, list[tuple[str, Attachmen
 
 def _subject(letter: Letter) -> str:
     # The composed subject is HTML-escaped text (it is made for the letter's page).
-    return " ".join(letter.subject.replace("\u00a0", " ").split())
+    # The reference goes at its end, so that a reply whose client dropped the
+    # In-Reply-To and References headers is still matched (track/replies.py).
+    subject = " ".join(letter.subject.replace("\u00a0", " ").split())
+    return f"{subject} [Ref. {letter.reference}]" if letter.reference else subject
 
 
 class LetterMailer:
@@ -354,22 +363,28 @@ class LetterMailer:
         name = recipient.name or recipient.text(recipient.organisation, letter.languages)
         return mailbox_address(name, recipient.email, what)
 
-    def html(self, html: str) -> tuple[str, list[tuple[str, Attachment]]]:
+    def html(self, html: str) -> tuple[str, list[tuple[str, Attachment]], list[str]]:
+        """The email's HTML: images embedded, the stylesheet inlined, and every remote
+        reference left out (with what was left out)."""
         import css_inline
+
+        from .clean import strip_remote
 
         html, related = _embed_images(html, self.campaign.root)
         try:
-            return self.inliner.inline(html), related
+            inlined = self.inliner.inline(html)
         except (css_inline.InlineError, ValueError) as exc:
             raise TemplateError(
                 f"templates/{CAMPAIGN_EMAIL_CSS} or the letter's HTML: cannot inline the "
                 f"email stylesheet: {exc}"
             ) from None
+        cleaned, left_out = strip_remote(inlined)
+        return cleaned, related, left_out
 
     def draft(self, letter: Letter, recipient: Recipient, pdf: Attachment | None) -> Draft:
         from .text import html_to_text
 
-        html, related = self.html(letter.html)
+        html, related, left_out = self.html(letter.html)
         return Draft(
             key=recipient.id,
             campaign=self.campaign.config.campaign.title,
@@ -382,6 +397,8 @@ class LetterMailer:
             reply_to=self.reply_to,
             attachments=[pdf] if pdf else [],
             related=related,
+            left_out=left_out,
+            in_reply_to=letter.in_reply_to,
         )
 
 

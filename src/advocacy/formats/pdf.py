@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ..errors import ResourceBlocked, SystemDependencyError, TemplateError
+from ..errors import LimitExceeded, ResourceBlocked, SystemDependencyError, TemplateError
 from ..fsutil import is_within
 from ..paths import ASSETS_DIR
 from . import syslibs
+from .images import pixel_problem
 
 FONTS_DIR = ASSETS_DIR / "fonts"
 FONT_FILES = [
@@ -80,21 +81,36 @@ def make_fetcher(weasyprint: Any, roots: list[Path]) -> Any:
     class Blocked(FatalURLFetchingError):  # type: ignore[misc]
         pass
 
+    class TooLarge(Blocked):
+        pass
+
     class CampaignFetcher(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:
             scheme = url.split(":", 1)[0].lower()
             if scheme == "data":
-                return super().fetch(url, headers)
+                response = super().fetch(url, headers)
+                body = response.read()
+                _bounded(body, "a data: URL")
+                return URLFetcherResponse(response.url, body=body, headers=response.headers)
             if scheme == "file":
                 path = Path(unquote(urlsplit(url).path))
                 if any(is_within(path, root) for root in resolved) and path.is_file():
                     real = path.resolve()
-                    return URLFetcherResponse(real.as_uri(), body=real.read_bytes())
+                    body = real.read_bytes()
+                    _bounded(body, real.name)
+                    return URLFetcherResponse(real.as_uri(), body=body)
                 raise Blocked(f"{path}: outside the campaign folder, or missing")
             raise Blocked(f"{url}: not a local file, and network access is off")
 
+    def _bounded(body: bytes, what: str) -> None:
+        """An image above images.MAX_PIXELS is refused before WeasyPrint decodes it."""
+        problem = pixel_problem(body)
+        if problem:
+            raise TooLarge(f"{what} {problem}")
+
     fetcher = CampaignFetcher(fail_on_errors=True, allowed_protocols={"file", "data"})
     fetcher.blocked_type = Blocked
+    fetcher.too_large_type = TooLarge
     return fetcher
 
 
@@ -140,6 +156,8 @@ class PdfRenderer:
     def _guard(self, what: str) -> Iterator[None]:
         try:
             yield
+        except self.fetcher.too_large_type as exc:
+            raise LimitExceeded(f"{what}: {exc}") from None
         except self.fetcher.blocked_type as exc:
             raise ResourceBlocked(
                 f"{what}: refused to load {exc}; a letter may only use files inside "
@@ -147,6 +165,10 @@ class PdfRenderer:
             ) from None
         except BaseException as exc:
             cause = exc.__cause__
+            if type(exc).__name__ == "FatalURLFetchingError" and isinstance(
+                cause, self.fetcher.too_large_type
+            ):
+                raise LimitExceeded(f"{what}: {cause}") from None
             if type(exc).__name__ == "FatalURLFetchingError" and isinstance(
                 cause, self.fetcher.blocked_type
             ):
@@ -170,17 +192,36 @@ class PdfRenderer:
         )
         return laid_out, document.etree_element
 
-    def render(self, html: str, what: str, who: str = "") -> tuple[bytes, list[str], str]:
+    def render(
+        self, html: str, what: str, who: str = "", *, folds: bool = True
+    ) -> tuple[bytes, list[str], str]:
         """PDF bytes for one letter, WeasyPrint's complaints about it, and the HTML
         as laid out (with the type sizes that made every box fit, formats/fit.py).
-        `who` names the letter in a layout failure ("recipient 'de-mfa'")."""
+        `who` names the letter in a layout failure ("recipient 'de-mfa'"); `folds=False`
+        for a page that is not folded (no text is moved off the fold lines)."""
         from .fit import fit
 
         with _collect_errors() as collector, self._guard(what):
-            document, fitted = fit(html, self._layout, who or what)
+            document, fitted = fit(html, self._layout, who or what, folds=folds)
             data = document.write_pdf(
                 pdf_variant=self.variant,
                 pdf_tags=self.variant is not None and "ua" in self.variant,
                 uncompressed_pdf=False,
             )
         return bytes(data), collector.messages, fitted
+
+    def layout(self, html: str, what: str) -> Any:
+        """`html` laid out, without fitting: for pages that the caller measures
+        (formats/boxes.py) and writes with `write_pages` (the print set's envelopes)."""
+        with self._guard(what):
+            return self._layout(html)[0]
+
+    def write_pages(self, document: Any, pages: list[Any], what: str) -> tuple[bytes, list[str]]:
+        """PDF bytes of `pages` (of `document` or of others laid out by this renderer)."""
+        with _collect_errors() as collector, self._guard(what):
+            data = document.copy(pages).write_pdf(
+                pdf_variant=self.variant,
+                pdf_tags=self.variant is not None and "ua" in self.variant,
+                uncompressed_pdf=False,
+            )
+        return bytes(data), collector.messages

@@ -9,6 +9,7 @@ translation: `state = "machine-drafted"` until a native speaker has reviewed it.
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 import tomllib
 from collections import Counter
@@ -22,19 +23,31 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
 
 from ..errors import CatalogError
-from . import l10n
+from ..fsutil import links_out
+from . import l10n, msgtext
 
 DOMAIN = "messages"
 REVIEW_FILE = "review.toml"
 REVIEW_STATES = ("machine-drafted", "draft", "reviewed")
 
 _PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\{.*?\}\}|\{\w+\}")
-_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_TAG = msgtext.TAG
 _VOID = {"br", "img", "wbr", "hr"}
 
 
 def po_path(root: Path, language: str) -> Path:
     return root / "locales" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _contained(root: Path, *paths: Path) -> None:
+    """Refuse a catalog file (or its folder) that a link takes out of the campaign: a
+    `locales/de` linked to another folder would print that folder's text in letters."""
+    for path in paths:
+        if links_out(path, root):
+            raise CatalogError(
+                f"{path.relative_to(root).as_posix()}: is a link to a file or folder outside "
+                "the campaign folder; copy the translation into the campaign folder instead"
+            )
 
 
 @dataclass
@@ -58,12 +71,23 @@ class CatalogInfo:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self.gettext(singular if n == 1 else plural)
 
+    def markup_gettext(self, message: str) -> str:
+        """For an HTML template: the translation escaped, only the msgid's tags kept."""
+        text = self.messages.get(message)
+        return msgtext.markup(message, text) if text else message
+
+    def markup_ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.markup_gettext(singular if n == 1 else plural)
+
 
 def _read(path: Path, shown: str) -> Catalog:
+    data = path.read_bytes()
+    problem = msgtext.header_problem(data)
+    if problem:
+        raise CatalogError(f"{shown}: {problem}")
     try:
-        with path.open("rb") as handle:
-            return read_po(handle, abort_invalid=True)
-    except (PoFileError, UnicodeDecodeError, ValueError) as exc:
+        return read_po(io.BytesIO(data), abort_invalid=True)
+    except (PoFileError, UnicodeDecodeError, ValueError, LookupError) as exc:
         raise CatalogError(f"{shown}: malformed catalog: {exc}; fix the .po file") from None
 
 
@@ -78,7 +102,8 @@ def _review(folder: Path, shown: str) -> tuple[str, str]:
     state = str(data.get("state", "machine-drafted"))
     if state not in REVIEW_STATES:
         raise CatalogError(
-            f"{shown}/{REVIEW_FILE}: state {state!r} is not one of {', '.join(REVIEW_STATES)}"
+            f"{shown}/{REVIEW_FILE}: state {_short(state)!r} is not one of "
+            f"{', '.join(REVIEW_STATES)}"
         )
     return state, str(data.get("note", ""))
 
@@ -87,6 +112,7 @@ def load(root: Path, language: str) -> CatalogInfo:
     """A checked catalog; parsed again only when its files change (preview reloads often)."""
     path = po_path(root, language)
     review = path.parent.parent / REVIEW_FILE
+    _contained(root, root / "locales", path.parent.parent, path.parent, path, review)
     stamps = tuple(
         (p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in (path, review)
     )
@@ -118,9 +144,13 @@ def _load_cached(root: Path, language: str, stamps: tuple[object, ...]) -> Catal
 
 def languages(root: Path) -> list[str]:
     folder = root / "locales"
+    _contained(root, folder)
     if not folder.is_dir():
         return []
-    return sorted(p.name for p in folder.iterdir() if po_path(root, p.name).is_file())
+    found = sorted(p.name for p in folder.iterdir() if po_path(root, p.name).is_file())
+    for language in found:
+        _contained(root, folder / language)
+    return found
 
 
 def load_all(root: Path, required: Iterable[str]) -> dict[str, CatalogInfo]:
@@ -168,6 +198,11 @@ def _short(text: str) -> str:
 def check_message(msgid: str, msgstr: str, language: str, shown: str) -> None:
     """Refuse a translation that drops or renames a placeholder or breaks markup."""
     where = f"{shown}: message {_short(msgid)!r}"
+    if len(msgstr) > msgtext.MAX_MESSAGE:
+        raise CatalogError(
+            f"{where}: the {language} translation has {len(msgstr):,} characters, more than "
+            f"the {msgtext.MAX_MESSAGE:,} a message may have"
+        )
     want, got = Counter(_PLACEHOLDER.findall(msgid)), Counter(_PLACEHOLDER.findall(msgstr))
     if want != got:
         lost = sorted((want - got).elements())
@@ -195,14 +230,9 @@ def check_message(msgid: str, msgstr: str, language: str, shown: str) -> None:
     if parser.error or parser.stack:
         problem = parser.error or f"<{parser.stack[-1]}> is never closed"
         raise CatalogError(f"{where}: the {language} translation breaks the markup: {problem}")
-    if "%(" in msgid:
-        try:
-            msgstr % {name[2:-2]: "" for name in re.findall(r"%\(\w+\)s", msgid)}
-        except (ValueError, TypeError, KeyError) as exc:
-            raise CatalogError(
-                f"{where}: the {language} translation is not a valid format string ({exc}); "
-                "write a literal % as %%"
-            ) from None
+    percent = msgtext.percent_problem(msgid, msgstr)
+    if percent:
+        raise CatalogError(f"{where}: the {language} translation: {percent}")
 
 
 Gettext = Callable[[str], str]
@@ -217,8 +247,11 @@ def _plural(singular: str, plural: str, n: int) -> str:
     return singular if n == 1 else plural
 
 
-def gettext_callables(info: CatalogInfo | None) -> tuple[Gettext, NGettext]:
-    """gettext and ngettext for one language; the source language passes through."""
+def gettext_callables(info: CatalogInfo | None, *, html: bool = False) -> tuple[Gettext, NGettext]:
+    """gettext and ngettext for one language; the source language passes through.
+    `html`: for an HTML template, the translations escaped with only their msgid's tags."""
     if info is None:
         return _identity, _plural
+    if html:
+        return info.markup_gettext, info.markup_ngettext
     return info.gettext, info.ngettext

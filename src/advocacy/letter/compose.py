@@ -13,31 +13,27 @@ the campaign's fallback language.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import threading
-import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.exceptions import SecurityError
 from markupsafe import Markup
 
-from ..campaign import syntax
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..errors import BadInput, TemplateError
-from ..i18n import catalogs, l10n
+from ..i18n import catalogs, l10n, msgtext
 from ..paths import ASSETS_DIR
-from . import glyphs, protocol
+from . import glyphs, limits, protocol
 from .address import AddressLine, address_block
+from .failures import BASE_PREFIX, failure
 from .filters import css_counters, css_string, url_markup
+from .reference import letter_reference
 from .sandbox import ContainedLoader, LetterEnvironment, sandbox
 from .wording import no_address
 
-BASE_PREFIX = "advocacy"  # templates extend "advocacy/base.html.j2"
 POLICIES = ("recipient", "bilingual")
 CONTINUATION_MARK = "<!-- continuations -->"
 
@@ -56,13 +52,17 @@ class Letter:
     review: dict[str, str] = field(default_factory=dict)
     fell_back_from: str | None = None
     warnings: list[str] = field(default_factory=list)
+    reference: str = ""  # "BY23-de-mfa": printed "Ref. ..." and carried in the email subject
+    in_reply_to: str = ""  # a follow-up's email threads to the first letter's Message-ID
 
 
 def make_environment(campaign: Campaign) -> LetterEnvironment:
     loader = jinja2.ChoiceLoader(
         [
-            ContainedLoader(str(campaign.templates_dir)),
-            jinja2.PrefixLoader({BASE_PREFIX: ContainedLoader(str(ASSETS_DIR / "templates"))}),
+            ContainedLoader(str(campaign.templates_dir), campaign.root),
+            jinja2.PrefixLoader(
+                {BASE_PREFIX: ContainedLoader(str(ASSETS_DIR / "templates"), ASSETS_DIR)}
+            ),
         ]
     )
     env = sandbox(loader, html=True)
@@ -70,19 +70,6 @@ def make_environment(campaign: Campaign) -> LetterEnvironment:
     env.filters["css_counters"] = css_counters
     env.filters["url"] = url_markup
     return env
-
-
-def _template_location(exc: BaseException, root: Path) -> str:
-    """`templates/letter.html.j2:12` from the frames Jinja rewrote into template lines."""
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        name = frame.filename
-        if name.endswith(".j2") or name == "<template>":
-            try:
-                shown = os.path.relpath(name, root) if os.path.isabs(name) else name
-            except ValueError:
-                shown = name
-            return f"{shown}:{frame.lineno}"
-    return "template"
 
 
 def _in_language(value: str | dict[str, str], language: str) -> str:
@@ -144,7 +131,7 @@ class Composer:
         # An overlay shares its parent's globals and filters dicts: give it its own.
         env.globals = dict(self.env.globals)
         env.filters = dict(self.env.filters)
-        gettext, ngettext = catalogs.gettext_callables(info)
+        gettext, ngettext = catalogs.gettext_callables(info, html=True)
         # The overlay's own copy of the i18n extension installs into the overlay
         # (`install_gettext_callables` on the overlay is the parent's bound method).
         i18n = env.extensions["jinja2.ext.InternationalizationExtension"]
@@ -246,27 +233,7 @@ class Composer:
         }
 
     def _fail(self, exc: BaseException, recipient: Recipient, what: str = "") -> TemplateError:
-        root = self.campaign.root
-        if isinstance(exc, jinja2.TemplateSyntaxError):
-            name = exc.filename or exc.name or "template"
-            shown = os.path.relpath(name, root) if os.path.isabs(name) else name
-            return TemplateError(syntax.describe(exc, shown, self.env.filters))
-        where = what or _template_location(exc, root)
-        if isinstance(exc, jinja2.UndefinedError):
-            return TemplateError(
-                f"{where}: {(exc.message or '').rstrip('.')} (recipient {recipient.id!r}); "
-                "add the field to the recipient or campaign, or fix the name in the template"
-            )
-        if isinstance(exc, SecurityError):
-            return TemplateError(
-                f"{where}: refused by the template sandbox: {exc} (recipient {recipient.id!r})"
-            )
-        if isinstance(exc, jinja2.TemplateNotFound):
-            return TemplateError(
-                f"{where}: template {exc.name!r} not found inside the campaign's templates "
-                "folder; templates may only include files from that folder"
-            )
-        return TemplateError(f"{where}: {type(exc).__name__}: {exc} (recipient {recipient.id!r})")
+        return failure(exc, self.campaign.root, recipient.id, self.env.filters, what)
 
     def _check_glyphs(self, recipient: Recipient, language: str, lines: list[str]) -> None:
         """Refuse text the font cannot print: the fields as given, and the address
@@ -367,6 +334,7 @@ class Composer:
             "close": courtesy.close,
             "appellation": courtesy.appellation,
             "body_lower": courtesy.body_lower,
+            "reference": letter_reference(cfg.campaign.reference, recipient.id),
         }
         context = {
             **self._base_context,
@@ -375,24 +343,24 @@ class Composer:
             "letter": letter_ctx,
         }
         demands = []
-        for index, demand in enumerate(cfg.demands):
-            text = gettext(demand.text)
-            if "{{" in text or "{%" in text:  # a name from the table: {{ names.statkevich }}
-                try:
-                    text = Markup(env.from_string(text).render(context)).unescape()
-                except Exception as exc:  # template code can raise anything
-                    raise self._fail(exc, recipient, f"campaign.toml: demands[{index}]") from None
-            demands.append({**demand.model_dump(), "text": text})
+        for index, demand in enumerate(cfg.demands):  # a name: {{ names.statkevich }}
+            text = self._text(env, demand.text, gettext, context, recipient, f"demands[{index}]")
+            demands.append({**demand.model_dump(), "text": Markup(text).unescape()})
         context["demands"] = demands
-        try:
-            subject = env.from_string(gettext(cfg.campaign.subject)).render(context)
-        except Exception as exc:  # template code can raise anything (range too big...)
-            raise self._fail(exc, recipient, "campaign.toml: campaign.subject") from None
+        subject = self._text(
+            env, cfg.campaign.subject, gettext, context, recipient, "campaign.subject"
+        )
         # Variables in the subject were escaped for HTML; the subject is plain text
         # (the base template escapes it once, the email header not at all). The
         # printed subject keeps the dates' no-break spaces (str.split() would take
         # them for spaces: "14 / December 2023"); the email and manifest get spaces.
         printed = re.sub(r"[ \t\r\n\f\v]+", " ", Markup(subject).unescape()).strip()
+        thread = self.campaign.follow_ups.get(recipient.id)
+        if thread is not None:  # a follow-up: it names the first letter's date and reference
+            first = {"iso_date": thread.day.isoformat(), "reference": letter_ctx["reference"]}
+            date = _nobreak(l10n.long_date(thread.day, locale))
+            letter_ctx["first_letter"] = {**first, "date": date, "subject": printed}
+            printed = gettext("Follow-up: %(subject)s") % {"subject": printed}
         letter_ctx["subject_printed"] = printed
         letter_ctx["subject"] = " ".join(printed.split())
         template_name = self._template_for(language)
@@ -402,21 +370,38 @@ class Composer:
             raise self._fail(exc, recipient) from None
         return html, letter_ctx, template_name
 
+    def _text(
+        self,
+        env: LetterEnvironment,
+        source: str,
+        gettext: catalogs.Gettext,
+        context: dict[str, Any],
+        recipient: Recipient,
+        where: str,
+    ) -> str:
+        """A campaign.toml text as HTML; a translation of it is never compiled."""
+        try:
+            return msgtext.render(env, source, gettext(source), context)
+        except Exception as exc:  # template code can raise anything (range too big...)
+            raise self._fail(exc, recipient, f"campaign.toml: {where}") from None
+
     def compose(self, recipient: Recipient, *, mark_missing: bool = True) -> Letter:
         """The letter; `mark_missing=False` leaves an unchecked address's window empty
         (an email's copy) instead of marking it ADDRESS MISSING (paper)."""
         languages, fell_back = self.choose(recipient)
         warnings: list[str] = []
-        html, first, template = self._part(
-            recipient,
-            languages[0],
-            continuation=False,
-            warnings=warnings,
-            mark_missing=mark_missing,
-        )
-        for language in languages[1:]:
-            more, _, _ = self._part(recipient, language, continuation=True, warnings=warnings)
-            html = html.replace(CONTINUATION_MARK, more + CONTINUATION_MARK, 1)
+        with limits.letter(f"templates/{self._template_for(languages[0])}"):
+            html, first, template = self._part(
+                recipient,
+                languages[0],
+                continuation=False,
+                warnings=warnings,
+                mark_missing=mark_missing,
+            )
+            for language in languages[1:]:
+                more, _, _ = self._part(recipient, language, continuation=True, warnings=warnings)
+                html = html.replace(CONTINUATION_MARK, more + CONTINUATION_MARK, 1)
+        thread = self.campaign.follow_ups.get(recipient.id)
         return Letter(
             recipient_id=recipient.id,
             language="+".join(languages),
@@ -430,4 +415,8 @@ class Composer:
             review={lang: self.review_state(lang) for lang in languages},
             fell_back_from=fell_back,
             warnings=warnings,
+            reference=first["reference"],
+            in_reply_to=thread.message_id
+            if (thread := self.campaign.follow_ups.get(recipient.id))
+            else "",
         )

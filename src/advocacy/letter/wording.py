@@ -168,3 +168,13 @@ def cover_note_fell_back(template: str, language: str, fallback: str) -> str:
         f"{l10n.language_name(language)} translation yet; groups writing {language} get it "
         f"in {l10n.language_name(fallback)}"
     )
+
+
+def remote_left_out(recipient: str, references: Sequence[str]) -> str:
+    shown = ", ".join(ref if len(ref) <= 60 else ref[:57] + "..." for ref in references[:3])
+    more = f" and {len(references) - 3} more" if len(references) > 3 else ""
+    return (
+        f"{recipient}: email: {len(references)} remote reference(s) left out of the HTML "
+        f"({shown}{more}); a mail client would fetch them and tell a third party the letter "
+        "was read; put images in the campaign folder (they are embedded)"
+    )

@@ -16,7 +16,7 @@ from ..campaign.recipients import Recipient
 from ..errors import AdvocacyError
 from ..fsutil import is_within
 from ..i18n import l10n
-from ..letter.compose import Composer, Letter
+from ..letter.compose import POLICIES, Composer, Letter
 from .terminal import campaign_warnings, letter_warnings
 
 log = logging.getLogger("advocacy.preview")
@@ -94,6 +94,16 @@ class Workspace:
             log.debug("reloaded %s: version %d", self.root, self.snapshot.version)
             return self.snapshot.version
 
+    def _accepted(self, snap: Snapshot, lang: str) -> str:
+        """`lang` if the campaign offers it (a policy, the --lang choice, or a language it
+        has letters in), else "" (the campaign's own policy): a client's odd values never
+        become cache entries of their own."""
+        if lang in ("", self.language, *POLICIES) or snap.campaign is None:
+            return lang if snap.campaign is not None else ""
+        policy = self._composer(snap, "")
+        offered = policy.available_languages() if not isinstance(policy, str) else []
+        return lang if lang in offered else ""
+
     def _composer(self, snap: Snapshot, lang: str) -> Composer | str:
         """The composer for one language choice ("" = the campaign's policy), or an error."""
         if lang not in snap.composers:
@@ -108,6 +118,7 @@ class Workspace:
         """Every letter for the page's list: language, paper, subject, warnings, error."""
         with self.lock:
             snap = self.snapshot
+            lang = self._accepted(snap, lang)
             busy = snap.listing_locks.setdefault(lang, threading.Lock())
         with busy:  # two pages asking at once: the second waits for the first's answer
             return self._listing(snap, lang)
@@ -164,7 +175,7 @@ class Workspace:
             recipient = next((r for r in snap.campaign.recipients if r.id == recipient_id), None)
             if recipient is None:
                 raise KeyError(recipient_id)
-            composer = self._composer(snap, lang)
+            composer = self._composer(snap, self._accepted(snap, lang))
         if isinstance(composer, str):
             raise AdvocacyError(composer)
         try:

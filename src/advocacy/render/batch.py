@@ -13,24 +13,25 @@ import multiprocessing
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from .. import __version__
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
-from ..campaign.selection import select
-from ..errors import BadInput, RenderFailed
+from ..campaign.selection import narrowed, select
+from ..errors import BadInput, LimitExceeded
 from ..formats import syslibs
 from ..letter import gaps, wording
-from ..letter.checks import address_warning_lines
 from ..letter.compose import Composer
 from . import manifest, seal
-from .folder import check_out_dir, exclusive, remove_unlisted
-from .records import Json, LetterRecord
-from .results import Failed, Failure, Rendered, failure_error
-from .shards import in_shard, parse_shard
+from .collect import Collector, closing_warnings
+from .folder import check_out_dir, exclusive
+from .merging import merge as merge_folders
+from .records import FileRecord, Json, LetterRecord
+from .results import Failed, Failure, Rendered
+from .shards import Shard, in_shard, parse_shard
+from .summary import RenderSummary, Reporter, SilentReporter
 from .worker import (
     LetterWorker,
     Loaded,
@@ -41,33 +42,21 @@ from .worker import (
     run_in_process,
 )
 
+# The render's public names: other modules and the tests import them from here.
+__all__ = [
+    "FORMATS",
+    "MANIFEST",
+    "RenderOptions",
+    "RenderSummary",
+    "Reporter",
+    "SilentReporter",
+    "in_shard",
+    "merge",
+    "render",
+]
+
 MANIFEST = manifest.MANIFEST
 FORMATS = ("pdf", "html", "eml", "mbox")
-
-
-class Reporter(Protocol):
-    def start(self, total: int) -> None: ...
-    def advance(self, recipient_id: str) -> None: ...
-    def warn(self, message: str) -> None: ...
-    def fail(self, recipient_id: str, message: str) -> None: ...
-
-
-class SilentReporter:
-    def __init__(self) -> None:
-        self.warnings: list[str] = []
-        self.failures: list[str] = []
-
-    def start(self, total: int) -> None:
-        pass
-
-    def advance(self, recipient_id: str) -> None:
-        pass
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
-
-    def fail(self, recipient_id: str, message: str) -> None:
-        self.failures.append(message)
 
 
 @dataclass
@@ -98,52 +87,6 @@ def _formats(options: RenderOptions) -> tuple[str, ...]:
     return tuple(sorted(formats))
 
 
-@dataclass
-class RenderSummary:
-    campaign: str
-    campaign_dir: str
-    out: str
-    letters: list[LetterRecord] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    failed: list[Failure] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    jobs: int = 1
-    untranslated: list[str] = field(default_factory=list)  # letters a catalog gap touched
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "campaign": self.campaign,
-            "campaign_dir": self.campaign_dir,
-            "out": self.out,
-            "rendered": len(self.letters),
-            "skipped": len(self.skipped),
-            "failed": len(self.failed),
-            "files": sum(len(letter.files) for letter in self.letters),
-            "seconds": round(self.seconds, 3),
-            "jobs": self.jobs,
-            "warnings": self.warnings,
-            "failures": [failure.as_json() for failure in self.failed],
-            "letters": [letter.to_json() for letter in self.letters],
-        }
-
-    def headline(self) -> str:
-        """The run in one line, as the terminal shows it."""
-        files = sum(len(letter.files) for letter in self.letters)
-        per = self.seconds / len(self.letters) if self.letters else 0.0
-        return (
-            f"Rendered {len(self.letters)} letter(s), {files} file(s) into {self.out}/ "
-            f"in {self.seconds:.1f} s ({per:.2f} s per letter, {self.jobs} process(es)); "
-            f"{len(self.skipped)} unchanged, {len(self.failed)} failed; "
-            f"{len(self.warnings)} warning(s)."
-        )
-
-    def failure(self) -> RenderFailed | None:
-        """The error to exit with when letters failed: bad input (2) or the world (1)."""
-        total = len(self.failed) + len(self.letters)
-        return failure_error(self.failed, f"{len(self.failed)} of {total} letter(s) failed")
-
-
 def _static_warnings(campaign: Campaign) -> list[str]:
     warnings = []
     if campaign.config.sender.placeholder:
@@ -157,7 +100,7 @@ def _static_warnings(campaign: Campaign) -> list[str]:
 def _translation_gap(
     campaign: Campaign,
     composer: Composer,
-    recipients: list[Recipient],
+    recipients: Sequence[Recipient],
     options: RenderOptions,
     summary: RenderSummary,
     reporter: Reporter,
@@ -186,81 +129,18 @@ def _translation_gap(
     return set(gap.letters)
 
 
-def _preflight(composer: Composer, recipients: list[Recipient]) -> None:
+def _preflight(composer: Composer, recipients: Sequence[Recipient]) -> None:
     """Compose one letter per language before writing anything: a broken template
     or catalog then stops the run with nothing written."""
     seen: set[tuple[str, ...]] = set()
     for recipient in recipients:
         languages = tuple(composer.choose(recipient)[0])
         if languages not in seen:
+            try:
+                composer.compose(recipient)
+            except LimitExceeded:
+                continue  # this letter alone passes a bound: it fails in the run, alone
             seen.add(languages)
-            composer.compose(recipient)
-
-
-class _Run:
-    """Collects results, warnings and the manifest as letters come back."""
-
-    def __init__(
-        self,
-        campaign: Campaign,
-        out: Path,
-        summary: RenderSummary,
-        reporter: Reporter,
-        old: Sequence[LetterRecord],
-    ) -> None:
-        self.campaign, self.out, self.summary, self.reporter = campaign, out, summary, reporter
-        self.entries: manifest.Table = {letter.key: letter for letter in old}
-        self.drafted: dict[str, str] = {}  # language -> its review state
-        self.letter_warnings: list[str] = []
-        self.fell_back: list[str] = []
-        self.fatal = False
-        self.started = time.time()
-
-    def warn(self, message: str) -> None:
-        self.summary.warnings.append(message)
-        self.reporter.warn(message)
-
-    def take(self, result: Rendered | Failed) -> None:
-        if isinstance(result, Failed):
-            failure = result.failure
-            self.fatal = self.fatal or result.fatal
-            self.summary.failed.append(failure)
-            self.reporter.fail(failure.recipient, failure.error)
-            self.reporter.advance(failure.recipient)
-            return
-        entry = result.letter
-        # Said at the end, one line per kind: thirty lines hide the one that matters.
-        self.letter_warnings += entry.warnings
-        for language, state in entry.review.items():
-            if state in wording.DRAFT_STATES:
-                self.drafted[language] = state
-        if entry.fell_back_from and entry.recipient not in self.summary.untranslated:
-            self.fell_back.append(f"{entry.recipient} ({entry.fell_back_from} -> {entry.language})")
-        # A recipient's new letter supersedes its old ones (another language, say).
-        for path in manifest.supersede(self.entries, entry):
-            stale = self.out / path
-            if stale.parent == self.out and stale.is_file():
-                stale.unlink()
-        self.summary.letters.append(entry)
-        self.reporter.advance(entry.recipient)
-
-    def save(self) -> None:
-        # Letters the workers logged but whose results never reached us
-        # (Ctrl-C between a chunk's letters) are in the log: keep them too.
-        for entry in manifest.log_entries(self.out):
-            manifest.supersede(self.entries, entry)
-        kept = [
-            e for e in self.entries.values() if all((self.out / f.path).is_file() for f in e.files)
-        ]
-        remove_unlisted(self.out, {f.path for e in kept for f in e.files}, self.started)
-        if kept or (self.out / MANIFEST).exists():
-            manifest.save(
-                self.out,
-                kept,
-                tool=f"advocacy {__version__}",
-                campaign=self.campaign.config.campaign.title,
-                campaign_dir=str(self.campaign.root.resolve()),
-            )
 
 
 def render(
@@ -285,7 +165,7 @@ def render(
     shard = parse_shard(options.shard) if options.shard else None
     recipients = select(campaign.recipients, options.selectors)
     if shard:
-        recipients = [r for r in recipients if in_shard(r.id, *shard)]
+        recipients = narrowed(recipients, lambda r: in_shard(r.id, shard.number, shard.count))
     out = options.out
     check_out_dir(out, options.force, create=False)
     manifest.check_campaign(out, campaign)
@@ -315,16 +195,19 @@ def render(
     per_format = manifest.format_settings(formats, options.pdf_variant, email)
     no_address = options.no_address or campaign.config.render.no_address
     common = manifest.campaign_digest(campaign, settings)
-    old = manifest.load(out).letters
-    done = {letter.recipient: letter for letter in old}
-    todo: list[Task] = []
-    chosen = {r.id for r in recipients}  # once, not once per old letter
+    previous = manifest.load(out)
+    _check_share(out, previous, shard)
+    old = previous.letters
+    done = {letter.recipient: i for i, letter in enumerate(old)}  # its place in `old`
+    # Each letter to make: its place in `recipients`, its missing formats, its good files.
+    todo: list[tuple[int, tuple[str, ...], tuple[FileRecord, ...]]] = []
+    chosen = {r.id for r in recipients} if old else set()  # once, not once per old letter
     foreign = [e.recipient for e in old if e.recipient in chosen and not seal.sealed(e)]
     if foreign:
         message = wording.foreign_letters(str(out), foreign)
         summary.warnings.append(message)
         reporter.warn(message)
-    for recipient in recipients:
+    for position, recipient in enumerate(recipients):
         if recipient.id in untranslated:
             continue
         digest = manifest.letter_digest(common, recipient)
@@ -333,12 +216,12 @@ def render(
         kept = (
             ()
             if options.force
-            else manifest.reusable(out, done.get(recipient.id), digest, per_format)
+            else manifest.reusable(out, _at(old, done.get(recipient.id)), digest, per_format)
         )
         have = {item.format for item in kept}
         missing = tuple(fmt for fmt in formats if fmt not in have)
         if missing:
-            todo.append(Task(recipient.id, missing, kept))
+            todo.append((position, missing, kept))
         else:
             summary.skipped.append(recipient.id)
 
@@ -360,15 +243,25 @@ def render(
     )
     try:
         with exclusive(out):
-            run = _Run(campaign, out, summary, reporter, old)
+            run = Collector(campaign, out, summary, reporter, old)
+            if shard:  # the merge checks that it has every shard, of the same inputs
+                run.shard = {"number": shard.number, "count": shard.count, "inputs": common}
             try:
-                _run_batch(run, config, (campaign, composer), todo, recipients, options.jobs)
+                tasks = _tasks(recipients, todo)
+                _run_batch(
+                    run,
+                    config,
+                    (campaign, composer),
+                    (tasks, len(todo)),
+                    options.jobs,
+                    len(recipients),
+                )
             finally:
                 run.save()
     finally:
         if created and not any(out.iterdir()):
             out.rmdir()  # leave no trace of a run that wrote nothing
-    _closing_warnings(run, recipients)
+    closing_warnings(run, recipients)
     if "eml" in formats:
         from .mailbox import finish_render
 
@@ -383,33 +276,61 @@ def render(
     return summary
 
 
+def _at(letters: Sequence[LetterRecord], index: int | None) -> LetterRecord | None:
+    return None if index is None else letters[index]
+
+
+def _check_share(out: Path, previous: manifest.Manifest, shard: Shard | None) -> None:
+    """A shard's folder holds that shard only: another share's letters would make
+    the merge count them twice, or miss the shard."""
+    theirs = previous.shard
+    if not previous.letters and not theirs:
+        return
+    was = f"shard {theirs.get('number')}/{theirs.get('count')}" if theirs else "a whole render"
+    now = f"shard {shard}" if shard else "a whole render"
+    if was != now:
+        raise BadInput(
+            f"{out}: holds the letters of {was}, not of {now}; give each shard its own --out"
+        )
+
+
+def _tasks(
+    recipients: Sequence[Recipient], todo: list[tuple[int, tuple[str, ...], tuple[FileRecord, ...]]]
+) -> Iterator[Task]:
+    """The letters to make, each with its recipient's entry, read as the pool takes them."""
+    for position, missing, kept in todo:
+        recipient = recipients[position]
+        yield Task(recipient.id, missing, kept, recipient)
+
+
 def _run_batch(
-    run: _Run,
+    run: Collector,
     config: WorkerConfig,
     loaded: Loaded,
-    todo: list[Task],
-    recipients: list[Recipient],
+    tasks: tuple[Iterator[Task], int],
     jobs_wanted: int | None,
+    total: int,
 ) -> None:
-    jobs = max(1, min(jobs_wanted or os.cpu_count() or 1, len(todo)))
+    jobs = max(1, min(jobs_wanted or os.cpu_count() or 1, tasks[1]))
     run.summary.jobs = jobs
-    run.reporter.start(len(recipients))
+    run.reporter.start(total)
     for rid in run.summary.skipped:
         run.reporter.advance(rid)
-    for result in _results(config, loaded, todo, jobs):
+    for result in _results(config, loaded, tasks, jobs):
         run.take(result)
         if run.fatal:
             break  # the disk is full or read-only: the rest would fail the same way
 
 
 def _results(
-    config: WorkerConfig, loaded: Loaded, tasks: list[Task], jobs: int
+    config: WorkerConfig, loaded: Loaded, tasks: tuple[Iterator[Task], int], jobs: int
 ) -> Iterator[Rendered | Failed]:
-    if not tasks:
+    todo, count = tasks
+    if not count:
         return
     if jobs == 1:
         worker = LetterWorker(config, loaded)
-        for task in tasks:
+        for task in todo:
             yield worker.run(task)
         return
     if "pdf" in config.formats:
@@ -418,29 +339,19 @@ def _results(
         _import_weasyprint()  # once, before forking, instead of 0.6 s in every worker
     # fork: workers start with the parent's imports and no pickling of the campaign.
     context = multiprocessing.get_context("fork")
-    chunk = max(1, min(16, len(tasks) // (jobs * 4)))
+    # Small chunks: the last chunk of a batch runs on one worker while the others
+    # idle, and 16 letters there cost a short batch 5% of its time.
+    chunk = max(1, min(4, count // (jobs * 8)))
     inherit(loaded)  # the campaign and Composer travel by fork, not by loading again
     try:
         with context.Pool(jobs, initializer=init_process, initargs=(config,)) as pool:
-            yield from pool.imap_unordered(run_in_process, tasks, chunksize=chunk)
+            # A generator: the pool takes tasks as its workers free up, so the entries
+            # are read (and held) a few at a time, not all at once.
+            yield from pool.imap_unordered(run_in_process, todo, chunksize=chunk)
     finally:
         inherit(None)
 
 
-def _closing_warnings(run: _Run, recipients: list[Recipient]) -> None:
-    # Address gaps (the same as `recipients check`) grouped with the letters' own.
-    letter_warnings = run.letter_warnings + address_warning_lines(recipients)
-    for message in wording.grouped(letter_warnings):
-        run.warn(message)
-    for message in wording.drafted_batch(run.drafted):
-        run.warn(message)
-    if run.fell_back:
-        run.warn(wording.fell_back_batch(run.fell_back))
-    unverified = [r.id for r in recipients if not r.is_verified and not r.address_withheld]
-    if unverified:
-        run.warn(wording.unverified_batch(unverified))
-
-
 def merge(sources: list[Path], out: Path) -> list[LetterRecord]:
     """`render --merge`: combine the output folders of several shards into `out`."""
-    return manifest.merge(sources, out, tool=f"advocacy {__version__}")
+    return merge_folders(sources, out, tool=f"advocacy {__version__}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..campaign.recipients import Recipient
@@ -12,7 +12,7 @@ from .records import LetterRecord
 
 
 def finish_render(
-    out: Path, letters: Iterable[LetterRecord], recipients: list[Recipient], mbox: bool
+    out: Path, letters: Iterable[LetterRecord], recipients: Sequence[Recipient], mbox: bool
 ) -> list[str]:
     """After a render with email letters: name who has no address; write the mbox."""
     warnings = []

@@ -12,13 +12,12 @@ that describes the files present; the next run folds the log in.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
 import os
-import shutil
-from collections.abc import Iterable
+import textwrap
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -26,25 +25,57 @@ from typing import Protocol
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..errors import BadInput, OutputError
-from ..fsutil import atomic_writer, write_atomic
+from ..fsutil import atomic_writer
 from ..paths import ASSETS_DIR
+from ..spool import Spool
 from .records import FileRecord, Json, LetterRecord
-from .seal import seal_of, sealed
+from .seal import sealed
 
 MANIFEST = "manifest.json"
 LOG = "manifest.log.jsonl"
 
-Table = dict[tuple[str, str], LetterRecord]  # (recipient, language) -> its letter
+
+class Table:
+    """Letters by recipient and language, where a recipient's new letter replaces its
+    old ones. Indexed by recipient (N letters cost N steps, not N²) and kept in a
+    `Spool`: only the index is in memory."""
+
+    def __init__(self, letters: Iterable[LetterRecord] = ()) -> None:
+        self._spool: Spool[LetterRecord] = Spool()
+        self._by: dict[str, dict[str, int]] = {}
+        for letter in letters:
+            self._by.setdefault(letter.recipient, {})[letter.language] = self._add(letter)
+
+    def _add(self, letter: LetterRecord) -> int:
+        self._spool.append(letter)
+        return len(self._spool) - 1
+
+    def supersede(self, letter: LetterRecord) -> list[str]:
+        new_paths = {f.path for f in letter.files}
+        old = self._by.pop(letter.recipient, {})
+        self._by[letter.recipient] = {letter.language: self._add(letter)}
+        dropped = (self._spool[slot] for slot in old.values())
+        return [f.path for e in dropped for f in e.files if f.path not in new_paths]
+
+    def values(self) -> Iterator[LetterRecord]:
+        for per in self._by.values():
+            for slot in per.values():
+                yield self._spool[slot]
+
+    def __len__(self) -> int:
+        return sum(len(per) for per in self._by.values())
 
 
 @dataclass(frozen=True)
 class Manifest:
     """manifest.json as read, with the letters of an unfinished run's log applied."""
 
-    letters: tuple[LetterRecord, ...] = ()
+    letters: Sequence[LetterRecord] = ()  # a Spool: on disk, one letter at a time
     campaign: str = ""  # the title of the campaign it was rendered from
     found: bool = False  # there was a manifest, or a killed run's log, to read
     campaign_dir: str = ""  # the campaign folder it was rendered from (absolute)
+    tool: str = ""  # "advocacy 1.2.0": the version that rendered it
+    shard: dict[str, Json] | None = None  # a `--shard` render: number, count, inputs
 
 
 def append_log(out: Path, letter: LetterRecord) -> None:
@@ -68,53 +99,94 @@ def _records(items: Iterable[object]) -> list[LetterRecord]:
     return found
 
 
-def log_entries(out: Path) -> list[LetterRecord]:
+def iter_log(out: Path) -> Iterator[LetterRecord]:
+    """The letters of the log, one line at a time; a line cut short by a crash, or
+    an entry that is not a letter, is left out."""
     try:
-        lines = (out / LOG).read_text(encoding="utf-8").splitlines()
+        handle = (out / LOG).open(encoding="utf-8")
     except OSError:
-        return []
-    parsed: list[object] = []
-    for line in lines:
-        try:
-            parsed.append(json.loads(line))
-        except ValueError:
-            continue  # a line cut short by a crash
-    return _records(parsed)
+        return
+    with handle:
+        for line in handle:
+            try:
+                yield LetterRecord.from_json(json.loads(line))
+            except ValueError:
+                continue
+
+
+def log_entries(out: Path) -> list[LetterRecord]:
+    return list(iter_log(out))
 
 
 def supersede(table: Table, letter: LetterRecord) -> list[str]:
     """Put `letter` in `table`, dropping the recipient's older letters; their paths."""
-    new_paths = {f.path for f in letter.files}
-    dropped = []
-    for key in [k for k in table if k[0] == letter.recipient]:
-        dropped += [f.path for f in table.pop(key).files if f.path not in new_paths]
-    table[letter.key] = letter
-    return dropped
+    return table.supersede(letter)
 
 
-def load(out: Path) -> Manifest:
-    """manifest.json with the entries of an unfinished run's log applied."""
+def _whole(path: Path) -> tuple[dict[str, object], Spool[LetterRecord]]:
     try:
-        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         data = {}
     if not isinstance(data, dict):
         data = {}
     listed = data.get("letters", [])
-    letters = _records(listed if isinstance(listed, list) else [])
+    return data, Spool(_records(listed if isinstance(listed, list) else []))
+
+
+def _read(path: Path) -> tuple[dict[str, object], Spool[LetterRecord]]:
+    """manifest.json's fields and its letters, read one letter at a time when the file
+    is laid out as `save` writes it (else read whole, with the same result)."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError:
+        return {}, Spool()
+    letters: Spool[LetterRecord] = Spool()
+    with handle:
+        head = []
+        for line in handle:
+            if line == '  "letters": [\n':
+                break
+            head.append(line)
+        else:
+            return _whole(path)
+        entry: list[str] = []
+        try:
+            data = json.loads("".join(head) + '  "letters": []\n}')
+            for line in handle:
+                if line in ("  ]\n", "}\n", "}"):
+                    continue
+                entry.append(line)
+                if line in ("    }\n", "    },\n"):
+                    item = json.loads("".join(entry).rstrip().rstrip(","))
+                    entry = []
+                    letters.extend(_records([item]))
+        except (ValueError, UnicodeDecodeError):
+            return _whole(path)
+    if entry or not isinstance(data, dict):
+        return _whole(path)
+    return data, letters
+
+
+def load(out: Path) -> Manifest:
+    """manifest.json with the entries of an unfinished run's log applied."""
+    data, letters = _read(out / MANIFEST)
     logged = log_entries(out)
     if logged:
-        table = {letter.key: letter for letter in letters}
+        table = Table(letters)
         for letter in logged:
-            supersede(table, letter)
-        letters = list(table.values())
+            table.supersede(letter)
+        letters = Spool(table.values())
     campaign = data.get("campaign", "")
     folder = data.get("campaign_dir", "")
+    shard = data.get("shard")
     return Manifest(
-        tuple(letters),
+        letters,
         str(campaign or ""),
         bool(data) or bool(logged),
         folder if isinstance(folder, str) else "",
+        str(data.get("tool", "") or ""),
+        shard if isinstance(shard, dict) else None,
     )
 
 
@@ -147,24 +219,47 @@ def save(
     tool: str,
     campaign: str,
     campaign_dir: str = "",
+    shard: dict[str, Json] | None = None,
 ) -> None:
-    data: dict[str, Json] = {
+    """Write manifest.json, one letter at a time (100,000 letters are never one value in
+    memory); the bytes are those of `json.dumps(manifest, indent=2)`."""
+    head: dict[str, Json] = {
         "tool": tool,
         "campaign": campaign,
         "campaign_dir": campaign_dir,
-        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        # Letters without an address block first: they must not be posted as they are.
-        "letters": [
-            letter.to_json() for letter in sorted(letters, key=lambda e: (e.address_block, e.key))
-        ],
+        "generated": generated(),
+        **({"shard": shard} if shard else {}),
     }
+    spool: Spool[LetterRecord] = Spool()
+    order = []
+    for letter in letters:
+        # Letters without an address block first: they must not be posted as they are.
+        order.append((letter.address_block, letter.key, len(spool)))
+        spool.append(letter)
+    order.sort()
     try:
-        write_atomic(
-            out / MANIFEST, json.dumps(data, indent=2, ensure_ascii=False).encode() + b"\n"
-        )
+        with atomic_writer(out / MANIFEST) as handle:
+            text = json.dumps({**head, "letters": []}, indent=2, ensure_ascii=False)
+            if order:
+                handle.write(text.removesuffix("[]\n}").encode() + b"[")
+                for n, (_, _, slot) in enumerate(order):
+                    entry = json.dumps(spool[slot].to_json(), indent=2, ensure_ascii=False)
+                    handle.write(b",\n" if n else b"\n")
+                    handle.write(textwrap.indent(entry, "    ").encode())
+                handle.write(b"\n  ]\n}\n")
+            else:
+                handle.write(text.encode() + b"\n")
         (out / LOG).unlink(missing_ok=True)  # folded into manifest.json now
     except OSError as exc:
         raise OutputError(f"{out / MANIFEST}: cannot write: {exc.strerror}") from None
+
+
+def generated() -> str:
+    """Now, or SOURCE_DATE_EPOCH (reproducible builds): then two renders of the same
+    letters, sharded or not, give the same manifest, byte for byte."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    when = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch.isdigit() else None
+    return (when or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
 
 
 def sha256_file(path: Path) -> str:
@@ -255,45 +350,3 @@ def campaign_digest(campaign: Campaign, settings: dict[str, Json]) -> str:
 
 def letter_digest(common: str, recipient: Recipient) -> str:
     return hashlib.sha256((common + recipient.model_dump_json()).encode()).hexdigest()
-
-
-def merge(sources: list[Path], out: Path, *, tool: str) -> list[LetterRecord]:
-    """Copy the letters of several output folders (shards) into `out`, one manifest."""
-    combined: Table = {}
-    origin: dict[tuple[str, str], Path] = {}
-    campaign = campaign_dir = ""
-    for source in sources:
-        found = load(source)
-        if not found.found:
-            raise BadInput(f"{source}: has no readable {MANIFEST}; give folders made by render")
-        campaign = campaign or found.campaign
-        campaign_dir = campaign_dir or found.campaign_dir
-        for letter in found.letters:
-            key = letter.key
-            if not files_intact(source, letter):
-                raise BadInput(
-                    f"{source}: the files of {key[0]} ({key[1]}) are missing or do not match "
-                    f"its {MANIFEST}; render that shard again"
-                )
-            if key in combined and combined[key].files != letter.files:
-                raise BadInput(
-                    f"{source}: {key[0]} ({key[1]}) was also rendered, differently, in "
-                    f"{origin[key]}; shards must not overlap"
-                )
-            # Merging is the user's decision to trust these folders: seal them here.
-            letter = dataclasses.replace(letter, seal=seal_of(letter))
-            combined[key], origin[key] = letter, source
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: is a file, not a folder; choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    kept = {letter.key: letter for letter in load(out).letters}
-    for key, letter in combined.items():
-        for item in letter.files:
-            source_file = origin[key] / item.path
-            target = out / item.path
-            if source_file.resolve() != target.resolve():
-                with source_file.open("rb") as src, atomic_writer(target) as dst:
-                    shutil.copyfileobj(src, dst)
-        kept[key] = letter
-    save(out, kept.values(), tool=tool, campaign=campaign, campaign_dir=campaign_dir)
-    return list(combined.values())

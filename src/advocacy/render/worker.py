@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..campaign.model import Campaign, load_campaign
-from ..errors import AdvocacyError, RecipientError
+from ..campaign.recipients import Recipient
+from ..errors import AdvocacyError, LimitExceeded, RecipientError
 from ..fsutil import write_atomic
-from ..letter import wording
+from ..letter import limits, wording
 from ..letter.compose import Composer
 from .manifest import append_log
 from .records import FileRecord, LetterRecord
@@ -61,6 +62,9 @@ class Task:
     recipient: str
     formats: tuple[str, ...]
     kept: tuple[FileRecord, ...] = ()
+    # The recipient's entry itself: streamed to the worker with its task, so that no
+    # process holds the whole list in memory. None: looked up in the campaign.
+    entry: Recipient | None = None
 
 
 def _verified(value: dt.date | bool) -> str | bool:
@@ -79,7 +83,7 @@ class LetterWorker:
             campaign = load_campaign(config.campaign_root, bundled=config.bundled)
             loaded = campaign, Composer(campaign, today=config.today, language=config.language)
         self.campaign, self.composer = loaded
-        self.recipients = {r.id: r for r in self.campaign.recipients}
+        self._by_id: dict[str, Recipient] | None = None  # only for a task without its entry
         self.digest = letter_digest
         self.renderer: PdfRenderer | None = None
         if "pdf" in config.formats:
@@ -97,18 +101,31 @@ class LetterWorker:
     def run(self, task: Task) -> Rendered | Failed:
         """Render one letter; failures come back as data, so the batch goes on."""
         recipient_id = task.recipient
+        template = f"templates/{self.campaign.config.campaign.letter_template}"
         try:
-            return Rendered(self._render(task))
+            # The letter's bounds (memory, CPU time) hold for its PDF and email too.
+            with limits.letter(template):
+                return Rendered(self._render(task))
         except AdvocacyError as exc:
             return Failed(Failure.of(recipient_id, exc))
+        except (MemoryError, limits.LimitReached) as exc:
+            why = str(exc) if isinstance(exc, limits.LimitReached) else ""
+            why = why or limits.memory_message("the letter")
+            limit = LimitExceeded(f"{template} (recipient {recipient_id!r}): {why}")
+            return Failed(Failure.of(recipient_id, limit))
         except OSError as exc:
             error = f"{exc.filename or self.config.out}: cannot write: {exc.strerror}"
             # A full or read-only disk fails every letter after this one too.
             return Failed(Failure(recipient_id, error, False), fatal=exc.errno in FATAL_ERRNOS)
 
+    def _lookup(self, recipient_id: str) -> Recipient:
+        if self._by_id is None:
+            self._by_id = {r.id: r for r in self.campaign.recipients}
+        return self._by_id[recipient_id]
+
     def _render(self, task: Task) -> LetterRecord:
         out, formats, own = self.config.out, task.formats, self.config.settings.get
-        recipient = self.recipients[task.recipient]
+        recipient = task.entry or self._lookup(task.recipient)
         withheld = recipient.address_withheld
         if withheld and self.config.no_address == "fail":
             raise RecipientError(wording.no_address_failure(recipient.id, withheld))
@@ -142,7 +159,10 @@ class LetterWorker:
             from ..formats.mime import Attachment, build
 
             attached = Attachment(f"{stem}.pdf", pdf) if pdf and self.config.attach_pdf else None
-            data = build(mailer.draft(letter, recipient, attached))
+            draft = mailer.draft(letter, recipient, attached)
+            if draft.left_out:
+                warnings.append(wording.remote_left_out(recipient.id, draft.left_out))
+            data = build(draft)
             write_atomic(out / f"{stem}.eml", data)
             files["eml"] = FileRecord.of(out, out / f"{stem}.eml", data, own("eml", ""))
         entry = LetterRecord(

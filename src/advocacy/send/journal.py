@@ -83,6 +83,60 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26  # the primary result codes of a damaged file
+
+
+def damage(path: Path) -> str:
+    """What makes `path` unusable as a send journal ("" when it is one): empty (sqlite
+    would take it for a new database, and every letter would go again), not a database,
+    cut short, unreadable, or without the messages table."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if not header:
+        return "is empty (0 bytes), not a send journal"
+    if header != SQLITE_HEADER:
+        return "is not a send journal (not an SQLite database)"
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            check = db.execute("PRAGMA quick_check").fetchone()
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB):
+            return f"is damaged ({exc})"
+        # Not the journal's fault (a full disk, a missing permission): no --journal-lost.
+        raise OutputError(
+            f"{path}: cannot be read ({exc}); nothing was sent. Is the disk full? Free "
+            "space, then run the same command again"
+        ) from None
+    if not check or check[0] != "ok":
+        return "is damaged (it fails sqlite's integrity check)"
+    if "messages" not in tables:
+        return "is not a send journal (it has no messages table)"
+    return ""
+
+
+def refuse_damaged(path: Path) -> None:
+    """One line naming the journal, before anything is read from it or sent."""
+    problem = damage(path)
+    if problem:
+        raise OutputError(
+            f"{path}: {problem}; restore it from a backup, or give 'advocacy send' "
+            "--journal-lost to set it aside and send its letters again"
+        )
+
+
+def _unwritable(path: Path, exc: sqlite3.Error) -> OutputError:
+    """A write the journal could not make (a full disk, a read-only file): one line."""
+    return OutputError(f"{path}: cannot write the send journal ({exc}); nothing more was sent")
+
+
 @dataclass
 class Entry:
     key: str
@@ -133,6 +187,7 @@ class Journal:
                 f"{out}: has no send journal ({JOURNAL}); nothing was sent from this folder "
                 "(give the --out that 'advocacy send' used)"
             )
+        refuse_damaged(out / JOURNAL)
         return cls(out / JOURNAL, readonly=True)
 
     def close(self) -> None:
@@ -183,12 +238,15 @@ class Journal:
         return str(row[0]) if row else ""
 
     def set_meta(self, name: str, value: str) -> None:
-        with self._write() as db:
-            db.execute(
-                "INSERT INTO meta (name, value) VALUES (?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                (name, value),
-            )
+        try:
+            with self._write() as db:
+                db.execute(
+                    "INSERT INTO meta (name, value) VALUES (?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                    (name, value),
+                )
+        except sqlite3.Error as exc:
+            raise _unwritable(self.path, exc) from None
 
     def in_flight_elsewhere(self) -> bool:
         """True while a send run holds the folder (its `sending` rows are live)."""
@@ -209,6 +267,12 @@ class Journal:
     def queue(self, entries: list[Entry]) -> None:
         """Record messages about to be sent: each row becomes pending with the current
         file. One transaction for the batch: a thousand fsyncs would cost seconds."""
+        try:
+            self._queue(entries)
+        except sqlite3.Error as exc:
+            raise _unwritable(self.path, exc) from None
+
+    def _queue(self, entries: list[Entry]) -> None:
         now = _now()
         with self._write() as db:
             db.executemany(
@@ -306,7 +370,7 @@ class Writer:
 
     def _raise(self) -> None:
         if self.error is not None:
-            raise OutputError(f"{self.journal.path}: cannot write the journal: {self.error}")
+            raise OutputError(f"{self.journal.path}: cannot write the send journal: {self.error}")
 
     def _run(self) -> None:
         while True:

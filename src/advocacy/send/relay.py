@@ -5,11 +5,16 @@ is a recipient id, a country code or `tag:NAME`, several separated by spaces)
 sends each group one message in its language: a cover note made from the
 campaign's `templates/relay.txt.j2`, with the PDF letters of the recipients it
 matches attached. The messages are written to `<out>/relay/` and sent from there.
+When `advocacy print --by group` made the group's part of the print set in the same
+folder, that is attached instead (printset/attach.py): its combined PDF, checklist,
+and envelopes or labels, and the note ends with how to print and report back;
+`write(single_letters=True)` keeps the single letters.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -29,12 +34,13 @@ from ..errors import AdvocacyError, BadInput, SelectorError, TemplateError
 from ..formats.mime import Attachment, Draft, build, mailbox_address
 from ..fsutil import write_atomic
 from ..i18n import catalogs, l10n
-from ..letter import wording
+from ..letter import limits, wording
 from ..letter.sandbox import ContainedLoader, LetterEnvironment, sandbox
 
 TEMPLATE = "relay.txt.j2"
 FOLDER = "relay"
 COLUMNS = ("match", "name", "email", "language")
+_MIMETYPES = {".csv": "text/csv"}
 
 
 @dataclass
@@ -47,8 +53,23 @@ class Group:
     source: str
 
     @property
+    def address(self) -> str:
+        """The exact address: the domain is case-blind, the local part is not (RFC 5321),
+        so `Anna@` and `anna@` are two groups, each sent only its own message."""
+        local, _, domain = self.email.strip().rpartition("@")
+        return f"{local}@{domain.lower()}" if local else self.email.strip()
+
+    @property
     def key(self) -> str:
-        return f"relay:{self.email.strip().lower()}"
+        return f"relay:{self.address}"
+
+    @property
+    def stem(self) -> str:
+        """The group's file name: readable, and made collision-free by a digest of the
+        exact address (`a+b@` and `a-b@` read alike once a file name holds them)."""
+        readable = re.sub(r"[^a-z0-9._-]+", "-", self.address.lower()).strip("-.")[:60]
+        digest = hashlib.sha256(self.address.encode("utf-8")).hexdigest()[:12]
+        return f"{readable}-{digest}"
 
 
 @dataclass
@@ -128,7 +149,7 @@ def load_groups(path: Path, recipients: Sequence[Recipient]) -> list[Group]:
 
 def _environment(campaign: Campaign) -> LetterEnvironment:
     """The letters' sandbox, with its limits, for plain text."""
-    env = sandbox(ContainedLoader(str(campaign.templates_dir)), html=False)
+    env = sandbox(ContainedLoader(str(campaign.templates_dir), campaign.root), html=False)
     # Before any template is compiled: new-style gettext changes the compiled code.
     gettext, ngettext = catalogs.gettext_callables(None)
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
@@ -176,6 +197,7 @@ class RelayWriter:
         self.fallback = fallback
         self.catalogs = catalogs.load_all(campaign.root, _template_ids(campaign))
         self.warnings: list[str] = []
+        self.written: dict[Path, Group] = {}  # no two groups ever share a file
 
     def _language(self, wanted: str) -> tuple[str, catalogs.CatalogInfo | None]:
         language = l10n.language_of(wanted)
@@ -190,7 +212,11 @@ class RelayWriter:
         return self.fallback, None
 
     def _context(
-        self, group: Group, language: str, letters: list[tuple[Recipient, str]]
+        self,
+        group: Group,
+        language: str,
+        letters: list[tuple[Recipient, str]],
+        combined: str = "",  # the print set's PDF that holds the letters, when attached
     ) -> dict[str, Any]:
         cfg = self.campaign.config
         locale = l10n.parse_language_tag(language)
@@ -203,7 +229,7 @@ class RelayWriter:
                     "country": r.country,
                     "country_name": l10n.country_name(r.country, locale),
                     "language": file.split(".")[-2],
-                    "file": file,
+                    "file": combined or file,
                 }
                 for r, file in letters
             ],
@@ -219,8 +245,12 @@ class RelayWriter:
         recipients: Sequence[Recipient],
         pdfs: Mapping[str, Path],
         out: Path,
+        *,
+        single_letters: bool = False,
     ) -> RelayMessage:
         """The group's message, written to disk; an AdvocacyError stops only this group."""
+        from ..printset.attach import group_kit
+
         matched = [r for r in select(recipients, group.selectors) if r.id in pdfs]
         if not matched:
             raise BadInput(f"{group.source}: none of its recipients has a PDF letter to relay")
@@ -228,13 +258,27 @@ class RelayWriter:
         gettext, ngettext = catalogs.gettext_callables(info)
         self.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
         letters = [(r, pdfs[r.id].name) for r in matched]
-        try:
-            module = self.template.make_module(self._context(group, language, letters))
+        kit = None if single_letters else group_kit(out, group.key)
+        combined = kit.files[0].name if kit else ""
+        try:  # with the letters' bounds: loop steps, CPU time, memory, output
+            with limits.letter(f"templates/{TEMPLATE}"):
+                module = self.template.make_module(
+                    self._context(group, language, letters, combined)
+                )
+                note, subject = str(module), str(getattr(module, "subject", ""))
+                if len(note) + len(subject) > limits.MAX_OUTPUT:
+                    raise limits.LimitReached(limits.output_message("the note"))
         except Exception as exc:  # any failure of a stranger's template is one line
-            raise TemplateError(
-                f"templates/{TEMPLATE}: {type(exc).__name__}: {exc} (group {group.email})"
-            ) from None
-        subject = " ".join(str(getattr(module, "subject", "")).split())
+            why = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, MemoryError | limits.LimitReached):
+                why = str(exc) or limits.memory_message("the note")
+            raise TemplateError(f"templates/{TEMPLATE}: {why} (group {group.email})") from None
+        subject = " ".join(subject.split())
+        text = _wrap(note)
+        files = list(kit.files) if kit else [pdfs[r.id] for r in matched]
+        if kit:
+            reply = self.reply_to or self.sender.addr_spec
+            text += kit.note(reply)
         draft = Draft(
             key=group.key,
             campaign=self.campaign.config.campaign.title,
@@ -242,14 +286,25 @@ class RelayWriter:
             sender=self.sender,
             to=mailbox_address(group.name, group.email, f"{group.source}: column 'email'"),
             subject=subject or self.campaign.config.campaign.title,
-            text=_wrap(str(module)),
+            text=text,
             reply_to=self.reply_to,
-            attachments=[Attachment(pdfs[r.id].name, pdfs[r.id].read_bytes()) for r in matched],
+            attachments=[
+                Attachment(
+                    path.name, path.read_bytes(), _MIMETYPES.get(path.suffix, "application/pdf")
+                )
+                for path in files
+            ],
         )
-        slug = re.sub(r"[^a-z0-9._-]+", "-", group.email.strip().lower()).strip("-.")
-        path = out / FOLDER / f"{slug}.{language}.eml"
+        path = out / FOLDER / f"{group.stem}.{language}.eml"
+        other = self.written.setdefault(path, group)
+        if other is not group:
+            raise BadInput(
+                f"{group.source}: its message would be written to {path.name}, the file of "
+                f"{other.email} ({other.source}); give the two groups different addresses"
+            )
         try:
             write_atomic(path, build(draft))
         except OSError as exc:
             raise AdvocacyError(f"{path}: cannot write: {exc.strerror}") from None
-        return RelayMessage(group, path, language, [r.id for r in matched])
+        names = [path.name for path in files]
+        return RelayMessage(group, path, language, [r.id for r in matched], names)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,13 +32,14 @@ from pathlib import Path
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
-from ..errors import BadInput, SendInterrupted
+from ..errors import AdvocacyError, BadInput, SendInterrupted
 from ..formats.mime import sender_address
+from ..paths import CAMPAIGN_FILE
 from ..render import manifest
 from ..render.batch import RenderOptions, RenderSummary, Reporter, SilentReporter, render
-from . import guard, outbound, outgoing, testcopy
+from . import guard, ledger, outbound, outgoing, testcopy
 from .dispatch import Dispatcher, Job, Policy
-from .journal import JOURNAL, Entry, Journal, Mark, Writer, exclusive
+from .journal import Entry, Journal, Mark, Writer, exclusive
 from .outgoing import Outgoing, envelope_problem, preview
 from .relay import Group, load_groups
 from .smtp import PASSWORD_ENV, Secret, Server, parse_rate, parse_url
@@ -71,6 +73,7 @@ class SendOptions:
     allow_fallback: bool = False  # see RenderOptions
     test_to: str = ""  # send test copies to this address (dry_run stays True)
     yes: bool = False  # a real send goes ahead without being confirmed
+    journal_lost: bool = False  # accept a missing or damaged journal: letters go again
 
 
 def _server(options: SendOptions, campaign: Campaign) -> Server | None:
@@ -78,17 +81,23 @@ def _server(options: SendOptions, campaign: Campaign) -> Server | None:
     url = options.smtp_url or settings.url
     if not url:
         return None
-    cafile = options.cafile
-    if cafile is None and settings.cafile:
-        cafile = campaign.path(settings.cafile, "smtp.cafile")
-    if cafile is not None and not cafile.is_file():
-        raise BadInput(f"--cafile {cafile}: no such file")
+    cafile = trusted_cafile(options)
     what = "--smtp" if options.smtp_url else "campaign.toml: smtp.url"
     server = parse_url(url, what=what, cafile=cafile)
     return Server(
         server.host, server.port, server.security, server.username, cafile, options.timeout,
         outbound.helo_for(campaign, options.mail_from),
     )  # fmt: skip
+
+
+def trusted_cafile(options: SendOptions) -> Path | None:
+    """The CA file to trust: only the user's own `--cafile`. A campaign folder's
+    `[smtp] cafile` is never read: a stranger's CA would vouch for a server of their
+    choosing, which then receives the login and the letters (SECURITY.md)."""
+    cafile = options.cafile
+    if cafile is not None and not cafile.is_file():
+        raise BadInput(f"--cafile {cafile}: no such file")
+    return cafile
 
 
 def _policy(options: SendOptions, campaign: Campaign) -> Policy:
@@ -245,6 +254,13 @@ def send(
     summary = SendSummary(
         str(options.out), dry_run, str(server) if server else "", str(campaign.root), test_to
     )
+    if campaign.config.smtp.cafile and options.cafile is None:
+        ignored = (
+            f"{CAMPAIGN_FILE}: smtp.cafile is ignored: a campaign folder never chooses which "
+            "certificates are trusted; if the server is yours, give --cafile PEM"
+        )
+        summary.warnings.append(ignored)
+        hooks.reporter.warn(ignored)
     # A bad relay list stops the run before anything is rendered.
     groups = load_groups(options.via, recipients) if options.via is not None else []
     with exclusive(options.out):
@@ -267,7 +283,7 @@ class _Hooks:
 def _run(
     options: SendOptions,
     campaign: Campaign,
-    recipients: list[Recipient],
+    recipients: Sequence[Recipient],
     groups: list[Group],
     server: Server | None,
     policy: Policy,
@@ -275,6 +291,9 @@ def _run(
     hooks: _Hooks,
 ) -> None:
     out = options.out
+    # A journal that is damaged, or lost after letters were sent, stops even a dry run
+    # (its plan would be wrong) before anything is rendered.
+    readable = not summary.test_to and ledger.check(out, journal_lost=options.journal_lost)
     wanted = {"pdf"} if groups else {"eml", *(["pdf"] if options.attach_pdf else [])}
     # Emailed letters need no postal address: render only those with an email, their
     # windows left empty when the address is unchecked (the print run fails or marks
@@ -310,7 +329,7 @@ def _run(
         summary.planned = _limited(found.messages, options, summary)
     else:  # read only: a send refused or not confirmed leaves no journal behind
         with contextlib.ExitStack() as stack:
-            journal = Journal.read(out) if (out / JOURNAL).is_file() else None
+            journal = Journal.read(out) if readable else None
             if journal is not None:
                 stack.enter_context(journal)
             summary.planned = _decide(found.messages, journal, options, summary)
@@ -330,9 +349,14 @@ def _run(
         guard.confirm_send(
             summary.planned, str(server), first=first, chosen=chosen, yes=yes, confirm=hooks.confirm
         )
-        journal = Journal.open(out)
+        journal = ledger.open_for_sending(out, journal_lost=options.journal_lost)
     with journal:
-        _deliver(summary, journal, server, policy, hooks, check)
+        try:
+            _deliver(summary, journal, server, policy, hooks, check)
+        finally:
+            if not summary.test_to:  # a full disk keeps the ledger written at the start
+                with contextlib.suppress(AdvocacyError, sqlite3.Error):
+                    ledger.record(out, journal)
 
 
 def _render(

@@ -7,11 +7,14 @@ A `sending` row of a run that is gone is reported as unknown: it may have arrive
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..campaign.model import Campaign
+from ..errors import OutputError
 from ..paths import CAMPAIGN_FILE
+from . import ledger
 from .journal import JOURNAL, Entry, Journal
 
 
@@ -86,9 +89,21 @@ def _cell(value: str | int) -> str | int:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def _read(out: Path) -> Journal:
+    """The journal of `out`; one line when it is damaged, or missing although the
+    ledger says letters were sent from the folder."""
+    record = ledger.read_record(out)
+    if record is not None and not (out / JOURNAL).exists():
+        raise OutputError(
+            f"{out / JOURNAL}: is missing, but {record.sent} message(s) were sent from this "
+            f"folder ({ledger.LEDGER}); restore it from a backup"
+        )
+    return Journal.read(out)
+
+
 def recorded_campaign(out: Path) -> Path | None:
     """The campaign folder the journal of `out` was last sent from, if it is still one."""
-    with Journal.read(out) as journal:
+    with _read(out) as journal:
         recorded = journal.meta("campaign")
     if recorded and (Path(recorded) / CAMPAIGN_FILE).is_file():
         return Path(recorded)
@@ -98,8 +113,11 @@ def recorded_campaign(out: Path) -> Path | None:
 def status(campaign: Campaign | None, out: Path) -> StatusReport:
     """What the journal of `out` says, and which of `campaign`'s letters it lacks (none
     are listed without a campaign; `recorded_campaign` names the one last sent from)."""
-    with Journal.read(out) as journal:
-        entries = journal.entries()
+    with _read(out) as journal:
+        try:
+            entries = journal.entries()
+        except sqlite3.Error as exc:  # damaged after the check, or unreadable after all
+            raise OutputError(f"{out / JOURNAL}: cannot read the send journal ({exc})") from None
         live = journal.in_flight_elsewhere()
     missing: list[str] = []
     if campaign is not None and any(entry.kind == "letter" for entry in entries):

@@ -1,0 +1,1 @@
+"""The print set: combined PDFs per batch, envelopes, labels, checklists (`advocacy print`)."""

@@ -1,0 +1,109 @@
+"""One render run's bookkeeping: results, warnings and the manifest as letters come
+back from the workers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from .. import __version__
+from ..campaign.model import Campaign
+from ..campaign.recipients import Recipient
+from ..letter import wording
+from ..letter.checks import address_warning_lines
+from . import manifest
+from .folder import remove_unlisted
+from .records import Json, LetterRecord
+from .results import Failed, Rendered
+from .summary import RenderSummary, Reporter
+
+MANIFEST = manifest.MANIFEST
+
+
+class Collector:
+    """Collects results, warnings and the manifest as letters come back."""
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        out: Path,
+        summary: RenderSummary,
+        reporter: Reporter,
+        old: Sequence[LetterRecord],
+    ) -> None:
+        self.campaign, self.out, self.summary, self.reporter = campaign, out, summary, reporter
+        self.entries = manifest.Table(old)
+        self.drafted: dict[str, str] = {}  # language -> its review state
+        self.letter_warnings: list[str] = []
+        self.fell_back: list[str] = []
+        self.fatal = False
+        self.shard: dict[str, Json] | None = None  # a --shard render: which share
+        self.started = time.time()
+
+    def warn(self, message: str) -> None:
+        self.summary.warnings.append(message)
+        self.reporter.warn(message)
+
+    def take(self, result: Rendered | Failed) -> None:
+        if isinstance(result, Failed):
+            failure = result.failure
+            self.fatal = self.fatal or result.fatal
+            self.summary.failed.append(failure)
+            self.reporter.fail(failure.recipient, failure.error)
+            self.reporter.advance(failure.recipient)
+            return
+        entry = result.letter
+        # Said at the end, one line per kind: thirty lines hide the one that matters.
+        self.letter_warnings += entry.warnings
+        for language, state in entry.review.items():
+            if state in wording.DRAFT_STATES:
+                self.drafted[language] = state
+        if entry.fell_back_from and entry.recipient not in self.summary.untranslated:
+            self.fell_back.append(f"{entry.recipient} ({entry.fell_back_from} -> {entry.language})")
+        # A recipient's new letter supersedes its old ones (another language, say).
+        for path in manifest.supersede(self.entries, entry):
+            stale = self.out / path
+            if stale.parent == self.out and stale.is_file():
+                stale.unlink()
+        self.summary.letters.append(entry)
+        self.reporter.advance(entry.recipient)
+
+    def _kept(self) -> Iterator[LetterRecord]:
+        """The letters whose files are all in the folder."""
+        for e in self.entries.values():
+            if all((self.out / f.path).is_file() for f in e.files):
+                yield e
+
+    def save(self) -> None:
+        # Letters the workers logged but whose results never reached us
+        # (Ctrl-C between a chunk's letters) are in the log: keep them too.
+        for entry in manifest.iter_log(self.out):
+            manifest.supersede(self.entries, entry)
+        listed = {f.path for e in self._kept() for f in e.files}
+        remove_unlisted(self.out, listed, self.started)
+        kept = self._kept()
+        # A shard always says that it ran, with no letters too: the merge counts shards.
+        if listed or self.shard or (self.out / MANIFEST).exists():
+            manifest.save(
+                self.out,
+                kept,
+                tool=f"advocacy {__version__}",
+                campaign=self.campaign.config.campaign.title,
+                campaign_dir=str(self.campaign.root.resolve()),
+                shard=self.shard,
+            )
+
+
+def closing_warnings(run: Collector, recipients: Sequence[Recipient]) -> None:
+    # Address gaps (the same as `recipients check`) grouped with the letters' own.
+    letter_warnings = run.letter_warnings + address_warning_lines(recipients)
+    for message in wording.grouped(letter_warnings):
+        run.warn(message)
+    for message in wording.drafted_batch(run.drafted):
+        run.warn(message)
+    if run.fell_back:
+        run.warn(wording.fell_back_batch(run.fell_back))
+    unverified = [r.id for r in recipients if not r.is_verified and not r.address_withheld]
+    if unverified:
+        run.warn(wording.unverified_batch(unverified))

@@ -1,0 +1,101 @@
+"""A list whose items live in a temporary file, not in memory.
+
+A campaign of 100,000 recipients, and the records of 100,000 letters, would take
+gigabytes as Python objects (a recipient is ~3 KB of them, ~0.7 KB pickled). A
+`Spool` keeps each item pickled in an unlinked temporary file and only its offset
+in memory, and unpickles an item when it is read: the memory of a batch stays flat
+in its size. Forked worker processes share the file and read it with `pread`.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import weakref
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Generic, TypeVar, overload
+
+T = TypeVar("T")
+
+
+class _File:
+    """The unlinked file and where each item is in it."""
+
+    def __init__(self) -> None:
+        self.fd, name = tempfile.mkstemp(prefix="advocacy-spool-")
+        os.unlink(name)  # gone with the last process that has it open
+        weakref.finalize(self, os.close, self.fd)
+        self.offsets = array("Q")
+        self.sizes = array("L")
+        self.end = 0
+
+    def add(self, data: bytes) -> int:
+        os.pwrite(self.fd, data, self.end)
+        self.offsets.append(self.end)
+        self.sizes.append(len(data))
+        self.end += len(data)
+        return len(self.offsets) - 1
+
+    def read(self, slot: int) -> Any:
+        return pickle.loads(os.pread(self.fd, self.sizes[slot], self.offsets[slot]))
+
+
+class Spool(Sequence[T], Generic[T]):
+    """A sequence of picklable items kept on disk; `append`, `sort` and `subset` too."""
+
+    def __init__(self, items: Iterable[T] = (), *, _file: _File | None = None,
+                 _slots: array[int] | None = None) -> None:  # fmt: skip
+        self._file = _file or _File()
+        self._slots: array[int] = array("L") if _slots is None else _slots
+        for item in items:
+            self.append(item)
+
+    def append(self, item: T) -> None:
+        self._slots.append(self._file.add(pickle.dumps(item, pickle.HIGHEST_PROTOCOL)))
+
+    def extend(self, items: Iterable[T]) -> None:
+        for item in items:
+            self.append(item)
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return [self._file.read(slot) for slot in self._slots[index]]
+        item: T = self._file.read(self._slots[index])
+        return item
+
+    def __iter__(self) -> Iterator[T]:
+        for slot in self._slots:
+            yield self._file.read(slot)
+
+    def subset(self, positions: Iterable[int]) -> Spool[T]:
+        """The items at `positions`, in that order, sharing this spool's file."""
+        return Spool(_file=self._file, _slots=array("L", (self._slots[p] for p in positions)))
+
+    def sort(self, key: Callable[[T], Any]) -> None:
+        """Sort in place by `key` (each item is read once; only the keys are held)."""
+        keys = [(key(self._file.read(slot)), slot) for slot in self._slots]
+        keys.sort(key=lambda pair: pair[0])
+        self._slots = array("L", (slot for _, slot in keys))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A file descriptor does not travel: a pickled spool is a plain list.
+        return (list, (list(self),))
+
+    def __repr__(self) -> str:
+        return f"Spool({len(self)} items)"
