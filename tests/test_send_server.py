@@ -5,13 +5,15 @@ connection cap, and the EHLO name, SIZE= and Date a mail admin looks at."""
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import os
 from pathlib import Path
 
 import pytest
 
 from conftest import run_cli
-from mailserver import Behaviour, self_signed, server_tls
+from mailserver import Behaviour, make_campaign, office, self_signed, server_tls
 from test_send import Servers, _ids, _journal, _offices, _send
 from test_send import smtpd as _smtpd
 
@@ -134,3 +136,80 @@ def test_the_pool_starts_with_one_session_and_grows(tmp_path: Path, smtpd: Serve
     assert result.returncode == 0, result.stderr
     assert len(server.messages()) == 10
     assert server.connections == 3 and server.peak == 3
+
+
+def test_what_a_mail_admin_sees_helo_size_and_the_date_of_sending(
+    tmp_path: Path, smtpd: Servers
+) -> None:
+    campaign = _offices(tmp_path, 2)
+    server = smtpd()
+    out = tmp_path / "out"
+    assert _send(campaign, out, server).returncode == 0  # a dry run renders the letters
+    files = {p: p.read_bytes() for p in out.glob("*.eml")}
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    result = _send(campaign, out, server, "--no-dry-run", "--connections", "1")
+    assert result.returncode == 0, result.stderr
+    assert server.helos == ["example.org"]  # the sender's domain; never [127.0.0.1]
+    assert {p: p.read_bytes() for p in out.glob("*.eml")} == files  # the files unchanged
+    ids = _ids(out)
+    for received, options in zip(server.messages(), server.mail_options, strict=True):
+        message = received.message
+        assert message["Date"].datetime >= before  # sent now, not when rendered
+        assert str(message["Message-ID"]) in ids.values()
+        (size,) = [int(o.split("=")[1]) for o in options if o.upper().startswith("SIZE=")]
+        assert size >= len(received.data)
+
+    named = make_campaign(
+        tmp_path / "named", [office(1)], toml=lambda t: t + '\n[smtp]\nhelo = "mail.example.net"\n'
+    )
+    assert _send(named, tmp_path / "out2", server, "--no-dry-run").returncode == 0
+    assert server.helos[-1] == "mail.example.net"
+
+
+def _dkim_campaign(tmp_path: Path, key: Path) -> Path:
+    table = f'\n[smtp]\ndkim_key = "{key}"\ndkim_selector = "letters"\n'
+    return make_campaign(tmp_path / "campaign", [office(1), office(2)], toml=lambda t: t + table)
+
+
+def test_dkim_signatures_verify_against_the_public_key(tmp_path: Path, smtpd: Servers) -> None:
+    import dkim
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = tmp_path / "dkim.pem"
+    key.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    key.chmod(0o644)
+    campaign = _dkim_campaign(tmp_path, key)
+    server = smtpd()
+    exposed = _send(campaign, tmp_path / "out", server, "--no-dry-run")
+    assert exposed.returncode == 2 and not server.messages()
+    (line,) = [line for line in exposed.stderr.splitlines() if line.startswith("error:")]
+    assert "can be read by others" in line and f"chmod 600 {key}" in line
+
+    key.chmod(0o600)
+    result = _send(campaign, tmp_path / "out", server, "--no-dry-run")
+    assert result.returncode == 0, result.stderr
+    public = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+    asked: list[bytes] = []
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        asked.append(name)
+        return record
+
+    assert len(server.messages()) == 2
+    for received in server.messages():
+        assert received.data.startswith(b"DKIM-Signature:")
+        assert dkim.verify(received.data, dnsfunc=dns)
+        tampered = received.data.replace(b"Office 1", b"Office 9").replace(b"Office 2", b"Office 9")
+        assert not dkim.verify(tampered, dnsfunc=dns)
+    assert set(asked) == {b"letters._domainkey.example.org."}

@@ -142,6 +142,10 @@ class SmtpSettings(_Strict):
     connections: int = Field(default=0, ge=0)  # parallel sessions; 0: the default
     # Never used (a campaign must not choose whom the login goes to): give --cafile.
     cafile: str = ""
+    helo: str = ""  # the name given in EHLO; default: the sender's domain
+    dkim_key: str = ""  # a PEM private key (mode 600) to DKIM-sign each message with
+    dkim_selector: str = ""
+    dkim_domain: str = ""  # default: the sender's domain
 
 
 class RenderSettings(_Strict):

@@ -148,10 +148,12 @@ class Dispatcher:
         events: Events,
         verify: Callable[[Job, bytes], str] | None = None,
         sender: str = "",
+        prepare: Callable[[bytes], bytes] | None = None,
     ) -> None:
         self.server, self.password, self.policy, self.events = server, password, policy, events
         # Run on the very bytes about to go: a non-empty answer fails the job unsent.
         self.verify = verify
+        self.prepare = prepare  # the Date of sending, a DKIM signature (outbound.py)
         self.verdict = Verdict(sender)
         self.stop = threading.Event()
         self.bucket = TokenBucket(policy.rate, burst=policy.connections) if policy.rate else None
@@ -297,6 +299,8 @@ class Dispatcher:
 
         try:
             data = job.path.read_bytes()
+            if self.prepare is not None:
+                data = self.prepare(data)
         except OSError as exc:
             self._final(job, "failed", f"cannot read {job.path}: {exc.strerror}", False)
             return True

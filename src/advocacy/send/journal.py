@@ -21,6 +21,7 @@ import datetime as dt
 import fcntl
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -338,6 +339,9 @@ class Mark:
     attempt: bool = False
 
 
+OUTCOME_DELAY = 0.25  # seconds an outcome may wait for the next mark to share a commit
+
+
 class Writer:
     """Commits marks in order from one thread, grouping what is queued into one
     transaction. Sessions wait only for the mark that must be on disk before the
@@ -366,13 +370,21 @@ class Writer:
 
     def _raise(self) -> None:
         if self.error is not None:
-            raise OutputError(f"{self.journal.path}: cannot write the journal: {self.error}")
+            raise OutputError(f"{self.journal.path}: cannot write the send journal: {self.error}")
 
     def _run(self) -> None:
         while True:
             with self.cond:
                 while not self.queue and not self.closing:
                     self.cond.wait()
+                # An outcome nobody waits for rides with the next `sending` mark (one
+                # fsync a message, not two), or goes after OUTCOME_DELAY at the latest.
+                deadline = time.monotonic() + OUTCOME_DELAY
+                while not self.closing and not any(done for _, done in self.queue):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self.cond.wait(left)
                 batch, self.queue = self.queue, []
                 if not batch and self.closing:
                     return

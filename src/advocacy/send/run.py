@@ -37,7 +37,7 @@ from ..formats.mime import sender_address
 from ..paths import CAMPAIGN_FILE
 from ..render import manifest
 from ..render.batch import RenderOptions, RenderSummary, Reporter, SilentReporter, render
-from . import guard, ledger, outgoing, testcopy
+from . import guard, ledger, outbound, outgoing, testcopy
 from .dispatch import Dispatcher, Job, Policy
 from .journal import Entry, Journal, Mark, Writer, exclusive
 from .outgoing import Outgoing, envelope_problem, preview
@@ -85,8 +85,9 @@ def _server(options: SendOptions, campaign: Campaign) -> Server | None:
     what = "--smtp" if options.smtp_url else "campaign.toml: smtp.url"
     server = parse_url(url, what=what, cafile=cafile)
     return Server(
-        server.host, server.port, server.security, server.username, cafile, options.timeout
-    )
+        server.host, server.port, server.security, server.username, cafile, options.timeout,
+        outbound.helo_for(campaign, options.mail_from),
+    )  # fmt: skip
 
 
 def trusted_cafile(options: SendOptions) -> Path | None:
@@ -234,6 +235,7 @@ def send(
     hooks = _Hooks(
         reporter or SilentReporter(), progress or SilentReporter(), ask_password, confirm
     )
+    hooks.prepare = outbound.preparer_for(campaign, options.mail_from)
     started = time.perf_counter()
     test_to = _test_to(options)
     if not options.dry_run:
@@ -275,6 +277,7 @@ class _Hooks:
     progress: Reporter
     ask_password: Callable[[str], str] | None
     confirm: Callable[[str], str] | None
+    prepare: Callable[[bytes], bytes] | None = None  # each message's bytes as they go
 
 
 def _run(
@@ -416,7 +419,7 @@ def _deliver(
     writer = Writer(journal)
     recorder = _Recorder(writer, summary, progress)
     sender = jobs[0].sender if jobs else ""
-    dispatcher = Dispatcher(server, password, policy, recorder, check, sender)
+    dispatcher = Dispatcher(server, password, policy, recorder, check, sender, hooks.prepare)
     try:
         try:
             dispatcher.run(jobs)
