@@ -61,7 +61,8 @@ def _big_png(root: Path) -> None:
 
     buffer = io.BytesIO()
     Image.new("1", (9450, 9450), 1).save(buffer, "PNG", optimize=True)
-    (root / "templates" / "huge.png").write_bytes(buffer.getvalue())
+    (root / "templates" / "huge.png").write_bytes(buffer.getvalue())  # for the PDF
+    (root / "huge.png").write_bytes(buffer.getvalue())  # the email embeds from the root
     _only_us('<img src="huge.png" alt="">')(root)
 
 
@@ -78,6 +79,14 @@ def _us_name(name: str) -> Edit:
             "  organisation: {en: Federal Foreign Office",
             "  email: office@auswaertiges-amt.example\n  organisation: {en: Federal Foreign Office",
         )
+
+    return edit
+
+
+def _both(*edits: Edit) -> Edit:
+    def edit(root: Path) -> None:
+        for each in edits:
+            each(root)
 
     return edit
 
@@ -155,6 +164,11 @@ LETTER_CASES: dict[str, tuple[Edit, tuple[str, ...], tuple[str, ...]]] = {
         (f"{limits.MAX_CPU_SECONDS:g} s of CPU time",),
     ),
     "image pixels": (_big_png, ("--format", "pdf"), ("huge.png", f"{MAX_PIXELS:,} pixels")),
+    "image pixels in the email": (
+        _both(_big_png, _us_name("Office")),
+        ("--format", "eml", "--no-attach-pdf"),
+        ("huge.png", f"{MAX_PIXELS:,} pixels"),
+    ),
     "encoded CR/LF in a name": (
         _us_name("=?utf-8?q?Office=0D=0ABcc:_evil=40evil.example?="),
         ("--format", "eml", "--no-attach-pdf"),

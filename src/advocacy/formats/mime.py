@@ -33,11 +33,12 @@ from typing import Any
 
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
-from ..errors import MailError, TemplateError
+from ..errors import LimitExceeded, MailError, TemplateError
 from ..fsutil import is_within
 from ..letter.compose import Letter
 from ..paths import ASSETS_DIR, CAMPAIGN_FILE
 from .headercheck import header_problem
+from .images import pixel_problem
 
 EMAIL_CSS = ASSETS_DIR / "email.css"
 CAMPAIGN_EMAIL_CSS = "email.css"  # optional, in the campaign's templates/
@@ -319,6 +320,9 @@ def _embed_images(html: str, root: Path) -> tuple[str, list[tuple[str, Attachmen
             return match.group(0)
         if src not in related:
             data = path.read_bytes()
+            problem = pixel_problem(data)  # a reader's mail program would decode it
+            if problem:
+                raise LimitExceeded(f"{src} {problem}")
             mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             cid = f"{hashlib.sha256(data).hexdigest()[:24]}@advocacy"
             related[src] = (cid, Attachment(path.name, data, mimetype))
@@ -384,7 +388,10 @@ class LetterMailer:
     def draft(self, letter: Letter, recipient: Recipient, pdf: Attachment | None) -> Draft:
         from .text import html_to_text
 
-        html, related, left_out = self.html(letter.html)
+        try:
+            html, related, left_out = self.html(letter.html)
+        except LimitExceeded as exc:  # an image too large to embed
+            raise LimitExceeded(f"{exc} (recipient {recipient.id!r}, email)") from None
         return Draft(
             key=recipient.id,
             campaign=self.campaign.config.campaign.title,
