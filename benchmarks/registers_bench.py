@@ -4,7 +4,7 @@ rendering the same letters from a list written by hand.
 Run: .venv/bin/python benchmarks/registers_bench.py [--members 600] [--data DIR]
 
 Makes a register of N members from the real 25-member excerpt of
-legislators-current.yaml (../shared/data/registers), each member repeated with a
+legislators-current.yaml (tests/fixtures/registers), each member repeated with a
 bioguide id of its own (C000127 -> C00012701), and the committee file to match.
 Then, each in a fresh campaign of the bundled templates and catalogs:
 1. `advocacy recipients import congress-legislators` of the register, then
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale_bench import run_advocacy  # seconds and peak RSS of one run
 
 HERE = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = HERE.parent / "shared" / "data" / "registers"
+DEFAULT_DATA = HERE / "tests" / "fixtures" / "registers"
 
 
 def make_register(data: Path, folder: Path, members: int) -> tuple[Path, Path]:

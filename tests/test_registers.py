@@ -1,5 +1,6 @@
 """Recipients from public registers: `recipients import` of the unitedstates
-project's legislators-current.yaml (the real excerpt in ../shared/data/registers)
+project's legislators-current.yaml (the real excerpt of ../shared/data/registers, copied
+into tests/fixtures/registers so that a bare checkout runs the tests)
 and of its CSV through a mapping, every letter rendered and its address read back
 from the PDF, `recipients diff` against a newer copy, and bad register files."""
 
@@ -22,7 +23,7 @@ from advocacy.render.batch import RenderOptions, render
 from conftest import FIXED_DATE, REPO, build_file_tree, bundled_toml, pdf_text, run_cli
 from test_paper import A4_ZONE, LETTER_ZONE, _center_in, _fully_in, _paper, _tokens, _words
 
-DATA = REPO.parent / "shared" / "data" / "registers"  # ../shared/data, beside the checkout
+DATA = REPO / "tests" / "fixtures" / "registers"  # copies of ../shared/data/registers
 LEGISLATORS = DATA / "legislators-current.excerpt.yaml"
 COMMITTEES = DATA / "committee-membership-current.excerpt.yaml"
 FIXTURES = REPO / "tests" / "fixtures" / "registers"
