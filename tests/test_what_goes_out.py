@@ -243,3 +243,24 @@ def test_the_preview_caches_only_the_campaigns_own_languages(tmp_path: Path) -> 
         # 300 distinct values asked for; cached: the policy, and German.
         assert set(snap.composers) <= {"", "de"}
         assert set(snap.listings) <= {"", "de"} and set(snap.listing_locks) <= {"", "de"}
+
+
+def test_workers_making_the_key_at_once_all_get_the_same_whole_key(tmp_path: Path) -> None:
+    # Found by .ci/run: two pool workers made the key together, one read it empty, and
+    # its letter's seal did not match on the next run (rendered again, "not from here").
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from advocacy.render.seal import _key; "
+        "sys.stdout.write(_key(Path(sys.argv[1])).hex())"
+    )
+    for attempt in range(12):
+        path = tmp_path / f"state{attempt}" / "advocacy" / "manifest.key"
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE)
+            for _ in range(8)
+        ]
+        keys = {proc.communicate()[0] for proc in procs}
+        assert len(keys) == 1 and len(bytes.fromhex(keys.pop().decode())) == 32
+        assert [p.name for p in path.parent.iterdir()] == ["manifest.key"]  # no temp left

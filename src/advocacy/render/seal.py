@@ -36,20 +36,29 @@ def _key(path: Path) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         pass
+    # Written whole to a file of its own, then linked into place: two workers making
+    # the key at once must never read it half-written (an empty key seals differently).
+    tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()  # another process made it just now
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        key = secrets.token_bytes(32)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_bytes()  # another process made it just now, whole
+        return key
     except OSError as exc:
         raise OutputError(
             f"{path}: cannot create the key that marks letters rendered here: {exc.strerror}; "
             "set XDG_STATE_HOME to a writable folder"
         ) from None
-    key = secrets.token_bytes(32)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
-    return key
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _body(letter: LetterRecord) -> bytes:
