@@ -296,3 +296,24 @@ def test_the_filled_in_checklist_is_read_back_by_the_delivery_log_import(
     assert [(e.recipient, e.event, e.on.isoformat(), e.by, e.how) for e in entries] == [
         ("eu-commission-president", "delivered", "2026-12-01", "Anna K.", "hand")
     ]  # the row left blank is a letter not yet delivered: skipped
+
+
+def test_a_print_set_records_its_letters_as_printed_once(tmp_path: Path) -> None:
+    import json
+
+    from advocacy.track.history import History
+    from mailserver import make_campaign, office
+
+    campaign = make_campaign(tmp_path / "c", [office(1), office(2)])
+    out = tmp_path / "letters"
+    for _ in range(2):  # the same PDFs printed twice are printed once, as far as the loop goes
+        made = run_cli("print", str(campaign), "--out", str(out), "--by", "none")
+        assert made.returncode == 0, made.stderr
+    status = json.loads(run_cli("status", str(campaign), "--out", str(out), "--json").stdout)
+    assert {item["id"]: item["state"] for item in status["letters"]} == {
+        "r1": "printed",
+        "r2": "printed",
+    }
+    with History(out) as history:
+        printed = [e for e in history.events() if e.state == "printed"]
+    assert sorted(e.recipient for e in printed) == ["r1", "r2"]

@@ -85,6 +85,10 @@ def print_set(
         summary = build_print_set(opened, options, reporter)
     finally:
         reporter.stop()
+    from ..track.deliveries import record_printed
+
+    # The delivery loop's "printed" state (track sits above printset: recorded here).
+    record_printed(options.out, summary.printed, "print")
     if not quiet and not as_json:
         for message in summary.warnings:
             out.print(f"warning: {message}", markup=False)

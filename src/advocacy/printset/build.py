@@ -79,6 +79,8 @@ class PrintSummary:
     letters: int = 0
     pages: int = 0
     left_out: list[tuple[str, str]] = field(default_factory=list)
+    # (recipient id, the printed PDF's sha256): what the delivery loop records as printed
+    printed: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     render: RenderSummary | None = None
     seconds: float = 0.0
@@ -364,5 +366,9 @@ def build_print_set(
         if options.labels != "none":
             writer.labels(letters, options.labels, options.skip)
     writer.commit()
+    summary.printed = [
+        (item.recipient.id, pdf.sha256 if (pdf := item.letter.file(".pdf")) else "")
+        for item in letters
+    ]
     summary.seconds = time.perf_counter() - started
     return summary

@@ -164,3 +164,24 @@ def log_csv(out: Path, path: Path, known: set[str], prefix: str) -> tuple[int, i
         for entry in entries:
             added += history.add(db, _event(entry, out, _source(entry)))
     return added, len(entries) - added
+
+
+def record_printed(out: Path, printed: list[tuple[str, str]], folder: str) -> int:
+    """Each letter of a print set, recorded as printed on the day it was made; the same
+    PDF printed again is not recorded twice (a new render of it is)."""
+    day = today().isoformat()
+    with History(out) as history, history.transaction() as db:
+        return sum(
+            history.add(
+                db,
+                Event(
+                    rid,
+                    "printed",
+                    day,
+                    how="print set",
+                    note=f"{folder}/",
+                    source=f"print:{rid}:{sha256}",
+                ),
+            )
+            for rid, sha256 in printed
+        )
