@@ -12,23 +12,42 @@ from ..spool import Spool
 from .recipients import Recipient
 
 
-def _matches(selector: str, recipient: Recipient) -> bool:
-    key = selector.strip().lower()
-    if key.startswith("tag:"):
-        return key[4:] in {tag.lower() for tag in recipient.tags}
-    if key == recipient.id.lower():
-        return True
-    return len(key) == 2 and key == recipient.country.lower()
+class _Selectors:
+    """`--to` selectors sorted by kind, so that matching a recipient is a few set
+    lookups however many selectors there are (a send names every letter's id)."""
+
+    def __init__(self, selectors: Sequence[str]) -> None:
+        self.keys = [s.strip().lower() for s in selectors]
+        self.tags = {k[4:] for k in self.keys if k.startswith("tag:")}
+        self.names = {k for k in self.keys if not k.startswith("tag:")}  # ids, countries
+
+    def matched(self, recipient: Recipient) -> set[str]:
+        """The selectors (lower-cased) that pick `recipient`."""
+        found = {f"tag:{t}" for t in (tag.lower() for tag in recipient.tags) if t in self.tags}
+        if (key := recipient.id.lower()) in self.names:
+            found.add(key)
+        if (country := recipient.country.lower()) in self.names and len(country) == 2:
+            found.add(country)
+        return found
 
 
 def select(recipients: Sequence[Recipient], selectors: Sequence[str]) -> Sequence[Recipient]:
     """Recipients matching any selector, in list order; all when none is given."""
     if not selectors:
         return recipients
-    for selector in selectors:
-        if not any(_matches(selector, r) for r in recipients):
+    wanted = _Selectors(selectors)
+    used: set[str] = set()
+    positions: list[int] = []
+    for position, recipient in enumerate(recipients):  # one pass: a spool reads each once
+        if found := wanted.matched(recipient):
+            used |= found
+            positions.append(position)
+    for selector, key in zip(selectors, wanted.keys, strict=True):
+        if key not in used:
             raise SelectorError(_unknown(selector, recipients))
-    return narrowed(recipients, lambda r: any(_matches(s, r) for s in selectors))
+    if isinstance(recipients, Spool):
+        return recipients.subset(positions)
+    return [recipients[p] for p in positions]
 
 
 def narrowed(
