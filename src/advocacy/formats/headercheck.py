@@ -8,9 +8,11 @@ bidirectional controls; none of them belongs in a header."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ..campaign.recipients import char_problem
+from ..errors import MailError
 
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
@@ -43,24 +45,46 @@ def header_problem(value: str) -> str | None:
 RECIPIENT_HEADERS = ("Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc", "Resent-From", "Sender")
 
 
-def injected_headers(data: bytes) -> str | None:
-    """Why a message's own header block carries more than its one letter: a header
-    that adds a recipient or another sender, or a From or To whose decoded name holds
-    a line break. None when it carries nothing of the kind."""
+def addressed_to(head: bytes) -> str:
+    """The one address a message's own header block (`head`) sends it to, read by the
+    email package's strict parser, once the block is known to carry no more than its
+    letter: no header that adds a recipient or another sender, one From and one To,
+    no decoded name with a line break. A MailError says what is wrong.
+
+    Checked before every message: the block is only split into lines, the one From
+    of a run is parsed once (cached), and the To once."""
     from email.parser import BytesHeaderParser
     from email.policy import default
 
-    headers = BytesHeaderParser(policy=default).parsebytes(data)
-    for name in RECIPIENT_HEADERS:
-        if name in headers:
-            return f"the message has a {name} header, which a letter never has"
-    for name in ("From", "To"):
-        try:
-            values = headers.get_all(name) or []
-        except ValueError:  # "address parts cannot contain CR or LF"
-            return f"the message's {name} header has a name with a line break"
-        for header in values:
-            for address in getattr(header, "addresses", ()):
-                if header_problem(str(address.display_name)):
-                    return f"the message's {name} header has a name with a line break"
-    return None
+    found: dict[str, list[str]] = {"from": [], "to": []}
+    for name, value in BytesHeaderParser(policy=default).parsebytes(head).raw_items():
+        key = name.lower()
+        if key in _ADDING:
+            raise MailError(f"the message has a {name} header, which a letter never has")
+        if key in found:
+            found[key].append(value)
+    for key, values in found.items():
+        if len(values) != 1:
+            raise MailError(f"the message has {len(values)} {key.title()} headers, not one")
+    one_address("From", found["from"][0])
+    return one_address.__wrapped__("To", found["to"][0])
+
+
+_ADDING = {name.lower() for name in RECIPIENT_HEADERS}
+
+
+@functools.lru_cache(maxsize=16)
+def one_address(name: str, value: str) -> str:
+    """The addr-spec of header `name`'s one address, as a strict parser reads `value`."""
+    from email.policy import default
+
+    try:
+        header = default.header_fetch_parse(name, value)
+    except ValueError:  # "address parts cannot contain CR or LF"
+        raise MailError(f"the message's {name} header has a name with a line break") from None
+    addresses = tuple(getattr(header, "addresses", ()))
+    if len(addresses) != 1 or getattr(header, "defects", None):
+        raise MailError(f"the message's {name} header {str(header)[:80]!r} is not one address")
+    if header_problem(str(addresses[0].display_name)):
+        raise MailError(f"the message's {name} header has a name with a line break")
+    return str(addresses[0].addr_spec)

@@ -193,15 +193,13 @@ def header_address(data: bytes, name: str = "To") -> str:
     from email.parser import BytesHeaderParser
     from email.policy import default
 
+    from .headercheck import one_address
+
     headers = BytesHeaderParser(policy=default).parsebytes(header_block(data))
-    values = headers.get_all(name) or []
+    values = [value for key, value in headers.raw_items() if key.lower() == name.lower()]
     if len(values) != 1:
         raise MailError(f"the message has {len(values)} {name} headers, not one")
-    header = values[0]
-    addresses: tuple[Address, ...] = tuple(getattr(header, "addresses", ()))
-    if len(addresses) != 1 or getattr(header, "defects", None):
-        raise MailError(f"the message's {name} header {str(header)[:80]!r} is not one address")
-    return str(addresses[0].addr_spec)
+    return one_address(name, values[0])
 
 
 def same_address(a: str, b: str) -> bool:

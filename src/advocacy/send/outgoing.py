@@ -15,10 +15,9 @@ from pathlib import Path
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..errors import AdvocacyError, MailError
-from ..formats.headercheck import injected_headers
+from ..formats.headercheck import addressed_to
 from ..formats.mime import (
     check_address,
-    header_address,
     header_block,
     read_head,
     read_headers,
@@ -82,14 +81,9 @@ def envelope_problem(rcpt: str, data: bytes) -> str:
     parser, must name exactly the envelope recipient (which comes from the recipient
     entry, never from parsing our own header)."""
     try:
-        injected = injected_headers(header_block(data))
-        to = header_address(data)
+        to = addressed_to(header_block(data))
     except MailError as exc:
-        return f"not sent: {exc}"
-    except ValueError:  # the email package refuses a name that decodes to a line break
-        injected = "the message's To or From header has a name with a line break"
-    if injected:
-        return f"not sent: {injected}; render it again with --force"
+        return f"not sent: {exc}; render it again with --force"
     if not same_address(to, rcpt):
         return (
             f"not sent: the message's To header names <{to}>, but its envelope recipient "
