@@ -63,14 +63,14 @@ def test_a_terminal_that_is_not_utf8_gets_replacement_characters(tmp_path: Path)
 
 
 def test_the_journal_reads_a_folded_message_id_unfolded(tmp_path: Path) -> None:
-    from advocacy.formats.mime import read_headers
+    from advocacy.formats.mime import read_head, shown_headers
 
     path = tmp_path / "m.eml"
     path.write_bytes(
         b"From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n"
         b"Message-ID:\r\n <0123456789abcdef0123456789abcdef@letters.example.org>\r\n\r\nbody\r\n"
     )
-    assert read_headers(path)["Message-ID"] == (
+    assert shown_headers(read_head(path))["Message-ID"] == (
         "<0123456789abcdef0123456789abcdef@letters.example.org>"
     )
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from advocacy.errors import BadInput
-from advocacy.formats.mime import read_headers
+from advocacy.formats.mime import read_head, shown_headers
 from advocacy.send import dispatch, smtp
 from conftest import MINI_RECIPIENTS, REPO, edit_file, run_cli
 from mailserver import Behaviour, MailServer, make_campaign, office, self_signed, server_tls
@@ -60,7 +60,9 @@ def _send(
 
 def _ids(out: Path) -> dict[str, str]:
     """recipient id -> Message-ID of its .eml file."""
-    return {p.name.split(".")[0]: read_headers(p)["Message-ID"] for p in out.glob("*.eml")}
+    return {
+        p.name.split(".")[0]: shown_headers(read_head(p))["Message-ID"] for p in out.glob("*.eml")
+    }
 
 
 def _status(out: Path, *args: str) -> dict[str, Any]:
@@ -103,7 +105,10 @@ def test_letters_arrive_once_with_headers_parts_and_pdf(
         item = received[address]
         assert item.mail_from == "letters@example.org"
         message = item.message
-        assert str(message["Message-ID"]) == read_headers(out / f"{stem}.eml")["Message-ID"]
+        assert (
+            str(message["Message-ID"])
+            == shown_headers(read_head(out / f"{stem}.eml"))["Message-ID"]
+        )
         assert message["To"].addresses[0].addr_spec == address
         assert "Political prisoners in Belarus" in str(message["Subject"])
         assert message["Date"] and str(message["Content-Language"]) == "en"

@@ -54,10 +54,12 @@ def addressed_to(head: bytes) -> str:
     Checked before every message: the block is only split into lines, the one From
     of a run is parsed once (cached), and the To once."""
     from email.parser import BytesHeaderParser
-    from email.policy import default
+    from email.policy import compat32
 
+    # compat32 splits the lines as the default policy would (the same raw values) but
+    # parses no header on the way (the default policy parses Content-Type at close).
     found: dict[str, list[str]] = {"from": [], "to": []}
-    for name, value in BytesHeaderParser(policy=default).parsebytes(head).raw_items():
+    for name, value in BytesHeaderParser(policy=compat32).parsebytes(head).raw_items():
         key = name.lower()
         if key in _ADDING:
             raise MailError(f"the message has a {name} header, which a letter never has")

@@ -407,14 +407,14 @@ class LetterMailer:
         )
 
 
-def read_headers(path: Path) -> dict[str, str]:
-    """The headers `send` shows, read without reading the body (which may be large);
-    encoded words (RFC 2047) decoded. Thousands of files: compat32 parses fastest."""
+def shown_headers(head: bytes) -> dict[str, str]:
+    """The headers `send` shows, from a message's header block (`read_head`); encoded
+    words (RFC 2047) decoded. Thousands of files: compat32 parses fastest."""
     from email.header import decode_header, make_header
     from email.parser import BytesHeaderParser
     from email.policy import compat32
 
-    headers = BytesHeaderParser(policy=compat32).parsebytes(read_head(path))
+    headers = BytesHeaderParser(policy=compat32).parsebytes(head)
     found = {}
     for key in ("From", "To", "Subject", "Message-ID"):
         raw = re.sub(r"\r?\n(?=[ \t])", "", str(headers.get(key, "")))  # unfolded

@@ -26,8 +26,12 @@ KEY_FILE = "manifest.key"
 
 
 def key_path() -> Path:
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "advocacy" / KEY_FILE
+    return _key_path(os.environ.get("XDG_STATE_HOME"), os.environ.get("HOME"))
+
+
+@lru_cache(maxsize=4)
+def _key_path(state: str | None, home: str | None) -> Path:  # read for every letter
+    return Path(state or Path.home() / ".local" / "state") / "advocacy" / KEY_FILE
 
 
 @lru_cache(maxsize=4)

@@ -20,10 +20,10 @@ from ..formats.mime import (
     check_address,
     header_block,
     read_head,
-    read_headers,
     reply_to,
     same_address,
     sender_address,
+    shown_headers,
 )
 from ..render.batch import Reporter
 from ..render.records import LetterRecord
@@ -108,9 +108,10 @@ def letters(
         eml = letter.file(".eml")
         assert eml is not None  # only letters with an .eml come here
         path = out / eml.path
-        headers = read_headers(path)
+        head = read_head(path)  # once: thousands of files
+        headers = shown_headers(head)
         rcpt = check_address(recipient.email, f"recipient {rid!r}: field 'email'")
-        problem = envelope_problem(rcpt, read_head(path))
+        problem = envelope_problem(rcpt, head)
         if problem:
             found.refuse(rid, problem, reporter)
             continue
@@ -164,9 +165,10 @@ def relayed(
             found.not_made.append(Failure.of(group.key, exc))
             reporter.fail(group.key, str(exc))
             continue
-        headers = read_headers(message.path)
+        head = read_head(message.path)
+        headers = shown_headers(head)
         rcpt = check_address(group.email, f"{group.source}: column 'email'")
-        problem = envelope_problem(rcpt, read_head(message.path))
+        problem = envelope_problem(rcpt, head)
         if problem:
             found.refuse(group.key, problem, reporter)
             continue
