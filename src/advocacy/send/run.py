@@ -320,7 +320,10 @@ def _run(
             r for r in recipients if r.email and r.id in letters and letters[r.id].file(".eml")
         ]
         sender = sender_address(campaign, options.mail_from).addr_spec
-        found = outgoing.letters(out, letters, emailed, options.attach_pdf, sender, hooks.reporter)
+        found = outgoing.letters(
+            out, letters, emailed, options.attach_pdf, sender, hooks.reporter,
+            checked=summary.dry_run or bool(summary.test_to),
+        )  # fmt: skip
     summary.not_made += found.not_made
     summary.warnings += found.warnings
 
