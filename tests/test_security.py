@@ -66,13 +66,13 @@ def _valid_pdf(path: Path) -> bool:
 def test_kill_9_midway_leaves_whole_files_and_a_true_manifest(
     mini_campaign: Path, tmp_path: Path
 ) -> None:
-    _many(mini_campaign, 200)
+    _many(mini_campaign, 60)  # enough to be killed midway; the rerun renders the rest
     out = tmp_path / "out"
     proc = _render_until(mini_campaign, out, 15, start_new_session=True)
     os.killpg(proc.pid, signal.SIGKILL)  # the render process and its workers
     proc.wait()
     pdfs = sorted(out.glob("*.pdf"))
-    assert 15 <= len(pdfs) < 200
+    assert 15 <= len(pdfs) < 60
     assert all(_valid_pdf(p) for p in pdfs)
     assert [n for n in _visible(out) if not n.endswith(".pdf")] in (
         ["manifest.log.jsonl"],
@@ -84,8 +84,8 @@ def test_kill_9_midway_leaves_whole_files_and_a_true_manifest(
     result = run_cli("render", str(mini_campaign), "--out", str(out), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert summary["skipped"] == len(pdfs) and summary["rendered"] == 200 - len(pdfs)
-    assert len(list(out.glob("*.pdf"))) == 200
+    assert summary["skipped"] == len(pdfs) and summary["rendered"] == 60 - len(pdfs)
+    assert len(list(out.glob("*.pdf"))) == 60
     assert (out / "manifest.json").is_file() and not (out / manifest.LOG).exists()
     assert not [n for n in files_in(out) if n.endswith(".tmp")]
 
