@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import RegisterError
 from .entries import RegisterEntry, need, slug
-from .readers import read_json
+from .readers import contact_file, contacts_folder, read_json
 
 NAME = "ep-meps"
 URL = "https://data.europarl.europa.eu/api/v2/meps/show-current"
@@ -35,10 +35,10 @@ _HINT = "is this an EP Open Data /api/v2/meps/show-current response?"
 
 
 def _email(folder: Path | None, mep: str) -> str:
-    path = folder / f"{mep}.json" if folder else None
-    if path is None or not path.is_file():
+    found = contact_file(folder, mep)
+    if found is None:
         return ""
-    data = read_json(path)
+    path, data = found
     details = data.get("data") if isinstance(data, dict) else None
     if not isinstance(details, list) or not details or not isinstance(details[0], dict):
         raise RegisterError(f"{path}: is not a /api/v2/meps/{mep} response (no 'data' list)")
@@ -81,11 +81,7 @@ def read(path: Path, contacts: Path | None) -> tuple[list[RegisterEntry], list[s
     members = data.get("data") if isinstance(data, dict) else None
     if not isinstance(members, list):
         raise RegisterError(f"{path}: has no list of members ('data'); {_HINT}")
-    if contacts is not None and not contacts.is_dir():
-        raise RegisterError(
-            f"{contacts}: is not a folder; --contacts names the folder of "
-            "/api/v2/meps/{id} responses saved as {id}.json"
-        )
+    contacts_folder(contacts, "/api/v2/meps/{id}")
     entries = [_entry(raw, index, path, contacts) for index, raw in enumerate(members)]
     without = [e.fields["id"] for e in entries if not e.fields["email"]]
     warnings = []

@@ -60,6 +60,24 @@ def read_json(path: Path) -> Any:
         raise RegisterError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}") from None
 
 
+def contacts_folder(folder: Path | None, responses: str) -> None:
+    """`--contacts` names a folder of per-member API responses saved as {id}.json."""
+    if folder is not None and not folder.is_dir():
+        raise RegisterError(
+            f"{folder}: is not a folder; --contacts names the folder of {responses} "
+            "responses saved as {id}.json"
+        )
+
+
+def contact_file(folder: Path | None, member: object) -> tuple[Path, Any] | None:
+    """The member's saved response in the `--contacts` folder, or None: a member the
+    folder has no file for is not an error (the import says how many have none)."""
+    path = folder / f"{member}.json" if folder is not None else None
+    if path is None or not path.is_file():
+        return None
+    return path, read_json(path)
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
     reader = dict_reader(read_text(path))
     if not reader.fieldnames:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import RegisterError
 from .entries import RegisterEntry, need, slug
-from .readers import read_json
+from .readers import contact_file, contacts_folder, read_json
 
 NAME = "uk-parliament"
 URL = "https://members-api.parliament.uk"
@@ -30,12 +30,10 @@ _HINT = "is this a Members API /api/Members/Search response?"
 
 def _contact(folder: Path | None, member_id: int, shown: Path, label: str) -> dict[str, Any]:
     """The member's Parliamentary office from `{folder}/{id}.json`, or {} when there is none."""
-    if folder is None:
+    found = contact_file(folder, member_id)
+    if found is None:
         return {}
-    path = folder / f"{member_id}.json"
-    if not path.is_file():
-        return {}
-    data = read_json(path)
+    path, data = found
     offices = data.get("value") if isinstance(data, dict) else None
     if not isinstance(offices, list):
         raise RegisterError(
@@ -120,11 +118,7 @@ def read(path: Path, contacts: Path | None) -> tuple[list[RegisterEntry], list[s
     items = data.get("items") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise RegisterError(f"{path}: has no list of members ('items'); {_HINT}")
-    if contacts is not None and not contacts.is_dir():
-        raise RegisterError(
-            f"{contacts}: is not a folder; --contacts names the folder of "
-            "/api/Members/{id}/Contact responses saved as {id}.json"
-        )
+    contacts_folder(contacts, "/api/Members/{id}/Contact")
     entries = [_entry(raw, index, path, contacts) for index, raw in enumerate(items)]
     homeless = [e.fields["id"] for e in entries if not e.fields["address"]]
     warnings = []
