@@ -530,3 +530,26 @@ def test_diff_reports_a_changed_name_with_its_salutation(tmp_path: Path) -> None
     assert "2026-07-01 congress-legislators: name, was The Honorable Jeanne Shaheen / " in (
         entry.notes
     )
+
+
+@pytest.mark.parametrize(
+    ("source", "register", "responses"),
+    [
+        ("uk-parliament", "uk-members-search.json", "/api/Members/{id}/Contact"),
+        ("ep-meps", "ep-meps-show-current.json", "/api/v2/meps/{id}"),
+    ],
+)
+def test_contacts_that_is_not_a_folder_is_one_line(
+    tmp_path: Path, source: str, register: str, responses: str
+) -> None:
+    given = tmp_path / "contacts.json"  # a single response, where a folder of them belongs
+    given.write_text("{}", encoding="utf-8")
+    result = run_cli(
+        *("recipients", "import", source, str(FIXTURES / register)),
+        *("--contacts", str(given), "--to-list", "out.yaml", "--date", DATE),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert f"{given}: is not a folder" in line and responses in line
+    assert not (tmp_path / "out.yaml").exists()
