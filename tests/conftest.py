@@ -9,10 +9,14 @@ import shutil
 import subprocess
 import sys
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from mailserver import MailServer
 
 REPO = Path(__file__).resolve().parent.parent
 # advocacy refuses a Python without the CVE-2024-6923 fix (runtime.py), and the pyenv
@@ -142,3 +146,21 @@ def files_in(folder: Path) -> list[str]:
     if not folder.exists():
         return []
     return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.fixture
+def smtp_servers() -> Iterator[Callable[..., MailServer]]:
+    """Start real SMTP servers (aiosmtpd, tests/mailserver.py) on free ports of
+    127.0.0.1, with the given settings; all stopped after the test."""
+    from mailserver import MailServer
+
+    started: list[MailServer] = []
+
+    def start(**kwargs: Any) -> MailServer:
+        server = MailServer(**kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +24,6 @@ from conftest import MINI_RECIPIENTS, REPO, edit_file, run_cli
 from mailserver import Behaviour, MailServer, make_campaign, office, self_signed, server_tls
 
 Servers = Callable[..., MailServer]
-
-
-@pytest.fixture
-def smtpd() -> Iterator[Servers]:
-    """Start real SMTP servers on free ports of 127.0.0.1; stopped after the test."""
-    started: list[MailServer] = []
-
-    def start(**kwargs: Any) -> MailServer:
-        server = MailServer(**kwargs).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 def _send(
@@ -83,14 +68,14 @@ def _offices(tmp_path: Path, n: int) -> Path:
 
 
 def test_letters_arrive_once_with_headers_parts_and_pdf(
-    mini_campaign: Path, tmp_path: Path, smtpd: Servers
+    mini_campaign: Path, tmp_path: Path, smtp_servers: Servers
 ) -> None:
     listing = mini_campaign / "recipients" / "list.yaml"
     listing.write_text(MINI_RECIPIENTS, encoding="utf-8")
     edit_file(listing, "  tags: [eu, mfa]", "  email: de@example.org\n  tags: [eu, mfa]")
     edit_file(listing, "  tags: [partner]", "  email: us@example.org\n  tags: [partner]")
     edit_file(mini_campaign / "campaign.toml", "placeholder = true", "placeholder = false")
-    server = smtpd()
+    server = smtp_servers()
     out = tmp_path / "out"
     result = run_cli(
         *("send", str(mini_campaign), "--out", str(out), "--smtp", server.url, "--no-dry-run"),
@@ -131,10 +116,10 @@ def test_letters_arrive_once_with_headers_parts_and_pdf(
 
 
 def test_dry_run_shows_the_plan_and_first_message_and_sends_nothing(
-    tmp_path: Path, smtpd: Servers
+    tmp_path: Path, smtp_servers: Servers
 ) -> None:
     campaign = _offices(tmp_path, 3)
-    server = smtpd()
+    server = smtp_servers()
     out = tmp_path / "out"
     result = _send(campaign, out, server)
     assert result.returncode == 0, result.stderr
@@ -148,14 +133,16 @@ def test_dry_run_shows_the_plan_and_first_message_and_sends_nothing(
     assert all(p["attachments"] == [] for p in data["planned"])
 
 
-def test_sessions_are_reused_over_parallel_connections(tmp_path: Path, smtpd: Servers) -> None:
+def test_sessions_are_reused_over_parallel_connections(
+    tmp_path: Path, smtp_servers: Servers
+) -> None:
     campaign = _offices(tmp_path, 8)
     out = tmp_path / "out"
-    one = smtpd()
+    one = smtp_servers()
     result = _send(campaign, out, one, "--no-dry-run", "--connections", "1", "--limit", "4")
     assert result.returncode == 0, result.stderr
     assert len(one.messages()) == 4 and one.connections == 1
-    two = smtpd()
+    two = smtp_servers()
     result = _send(campaign, out, two, "--no-dry-run", "--connections", "2")
     assert result.returncode == 0, result.stderr
     assert len(two.messages()) == 4 and two.connections == 2  # the other 4, two per session
@@ -164,14 +151,14 @@ def test_sessions_are_reused_over_parallel_connections(tmp_path: Path, smtpd: Se
     )
 
 
-def test_4xx_is_retried_and_arrives_once(tmp_path: Path, smtpd: Servers) -> None:
+def test_4xx_is_retried_and_arrives_once(tmp_path: Path, smtp_servers: Servers) -> None:
     campaign = _offices(tmp_path, 5)
 
     def greylist(data: bytes, attempt: int) -> str | None:
         first_time = attempt == 1 and (b"r2@example.org" in data or b"r4@example.org" in data)
         return "451 4.7.1 Greylisted, try again later" if first_time else None
 
-    server = smtpd(behaviour=Behaviour(data_replies=greylist))
+    server = smtp_servers(behaviour=Behaviour(data_replies=greylist))
     out = tmp_path / "out"
     result = _send(campaign, out, server, "--no-dry-run", "--backoff", "0.05")
     assert result.returncode == 0, result.stderr
@@ -181,9 +168,11 @@ def test_4xx_is_retried_and_arrives_once(tmp_path: Path, smtpd: Servers) -> None
     assert journal["r2"][:2] == ("sent", 2) and journal["r1"][:2] == ("sent", 1)
 
 
-def test_5xx_fails_that_letter_and_the_batch_goes_on(tmp_path: Path, smtpd: Servers) -> None:
+def test_5xx_fails_that_letter_and_the_batch_goes_on(tmp_path: Path, smtp_servers: Servers) -> None:
     campaign = _offices(tmp_path, 4)
-    server = smtpd(behaviour=Behaviour(rcpt_replies={"r3@example.org": "550 5.1.1 No such user"}))
+    server = smtp_servers(
+        behaviour=Behaviour(rcpt_replies={"r3@example.org": "550 5.1.1 No such user"})
+    )
     out = tmp_path / "out"
     result = _send(campaign, out, server, "--no-dry-run")
     assert result.returncode == 1
@@ -206,10 +195,10 @@ def test_5xx_fails_that_letter_and_the_batch_goes_on(tmp_path: Path, smtpd: Serv
 
 
 def test_connection_dropped_mid_data_reconnects_and_completes(
-    tmp_path: Path, smtpd: Servers
+    tmp_path: Path, smtp_servers: Servers
 ) -> None:
     campaign = _offices(tmp_path, 5)
-    server = smtpd(behaviour=Behaviour(drops=2))
+    server = smtp_servers(behaviour=Behaviour(drops=2))
     out = tmp_path / "out"
     result = _send(campaign, out, server, "--no-dry-run", "--backoff", "0.05", "--connections", "1")
     assert result.returncode == 0, result.stderr
@@ -256,10 +245,12 @@ def _popen_send(campaign: Path, out: Path, server: MailServer) -> subprocess.Pop
     )
 
 
-def test_killed_midway_then_rerun_sends_each_letter_once(tmp_path: Path, smtpd: Servers) -> None:
+def test_killed_midway_then_rerun_sends_each_letter_once(
+    tmp_path: Path, smtp_servers: Servers
+) -> None:
     campaign = _offices(tmp_path, 8)
     out = tmp_path / "out"
-    slow = smtpd(behaviour=Behaviour(reply_delay=0.4))  # accepts, then answers late
+    slow = smtp_servers(behaviour=Behaviour(reply_delay=0.4))  # accepts, then answers late
     process = _popen_send(campaign, out, slow)
     try:
         _wait_for(lambda: len(slow.messages()) >= 3)
@@ -270,7 +261,7 @@ def test_killed_midway_then_rerun_sends_each_letter_once(tmp_path: Path, smtpd: 
     first = slow.ids()
     assert 3 <= len(first) < 8
 
-    fast = smtpd()
+    fast = smtp_servers()
     result = _send(campaign, out, fast, "--no-dry-run")
     assert result.returncode == 0, result.stderr
     journal = _journal(out)
@@ -289,11 +280,11 @@ def test_killed_midway_then_rerun_sends_each_letter_once(tmp_path: Path, smtpd: 
 
 
 def test_ctrl_c_finishes_the_message_in_flight_and_exits_130(
-    tmp_path: Path, smtpd: Servers
+    tmp_path: Path, smtp_servers: Servers
 ) -> None:
     campaign = _offices(tmp_path, 8)
     out = tmp_path / "out"
-    slow = smtpd(behaviour=Behaviour(reply_delay=0.4))
+    slow = smtp_servers(behaviour=Behaviour(reply_delay=0.4))
     process = _popen_send(campaign, out, slow)
     try:
         _wait_for(lambda: len(slow.messages()) >= 2)
@@ -307,16 +298,18 @@ def test_ctrl_c_finishes_the_message_in_flight_and_exits_130(
     assert "sending" not in {state for state, _, _ in journal.values()}
     assert len(sent) == len(slow.messages())  # the one in flight was finished and journaled
 
-    fast = smtpd()
+    fast = smtp_servers()
     result = _send(campaign, out, fast, "--no-dry-run")
     assert result.returncode == 0, result.stderr
     assert sorted((slow.ids() + fast.ids()).values()) == [1] * 8
 
 
-def test_unknown_and_changed_letters_wait_for_their_flags(tmp_path: Path, smtpd: Servers) -> None:
+def test_unknown_and_changed_letters_wait_for_their_flags(
+    tmp_path: Path, smtp_servers: Servers
+) -> None:
     campaign = _offices(tmp_path, 3)
     out = tmp_path / "out"
-    server = smtpd()
+    server = smtp_servers()
     assert _send(campaign, out, server, "--no-dry-run").returncode == 0
     with sqlite3.connect(out / "outbox.sqlite3") as db:
         db.execute("UPDATE messages SET state = 'sending' WHERE key = 'r1'")
@@ -351,11 +344,11 @@ def test_unknown_and_changed_letters_wait_for_their_flags(tmp_path: Path, smtpd:
 
 
 def test_starttls_and_auth_password_from_the_environment_is_written_nowhere(
-    tmp_path: Path, smtpd: Servers
+    tmp_path: Path, smtp_servers: Servers
 ) -> None:
     password = "s3cret-Pa55word-" + os.urandom(6).hex()
     cert, key = self_signed(tmp_path)
-    server = smtpd(tls=server_tls(cert, key), auth=("campaigner", password))
+    server = smtp_servers(tls=server_tls(cert, key), auth=("campaigner", password))
     campaign = _offices(tmp_path, 2)
     out = tmp_path / "out"
     url = f"smtp://campaigner@127.0.0.1:{server.port}"
@@ -396,7 +389,7 @@ def test_starttls_and_auth_password_from_the_environment_is_written_nowhere(
 
 
 def test_relay_sends_each_group_exactly_its_letters(
-    mini_campaign: Path, tmp_path: Path, smtpd: Servers
+    mini_campaign: Path, tmp_path: Path, smtp_servers: Servers
 ) -> None:
     import shutil
 
@@ -418,7 +411,7 @@ def test_relay_sends_each_group_exactly_its_letters(
         "tag:eu us-dos,Everyone,all@example.org,pl\n",
         encoding="utf-8",
     )
-    server = smtpd()
+    server = smtp_servers()
     out = tmp_path / "out"
     result = run_cli(
         *("send", str(mini_campaign), "--out", str(out), "--smtp", server.url),
@@ -529,9 +522,9 @@ def test_token_bucket_paces_after_a_burst() -> None:
     assert [bucket.reserve() for _ in range(3)] == [0.0, 0.0, 0.5]
 
 
-def test_rate_limits_a_real_run(tmp_path: Path, smtpd: Servers) -> None:
+def test_rate_limits_a_real_run(tmp_path: Path, smtp_servers: Servers) -> None:
     campaign = _offices(tmp_path, 5)
-    server = smtpd()
+    server = smtp_servers()
     out = tmp_path / "out"
     result = _send(campaign, out, server, "--no-dry-run", "--rate", "5/s", "--connections", "1")
     assert result.returncode == 0, result.stderr
@@ -547,11 +540,13 @@ def test_rate_limits_a_real_run(tmp_path: Path, smtpd: Servers) -> None:
     ]
 
 
-def test_send_without_a_server_or_password_is_one_line(tmp_path: Path, smtpd: Servers) -> None:
+def test_send_without_a_server_or_password_is_one_line(
+    tmp_path: Path, smtp_servers: Servers
+) -> None:
     campaign = _offices(tmp_path, 1)
     result = run_cli("send", str(campaign), "--out", str(tmp_path / "o"), "--no-dry-run")
     assert result.returncode == 2 and "no mail server" in result.stderr
-    server = smtpd()
+    server = smtp_servers()
     result = run_cli(
         *("send", str(campaign), "--out", str(tmp_path / "o"), "--send"),
         *("--smtp", f"smtp+plain://someone@127.0.0.1:{server.port}"),

@@ -16,7 +16,6 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -195,21 +194,6 @@ def test_a_python_without_the_email_fix_is_named_and_refused(mini_campaign: Path
 # -- sending: the CA file, and a damaged or lost journal -----------------------
 
 
-@pytest.fixture
-def smtpd() -> Iterator[Callable[..., MailServer]]:
-    """Real SMTP servers on free ports of 127.0.0.1, stopped after the test."""
-    started: list[MailServer] = []
-
-    def start(**kwargs: Any) -> MailServer:
-        server = MailServer(**kwargs).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
 def _send(campaign: Path, out: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return run_cli(
         *("send", str(campaign), "--out", str(out), "--smtp", url, "--no-attach-pdf", "--yes"),
@@ -219,12 +203,12 @@ def _send(campaign: Path, out: Path, url: str, *args: str) -> subprocess.Complet
 
 
 def test_a_campaigns_own_ca_file_is_never_trusted(
-    tmp_path: Path, smtpd: Callable[..., MailServer]
+    tmp_path: Path, smtp_servers: Callable[..., MailServer]
 ) -> None:
     """A campaign from a stranger names a CA that signed the stranger's server; the user
     gives --smtp. The login and letters must not go to a server that CA vouches for."""
     cert, key = self_signed(tmp_path)
-    server = smtpd(tls=server_tls(cert, key))
+    server = smtp_servers(tls=server_tls(cert, key))
     campaign = make_campaign(
         tmp_path / "campaign",
         [office(1), office(2)],
@@ -281,10 +265,10 @@ JOURNAL_CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
 
 @pytest.mark.parametrize("case", sorted(JOURNAL_CASES))
 def test_a_damaged_or_lost_journal_sends_nothing_again(
-    case: str, tmp_path: Path, smtpd: Callable[..., MailServer]
+    case: str, tmp_path: Path, smtp_servers: Callable[..., MailServer]
 ) -> None:
     damage, expected, status = JOURNAL_CASES[case]
-    server = smtpd()
+    server = smtp_servers()
     campaign = make_campaign(tmp_path / "campaign", [office(1), office(2)])
     out = tmp_path / "out"
     first = _send(campaign, out, server.url, "--no-dry-run")
@@ -321,9 +305,9 @@ def _mount(what: list[str], where: Path) -> None:
 
 
 def test_a_read_only_journal_is_one_line_and_sends_nothing(
-    tmp_path: Path, smtpd: Callable[..., MailServer]
+    tmp_path: Path, smtp_servers: Callable[..., MailServer]
 ) -> None:
-    server = smtpd()
+    server = smtp_servers()
     campaign = make_campaign(tmp_path / "campaign", [office(1), office(2)])
     out = tmp_path / "out"
     assert _send(campaign, out, server.url, "--no-dry-run", "--to", "r1").returncode == 0
@@ -372,13 +356,13 @@ def _fill(disk: Path, leave: int = 0) -> Path:
 
 
 def test_a_disk_filling_during_queueing_is_one_line_and_sends_nothing_twice(
-    tmp_path: Path, smtpd: Callable[..., MailServer]
+    tmp_path: Path, smtp_servers: Callable[..., MailServer]
 ) -> None:
     """The disk fills at some step of a real send: reading the journal, recording the
     campaign, queueing the letters. Whichever step it is (the free space left grows run
     by run), the run ends in one line and sends nothing; once space is freed, every
     letter goes exactly once."""
-    server = smtpd()
+    server = smtp_servers()
     campaign = make_campaign(tmp_path / "campaign", [office(i) for i in range(1, 9)])
     failures = []
     with _small_disk(tmp_path / "disk") as disk:
