@@ -14,6 +14,9 @@ The letters are rendered first (not timed), then sent, each run timed from
 process start to exit and checked against the messages Postfix accepted (its
 log's cleanup lines):
   mailmerge 2.3.0 --no-limit (a new connection, TLS handshake and login per message)
+  a bare smtplib client on 1 and on 4 threads (TCP_NODELAY, no journal, no checks,
+    timed in this process): the most this Postfix on this machine takes, so the
+    ceiling of any client's ratio to mailmerge
   advocacy send --connections 1
   advocacy send --connections 4
 mailmerge gets the same text and HTML (and PDF) of each letter, read back from the
@@ -156,6 +159,45 @@ _MAILMERGE = (
 )
 
 
+def _bare(server: Any, letters: Path, connections: int) -> float:
+    """The same messages through a bare smtplib client on `connections` threads, with
+    TCP_NODELAY and nothing else (no journal, no checks, no start-up): what the server
+    takes at most on this machine, the ceiling of any client's ratio."""
+    import smtplib
+    import socket
+    import ssl
+    import threading
+
+    messages = [p.read_bytes() for p in sorted(letters.glob("*.eml"))]
+    context = ssl.create_default_context(cafile=str(server.cafile))
+
+    def share(part: list[tuple[int, bytes]]) -> None:
+        client = smtplib.SMTP("127.0.0.1", server.submission_port, "bench.example.org")
+        client.starttls(context=context)
+        client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        client.login(server.user, server.password)
+        for n, data in part:
+            client.sendmail("letters@example.org", [f"bare{n}@example.org"], data)
+        client.quit()
+
+    parts = [[(n, m) for n, m in enumerate(messages) if n % connections == k]
+             for k in range(connections)]  # fmt: skip
+    threads = [threading.Thread(target=share, args=(part,)) for part in parts]
+    before = _accepted(server)
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    deadline = time.monotonic() + 30
+    while _accepted(server) - before < len(messages) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _accepted(server) - before != len(messages):
+        sys.exit("the bare client's messages did not all arrive")
+    return seconds
+
+
 def _accepted(server: Any) -> int:
     """Messages Postfix has accepted so far (cleanup logs one line for each)."""
     return sum(
@@ -241,6 +283,11 @@ def main() -> None:
                 seconds = _timed(command, server, n, cwd=folder, env=env)
                 results.append((variant, "mailmerge 2.3.0", seconds))
                 print(f"  mailmerge 2.3.0          {seconds:7.1f} s  {n / seconds:7.1f} msg/s")
+            for connections in (1, 4):
+                seconds = _bare(server, letters, connections)
+                label = f"bare smtplib x{connections}"
+                results.append((variant, label, seconds))
+                print(f"  {label:<24} {seconds:7.1f} s  {n / seconds:7.1f} msg/s")
             for connections in (1, 4):
                 out = work / f"out-{int(with_pdf)}-{connections}"
                 shutil.copytree(letters, out)  # a fresh journal for each run
