@@ -44,14 +44,20 @@ def test_rerun_skips_unchanged_and_redoes_changed(mini_campaign: Path, tmp_path:
     first = _render(mini_campaign, out, jobs=2)
     assert len(first.letters) == 4 and first.jobs == 2
     stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
+    listed = (out / "manifest.json").read_bytes()
+    written = (out / "manifest.json").stat().st_mtime_ns
 
     again = _render(mini_campaign, out, jobs=2)
     assert (len(again.letters), len(again.skipped)) == (0, 4)
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")} == stamps
+    # Nothing changed, so the manifest is not written again (not even its date).
+    assert (out / "manifest.json").read_bytes() == listed
+    assert (out / "manifest.json").stat().st_mtime_ns == written
 
     edit_file(path, "city: Paris", "city: PARIS CEDEX 07")
     one = _render(mini_campaign, out)
     assert [e.recipient for e in one.letters] == ["fr-mfa"]
+    assert (out / "manifest.json").read_bytes() != listed
     assert "PARIS CEDEX 07" in pdf_text(out / "fr-mfa.en.pdf")
 
     css = mini_campaign / "templates" / "letter.css"

@@ -40,12 +40,14 @@ class Collector:
         self.fatal = False
         self.shard: dict[str, Json] | None = None  # a --shard render: which share
         self.started = time.time()
+        self.taken = 0  # results that came back in this run
 
     def warn(self, message: str) -> None:
         self.summary.warnings.append(message)
         self.reporter.warn(message)
 
     def take(self, result: Rendered | Failed) -> None:
+        self.taken += 1
         if isinstance(result, Failed):
             failure = result.failure
             self.fatal = self.fatal or result.fatal
@@ -83,6 +85,8 @@ class Collector:
         listed = {f.path for e in self._kept() for f in e.files}
         remove_unlisted(self.out, listed, self.started)
         kept = self._kept()
+        if self._unchanged(listed):
+            return  # manifest.json says all of it already (send's render check, a rerun)
         # A shard always says that it ran, with no letters too: the merge counts shards.
         if listed or self.shard or (self.out / MANIFEST).exists():
             manifest.save(
@@ -93,6 +97,16 @@ class Collector:
                 campaign_dir=str(self.campaign.root.resolve()),
                 shard=self.shard,
             )
+
+    def _unchanged(self, listed: set[str]) -> bool:
+        """Nothing came back, nothing waits in the log, and every letter that
+        manifest.json lists is still whole in the folder: writing it again would only
+        change its date (100,000 letters: seconds, for nothing)."""
+        if self.taken or self.shard or (self.out / manifest.LOG).exists():
+            return False
+        if not (self.out / MANIFEST).is_file():
+            return False
+        return listed == {f.path for e in self.entries.values() for f in e.files}
 
 
 def closing_warnings(run: Collector, recipients: Sequence[Recipient]) -> None:
