@@ -168,7 +168,8 @@ def render(
         recipients = narrowed(recipients, lambda r: in_shard(r.id, shard.number, shard.count))
     out = options.out
     check_out_dir(out, options.force, create=False)
-    manifest.check_campaign(out, campaign)
+    previous = manifest.load(out)  # once: 100,000 letters take seconds to read
+    manifest.check_campaign(out, campaign, previous)
 
     summary = RenderSummary(campaign.config.campaign.title, str(campaign.root), str(out))
     composer = Composer(campaign, today=options.today, language=options.language)
@@ -195,7 +196,6 @@ def render(
     per_format = manifest.format_settings(formats, options.pdf_variant, email)
     no_address = options.no_address or campaign.config.render.no_address
     common = manifest.campaign_digest(campaign, settings)
-    previous = manifest.load(out)
     _check_share(out, previous, shard)
     old = previous.letters
     done = {letter.recipient: i for i, letter in enumerate(old)}  # its place in `old`

@@ -190,12 +190,13 @@ def load(out: Path) -> Manifest:
     )
 
 
-def check_campaign(out: Path, campaign: Campaign) -> None:
+def check_campaign(out: Path, campaign: Campaign, found: Manifest | None = None) -> None:
     """One output folder holds one campaign's letters: refuse to mix in another's.
+    `found`: the folder's manifest, when the caller has loaded it already.
 
     A campaign is known by its folder; a manifest whose folder is gone (the campaign
     was moved) belongs to a campaign of the same title."""
-    found = load(out)
+    found = found if found is not None else load(out)
     if not found.found or not (found.campaign_dir or found.campaign):
         return
     here = str(campaign.root.resolve())
