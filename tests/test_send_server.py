@@ -15,17 +15,14 @@ import pytest
 from conftest import run_cli
 from mailserver import Behaviour, make_campaign, office, self_signed, server_tls
 from test_send import Servers, _ids, _journal, _offices, _send
-from test_send import smtpd as _smtpd
-
-smtpd = pytest.fixture(_smtpd.__wrapped__, name="smtpd")  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("drop_at", ["mid", "end"])
 def test_a_message_whose_connection_ends_after_its_data_is_unknown_and_never_resent(
-    tmp_path: Path, smtpd: Servers, drop_at: str
+    tmp_path: Path, smtp_servers: Servers, drop_at: str
 ) -> None:
     campaign = _offices(tmp_path, 3)
-    server = smtpd(behaviour=Behaviour(drops=1, drop_at=drop_at))
+    server = smtp_servers(behaviour=Behaviour(drops=1, drop_at=drop_at))
     out = tmp_path / "out"
     args = ("--no-dry-run", "--backoff", "0.05", "--connections", "1")
     result = _send(campaign, out, server, *args)
@@ -48,10 +45,10 @@ def test_a_message_whose_connection_ends_after_its_data_is_unknown_and_never_res
 
 
 def test_a_drop_before_the_data_is_deferred_then_sent_on_a_new_connection(
-    tmp_path: Path, smtpd: Servers
+    tmp_path: Path, smtp_servers: Servers
 ) -> None:
     campaign = _offices(tmp_path, 2)
-    server = smtpd(behaviour=Behaviour(drops=1, drop_at="data"))
+    server = smtp_servers(behaviour=Behaviour(drops=1, drop_at="data"))
     out = tmp_path / "out"
     result = _send(campaign, out, server, "--no-dry-run", "--backoff", "0.05", "--connections", "1")
     assert result.returncode == 0, result.stderr
@@ -59,9 +56,13 @@ def test_a_drop_before_the_data_is_deferred_then_sent_on_a_new_connection(
     assert _journal(out)["r1"][:2] == ("sent", 2)
 
 
-def test_a_wrong_password_is_tried_once_on_one_connection(tmp_path: Path, smtpd: Servers) -> None:
+def test_a_wrong_password_is_tried_once_on_one_connection(
+    tmp_path: Path, smtp_servers: Servers
+) -> None:
     cert, key = self_signed(tmp_path)
-    server = smtpd(tls=server_tls(cert, key), auth=("campaigner", "right-" + os.urandom(4).hex()))
+    server = smtp_servers(
+        tls=server_tls(cert, key), auth=("campaigner", "right-" + os.urandom(4).hex())
+    )
     campaign = _offices(tmp_path, 6)
     result = run_cli(
         "send", str(campaign), "--out", str(tmp_path / "out"),
@@ -77,10 +78,10 @@ def test_a_wrong_password_is_tried_once_on_one_connection(tmp_path: Path, smtpd:
 
 
 def test_a_refused_sender_stops_the_batch_at_the_first_message(
-    tmp_path: Path, smtpd: Servers
+    tmp_path: Path, smtp_servers: Servers
 ) -> None:
     campaign = _offices(tmp_path, 8)
-    server = smtpd(behaviour=Behaviour(mail_reply="553 5.7.1 <x>: sender not owned by user"))
+    server = smtp_servers(behaviour=Behaviour(mail_reply="553 5.7.1 <x>: sender not owned by user"))
     out = tmp_path / "out"
     result = _send(campaign, out, server, "--no-dry-run", "--connections", "4")
     assert result.returncode == 1
@@ -92,12 +93,12 @@ def test_a_refused_sender_stops_the_batch_at_the_first_message(
 
 
 def test_the_same_5xx_to_the_first_three_messages_stops_the_batch(
-    tmp_path: Path, smtpd: Servers
+    tmp_path: Path, smtp_servers: Servers
 ) -> None:
     campaign = _offices(tmp_path, 8)
     policy = "554 5.7.1 Relay access denied for this login"
     refused = {f"r{n}@example.org": policy for n in range(9)}
-    server = smtpd(behaviour=Behaviour(rcpt_replies=refused))
+    server = smtp_servers(behaviour=Behaviour(rcpt_replies=refused))
     out = tmp_path / "out"
     result = _send(campaign, out, server, "--no-dry-run", "--connections", "4")
     assert result.returncode == 1
@@ -107,10 +108,10 @@ def test_the_same_5xx_to_the_first_three_messages_stops_the_batch(
     assert states == ["failed"] * 3 + ["pending"] * 5
 
 
-def test_different_refusals_do_not_stop_the_batch(tmp_path: Path, smtpd: Servers) -> None:
+def test_different_refusals_do_not_stop_the_batch(tmp_path: Path, smtp_servers: Servers) -> None:
     campaign = _offices(tmp_path, 5)
     replies = {f"r{n}@example.org": f"550 5.1.1 <r{n}@example.org>: no user" for n in (1, 2, 3)}
-    server = smtpd(behaviour=Behaviour(rcpt_replies=replies))
+    server = smtp_servers(behaviour=Behaviour(rcpt_replies=replies))
     out = tmp_path / "out"
     result = _send(campaign, out, server, "--no-dry-run", "--connections", "1")
     assert result.returncode == 1 and "3 of 5 message(s) not sent" in result.stderr
@@ -118,10 +119,10 @@ def test_different_refusals_do_not_stop_the_batch(tmp_path: Path, smtpd: Servers
 
 
 def test_a_server_capping_connections_gets_everything_over_fewer(
-    tmp_path: Path, smtpd: Servers
+    tmp_path: Path, smtp_servers: Servers
 ) -> None:
     campaign = _offices(tmp_path, 12)
-    server = smtpd(behaviour=Behaviour(max_connections=2, reply_delay=0.05))
+    server = smtp_servers(behaviour=Behaviour(max_connections=2, reply_delay=0.05))
     out = tmp_path / "out"
     result = _send(campaign, out, server, "--no-dry-run", "--connections", "4", "--backoff", "0.05")
     assert result.returncode == 0, result.stderr
@@ -129,9 +130,9 @@ def test_a_server_capping_connections_gets_everything_over_fewer(
     assert server.peak == 2 and server.refused >= 1  # it tried a third, then went on with 2
 
 
-def test_the_pool_starts_with_one_session_and_grows(tmp_path: Path, smtpd: Servers) -> None:
+def test_the_pool_starts_with_one_session_and_grows(tmp_path: Path, smtp_servers: Servers) -> None:
     campaign = _offices(tmp_path, 10)
-    server = smtpd(behaviour=Behaviour(reply_delay=0.05))
+    server = smtp_servers(behaviour=Behaviour(reply_delay=0.05))
     result = _send(campaign, tmp_path / "out", server, "--no-dry-run", "--connections", "3")
     assert result.returncode == 0, result.stderr
     assert len(server.messages()) == 10
@@ -139,10 +140,10 @@ def test_the_pool_starts_with_one_session_and_grows(tmp_path: Path, smtpd: Serve
 
 
 def test_what_a_mail_admin_sees_helo_size_and_the_date_of_sending(
-    tmp_path: Path, smtpd: Servers
+    tmp_path: Path, smtp_servers: Servers
 ) -> None:
     campaign = _offices(tmp_path, 2)
-    server = smtpd()
+    server = smtp_servers()
     out = tmp_path / "out"
     assert _send(campaign, out, server).returncode == 0  # a dry run renders the letters
     files = {p: p.read_bytes() for p in out.glob("*.eml")}
@@ -171,7 +172,9 @@ def _dkim_campaign(tmp_path: Path, key: Path) -> Path:
     return make_campaign(tmp_path / "campaign", [office(1), office(2)], toml=lambda t: t + table)
 
 
-def test_dkim_signatures_verify_against_the_public_key(tmp_path: Path, smtpd: Servers) -> None:
+def test_dkim_signatures_verify_against_the_public_key(
+    tmp_path: Path, smtp_servers: Servers
+) -> None:
     import dkim
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -187,7 +190,7 @@ def test_dkim_signatures_verify_against_the_public_key(tmp_path: Path, smtpd: Se
     )
     key.chmod(0o644)
     campaign = _dkim_campaign(tmp_path, key)
-    server = smtpd()
+    server = smtp_servers()
     exposed = _send(campaign, tmp_path / "out", server, "--no-dry-run")
     assert exposed.returncode == 2 and not server.messages()
     (line,) = [line for line in exposed.stderr.splitlines() if line.startswith("error:")]
