@@ -17,6 +17,9 @@ Cyrillic) and prints, in one run:
 6. the start-up time of `advocacy --help`;
 7. the time and peak RSS of loading 100,000 recipients from YAML and from CSV
    (`--load 0` leaves it out).
+
+`--html-rss 200 20000` instead prints only the peak RSS of HTML-only renders at
+those sizes: the memory of N letters without the hour that N PDFs take.
 """
 
 from __future__ import annotations
@@ -236,13 +239,40 @@ def naive(html_files: list[Path], base_url: str, css_text: str) -> float:
     return len(html_files) / (time.perf_counter() - started)
 
 
+def html_rss(sizes: list[int]) -> None:
+    """Peak RSS of `advocacy render --format html` at each size: what the parent and
+    the workers hold for N letters, without the time of N PDFs."""
+    found = {}
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp) / "campaign"
+            root.mkdir()
+            make_campaign(root, n)
+            seconds, found[n] = run_advocacy(
+                "render", str(root), "--format", "html", "--out", str(Path(tmp) / "html")
+            )
+        print(f"N={n}: HTML render {seconds:.1f} s, peak RSS {found[n] / 1024:.0f} MiB")
+    small, large = min(found), max(found)
+    print(f"peak RSS of HTML renders, N={large} / N={small}: {found[large] / found[small]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 2000])
     parser.add_argument("--naive", type=int, default=40, help="letters for the naive loop")
     parser.add_argument("--large", action="store_true", help="also N=20,000 (an hour or more)")
     parser.add_argument("--load", type=int, default=100_000, help="recipients to load; 0: none")
+    parser.add_argument(
+        "--html-rss",
+        type=int,
+        nargs="*",
+        default=[],
+        help="only the peak RSS of HTML-only renders at these sizes (no WeasyPrint: minutes)",
+    )
     args = parser.parse_args()
+    if args.html_rss:
+        html_rss(args.html_rss)
+        return
     if args.large:
         args.sizes = [*args.sizes, 20_000]
     if args.load:
