@@ -5,8 +5,10 @@ Run: .venv/bin/python benchmarks/scale_bench.py [--sizes 200 2000] [--large] [--
 Makes a synthetic campaign (the bundled templates and catalogs; N recipients
 over 12 languages, A4 and Letter, names and addresses in Latin, Greek and
 Cyrillic) and prints, in one run:
-1. the ceiling: pure WeasyPrint on the same HTML the tool produces, one
-   process per core, each reusing its CSS and fonts (letters/s);
+1. the ceiling: pure WeasyPrint on the same HTML the tool lays out (the letters as
+   printed, after formats/fit.py), one process per core, each reusing its CSS and
+   fonts (letters/s); and, beside it, the ceiling on the HTML before fitting, with
+   how many letters fit.py laid out more than once;
 2. `advocacy render` on the same campaign (letters/s) and its ratio to the ceiling;
 3. the naive loop (new HTML, CSS and fonts per letter, one process) and the ratio;
 4. peak RSS of the largest process for each N (`--large` adds N=20,000), and the
@@ -15,6 +17,9 @@ Cyrillic) and prints, in one run:
 6. the start-up time of `advocacy --help`;
 7. the time and peak RSS of loading 100,000 recipients from YAML and from CSV
    (`--load 0` leaves it out).
+
+`--html-rss 200 20000` instead prints only the peak RSS of HTML-only renders at
+those sizes: the memory of N letters without the hour that N PDFs take.
 """
 
 from __future__ import annotations
@@ -234,13 +239,40 @@ def naive(html_files: list[Path], base_url: str, css_text: str) -> float:
     return len(html_files) / (time.perf_counter() - started)
 
 
+def html_rss(sizes: list[int]) -> None:
+    """Peak RSS of `advocacy render --format html` at each size: what the parent and
+    the workers hold for N letters, without the time of N PDFs."""
+    found = {}
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp) / "campaign"
+            root.mkdir()
+            make_campaign(root, n)
+            seconds, found[n] = run_advocacy(
+                "render", str(root), "--format", "html", "--out", str(Path(tmp) / "html")
+            )
+        print(f"N={n}: HTML render {seconds:.1f} s, peak RSS {found[n] / 1024:.0f} MiB")
+    small, large = min(found), max(found)
+    print(f"peak RSS of HTML renders, N={large} / N={small}: {found[large] / found[small]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 2000])
     parser.add_argument("--naive", type=int, default=40, help="letters for the naive loop")
     parser.add_argument("--large", action="store_true", help="also N=20,000 (an hour or more)")
     parser.add_argument("--load", type=int, default=100_000, help="recipients to load; 0: none")
+    parser.add_argument(
+        "--html-rss",
+        type=int,
+        nargs="*",
+        default=[],
+        help="only the peak RSS of HTML-only renders at these sizes (no WeasyPrint: minutes)",
+    )
     args = parser.parse_args()
+    if args.html_rss:
+        html_rss(args.html_rss)
+        return
     if args.large:
         args.sizes = [*args.sizes, 20_000]
     if args.load:
@@ -267,12 +299,18 @@ def main() -> None:
             html_files = sorted(html_out.glob("*.html"))
             base_url = root.resolve().as_uri() + "/"
             css_text = (root / "templates" / "letter.css").read_text(encoding="utf-8")
-            ceil = ceiling(html_files, base_url, css_text)
+            composed = ceiling(html_files, base_url, css_text)
 
             out = Path(tmp) / "letters"
-            full, rss[n] = run_advocacy("render", str(root), "--out", str(out))
+            # The HTML beside each PDF is the one laid out: with the type sizes and fold
+            # moves of formats/fit.py, which lays a letter out again until it fits.
+            both = ("--format", "pdf", "--format", "html", "--out", str(out))
+            full, rss[n] = run_advocacy("render", str(root), *both)
             rate = n / full
-            rerun, _ = run_advocacy("render", str(root), "--out", str(out))
+            fitted = sorted(out.glob("*.html"))
+            relaid = sum(a.read_bytes() != (out / a.name).read_bytes() for a in html_files)
+            ceil = ceiling(fitted, base_url, css_text)
+            rerun, _ = run_advocacy("render", str(root), *both)
             path = root / "recipients" / "list.yaml"
             path.write_text(
                 path.read_text(encoding="utf-8").replace(
@@ -280,11 +318,16 @@ def main() -> None:
                 ),
                 encoding="utf-8",
             )
-            one, _ = run_advocacy("render", str(root), "--out", str(out))
+            one, _ = run_advocacy("render", str(root), *both)
             print(
                 f"N={n}: ceiling {ceil:.1f} letters/s; advocacy render {rate:.1f} letters/s "
                 f"({full:.1f} s, ratio to ceiling {rate / ceil:.2f}); peak RSS "
                 f"{rss[n] / 1024:.0f} MiB"
+            )
+            print(
+                f"N={n}: {relaid} of {n} letters laid out more than once to fit (fold, "
+                f"boxes); ceiling on the HTML before fitting {composed:.1f} letters/s, "
+                f"ratio {rate / composed:.2f}"
             )
             print(
                 f"N={n}: rerun, nothing changed {rerun:.2f} s ({rerun / full:.1%} of full); "

@@ -147,19 +147,36 @@ TRICKY = [
 ]
 
 
+LONG = "".join(ENTRY.format(i=i, d=i % 9 + 1) for i in range(450))
+
+
 @pytest.mark.parametrize("fast", [True, False], ids=["libyaml", "pure-python"])
-@pytest.mark.parametrize(
-    "text", [*TRICKY, "".join(ENTRY.format(i=i, d=i % 9 + 1) for i in range(450))]
-)
+@pytest.mark.parametrize("saved", ["lf", "crlf-bom"])
+@pytest.mark.parametrize("text", [*TRICKY, LONG])
 def test_every_reading_gives_the_entries_of_safe_load(
-    tmp_path: Path, text: str, fast: bool
+    tmp_path: Path, text: str, fast: bool, saved: str
 ) -> None:
     path = tmp_path / "list.yaml"
-    path.write_text(text, encoding="utf-8")
-    expected = yaml.safe_load(text)
+    if saved == "crlf-bom":  # as a Windows editor saves it
+        text = "\ufeff" + text.replace("\n", "\r\n")
+    path.write_bytes(text.encode("utf-8"))
+    expected = yaml.safe_load(text.removeprefix("\ufeff"))
     if isinstance(expected, dict):
         expected = expected["recipients"]
     assert list(listfiles.yaml_entries(path, Path("list.yaml"), fast=fast)) == expected
+
+
+@pytest.mark.parametrize("saved", ["lf", "crlf-bom"])
+def test_a_long_list_is_read_a_group_of_items_at_a_time(tmp_path: Path, saved: str) -> None:
+    text = "\ufeff" + LONG.replace("\n", "\r\n") if saved == "crlf-bom" else LONG
+    path = tmp_path / "list.yaml"
+    path.write_bytes(text.encode("utf-8"))
+    lead = listfiles._item_pattern(path)
+    assert lead == b"-"
+    assert listfiles._count(path, lead) == 450
+    groups = list(listfiles._groups(path, lead))
+    assert [count for _, count in groups] == [listfiles.GROUP, listfiles.GROUP, 50]
+    assert "".join(text for text, _ in groups) == text.removeprefix("\ufeff")
 
 
 def test_a_syntax_error_deep_in_a_long_list_names_its_line(tmp_path: Path) -> None:

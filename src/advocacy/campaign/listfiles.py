@@ -19,8 +19,9 @@ from __future__ import annotations
 import csv
 import gc
 import re
-from collections.abc import Hashable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -127,28 +128,32 @@ _MERGE = "tag:yaml.org,2002:merge"
 
 def _build(node: yaml.Node, loader: Any) -> Any:
     """The value of `node`, as the loader would build it, without its generators:
-    texts as they are, other scalars by the loader, duplicate keys refused."""
-    if isinstance(node, yaml.ScalarNode):
+    texts as they are, other scalars by the loader, duplicate keys refused.
+    (Exact type tests and no look-ahead: this runs for every node of the list.)"""
+    kind = type(node)
+    if kind is yaml.ScalarNode:
         return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
-    if isinstance(node, yaml.SequenceNode):
+    if kind is yaml.SequenceNode:
         return [_build(item, loader) for item in node.value]
-    if isinstance(node, yaml.MappingNode):
-        if any(key.tag == _MERGE for key, _ in node.value):
-            return loader.construct_object(node, deep=True)  # `<<:` merge keys, rare
-        mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = _build(key_node, loader)
-            if not isinstance(key, Hashable):
-                raise yaml.constructor.ConstructorError(
-                    None, None, "found an unhashable key", key_node.start_mark
-                )
-            if key in mapping:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            mapping[key] = _build(value_node, loader)
-        return mapping
-    return loader.construct_object(node, deep=True)
+    if kind is not yaml.MappingNode:
+        return loader.construct_object(node, deep=True)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE:  # `<<:` merge keys, rare: the loader's own way
+            return loader.construct_object(node, deep=True)
+        key = _build(key_node, loader)
+        try:
+            known = key in mapping
+        except TypeError:  # a list or map as a key
+            raise yaml.constructor.ConstructorError(
+                None, None, "found an unhashable key", key_node.start_mark
+            ) from None
+        if known:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = _build(value_node, loader)
+    return mapping
 
 
 def _load_one(text: str, shown: Path, fast: bool) -> Any:
@@ -187,9 +192,9 @@ def _whole_yaml(text: str, shown: Path, fast: bool) -> list[Any]:
     return data
 
 
-def _item_pattern(path: Path) -> re.Pattern[str] | None:
-    """What starts an item of the list, or None when the file is not a plain block list
-    (or `recipients:` with one) that splits at its items."""
+def _item_pattern(path: Path) -> bytes | None:
+    """What starts an item of the list (its indent and `-`), or None when the file is
+    not a plain block list (or `recipients:` with one) that splits at its items."""
     head = []
     with path.open(encoding="utf-8-sig") as handle:
         for line in handle:
@@ -204,39 +209,58 @@ def _item_pattern(path: Path) -> re.Pattern[str] | None:
     indent = line[: len(line) - len(line.lstrip(" "))]
     if indent and not keyed:
         return None
-    return re.compile(indent + r"-(?:[ \r\n]|$)")  # an item of this list, not a deeper one
+    return indent.encode() + b"-"  # an item of this list, not a deeper one
 
 
-def _groups(path: Path, item: re.Pattern[str]) -> Iterator[tuple[str, int]]:
-    """The list's items, GROUP at a time: their text and how many."""
-    with path.open(encoding="utf-8-sig") as handle:
-        lines: list[str] = []
-        count = 0
-        for line in handle:
-            if item.match(line):
+_BOM = b"\xef\xbb\xbf"
+_AFTER = (b" ", b"\r", b"\n", b"")  # what follows an item's `-`: not `-1`, not `--`
+
+
+def _count(path: Path, lead: bytes) -> int:
+    """How many items the list has: a regex over large pieces of the file, fast."""
+    item = re.compile(rb"^" + lead + rb"(?:[ \r\n]|$)", re.MULTILINE)
+    found = 0
+    with path.open("rb") as handle:
+        piece = handle.read(1 << 20).removeprefix(_BOM)
+        while piece:
+            piece += handle.readline()  # whole lines only
+            found += len(item.findall(piece))
+            piece = handle.read(1 << 20)
+    return found
+
+
+def _groups(path: Path, lead: bytes) -> Iterator[tuple[str, int]]:
+    """The list's items, GROUP at a time: their text and how many. The lines are read
+    as bytes (3 million split and tested in half the time) and decoded a group at once."""
+    lines: list[bytes] = []
+    count = 0
+    at = len(lead)
+    with path.open("rb") as handle:
+        first = handle.readline().removeprefix(_BOM)
+        for line in chain((first,), handle):
+            if line.startswith(lead) and line[at : at + 1] in _AFTER:
                 if count == GROUP:
-                    yield "".join(lines), count
+                    yield b"".join(lines).decode("utf-8"), count
                     lines, count = [], 0
                 count += 1
             if count:
                 lines.append(line)
-        if count:
-            yield "".join(lines), count
+    if count:
+        yield b"".join(lines).decode("utf-8"), count
 
 
 def _split_entries(path: Path, shown: Path, fast: bool) -> Iterator[Any]:
-    item = _item_pattern(path)
-    if item is None:
+    lead = _item_pattern(path)
+    if lead is None:
         with _no_gc():
             data = _whole_yaml(path.read_text(encoding="utf-8-sig"), shown, fast)
         yield from data
         return
-    with path.open(encoding="utf-8-sig") as handle:
-        counted = sum(1 for line in handle if item.match(line))
+    counted = _count(path, lead)
     if counted > MAX_RECIPIENTS:
         raise count_limit(shown, counted)
     given = 0
-    for text, count in _groups(path, item):
+    for text, count in _groups(path, lead):
         try:
             with _no_gc():
                 entries = _load_one(text, shown, fast)

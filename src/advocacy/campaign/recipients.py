@@ -9,6 +9,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +31,7 @@ ADDRESS_FIELDS = (
     "country_code",
 )
 CONFIDENCE = ("", "high", "medium", "low", "missing")  # the fact sheet's ratings
+_SPLIT = re.compile(r"[\s,;]+")  # languages and tags in one cell: "de-AT, en"
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 TEXT_MAX = 10_000  # characters in one text field; a letter never needs more
 # Bidirectional controls (embeddings, overrides, isolates, marks): U+202E in a name makes
@@ -134,7 +136,7 @@ class Recipient(BaseModel):
     @classmethod
     def _split_languages(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return [part for part in re.split(r"[\s,;]+", value) if part]
+            return [part for part in _SPLIT.split(value) if part]
         return value
 
     @field_validator("languages")
@@ -155,7 +157,7 @@ class Recipient(BaseModel):
     @classmethod
     def _split_tags(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return [part for part in re.split(r"[\s,;]+", value) if part]
+            return [part for part in _SPLIT.split(value) if part]
         return value
 
     @field_validator("paper")
@@ -248,29 +250,35 @@ def _entry_label(raw: Mapping[str, Any] | Any, index: int) -> str:
     return f"entry {index + 1} (id {rid!r})" if rid else f"entry {index + 1}"
 
 
-def _text_problem(value: Any, path: str = "") -> tuple[str, str] | None:
-    """The first text in an entry that is too long or holds a control character."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            found = _text_problem(item, f"{path}.{key}" if path else str(key))
-            if found:
-                return found
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found = _text_problem(item, f"{path}[{i}]")
-            if found:
-                return found
-    elif isinstance(value, str):
+def _text_problem(value: Any) -> tuple[str, str] | None:
+    """The first text in an entry that is too long or holds a control character: its
+    path in the entry (`organisation.de`, `tags[2]`) and what is wrong. Runs for every
+    text of every entry, so exact types come first and a path is made only for a problem."""
+    kind = type(value)
+    if kind is str or isinstance(value, str):
         if len(value) > TEXT_MAX:
-            return path, f"is {len(value):,} characters long; at most {TEXT_MAX:,}"
+            return "", f"is {len(value):,} characters long; at most {TEXT_MAX:,}"
         # isprintable() is False for every control, format (bidi), surrogate, private-use
-        # and separator character but the space: only such text needs the loop below.
-        if value.isprintable():
-            return None
-        problem = char_problem(value)
-        if problem:
-            return path, problem
+        # and separator character but the space: only such text needs a closer look.
+        problem = None if value.isprintable() else char_problem(value)
+        return ("", problem) if problem else None
+    if kind is dict or isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _text_problem(item)
+            if found:
+                return _under(str(key), found)
+    elif kind is list or isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _text_problem(item)
+            if found:
+                return _under(f"[{i}]", found)
     return None
+
+
+def _under(step: str, found: tuple[str, str]) -> tuple[str, str]:
+    """A problem found at `inner` below the field or item `step`: its path from above."""
+    inner, problem = found
+    return (f"{step}.{inner}" if inner and not inner.startswith("[") else step + inner), problem
 
 
 def char_problem(value: str) -> str | None:
@@ -292,17 +300,22 @@ def char_problem(value: str) -> str | None:
 
 def iter_entries(raw_entries: Iterable[Any], source: Path) -> Iterator[Recipient]:
     """Each raw entry (a mapping of fields) validated, as it comes."""
+    validate = Recipient.model_validate
     for index, raw in enumerate(raw_entries):
-        label = _entry_label(raw, index)
-        if not isinstance(raw, Mapping):
-            raise RecipientError(
-                f"{source}: {label}: is not a mapping of fields; each entry starts with '- id: ...'"
-            )
+        if type(raw) is not dict:
+            if not isinstance(raw, Mapping):
+                raise RecipientError(
+                    f"{source}: {_entry_label(raw, index)}: is not a mapping of fields; "
+                    "each entry starts with '- id: ...'"
+                )
+            raw = dict(raw)
         problem = _text_problem(raw)
         if problem:
-            raise RecipientError(f"{source}: {label}: field '{problem[0]}' {problem[1]}")
+            raise RecipientError(
+                f"{source}: {_entry_label(raw, index)}: field '{problem[0]}' {problem[1]}"
+            )
         try:
-            yield Recipient.model_validate(dict(raw))
+            yield validate(raw)
         except ValidationError as exc:
             field, text = first_problem(
                 exc,
@@ -310,7 +323,9 @@ def iter_entries(raw_entries: Iterable[Any], source: Path) -> Iterator[Recipient
                 more_in="this entry",
                 model=Recipient,
             )
-            raise RecipientError(f"{source}: {label}: field '{field}' {text}") from None
+            raise RecipientError(
+                f"{source}: {_entry_label(raw, index)}: field '{field}' {text}"
+            ) from None
 
 
 def parse_entries(raw_entries: list[Any], source: Path) -> list[Recipient]:
@@ -325,14 +340,12 @@ def _csv_row_to_entry(row: Mapping[str, str]) -> dict[str, Any]:
     """
     entry: dict[str, Any] = {}
     for column, cell in row.items():
-        if column is None:
+        if column is None or not cell:
             continue
-        key = column.strip()
-        value = (cell or "").strip()
+        value = cell.strip()
+        key = _column_key(column)
         if not key or value == "":
             continue
-        if key in ADDRESS_FIELDS:
-            key = f"address.{key}"
         if "." in key:
             head, _, tail = key.partition(".")
             entry.setdefault(head, {})[tail] = value
@@ -343,17 +356,29 @@ def _csv_row_to_entry(row: Mapping[str, str]) -> dict[str, Any]:
     return entry
 
 
+@lru_cache(maxsize=256)
+def _column_key(column: str) -> str:
+    """The field a CSV column fills: `city` is `address.city`. (Once per column name,
+    not once per cell.)"""
+    key = column.strip()
+    return f"address.{key}" if key in ADDRESS_FIELDS else key
+
+
 def _raw_entries(path: Path, shown: Path) -> Iterator[Any]:
     suffix = path.suffix.lower()
     if suffix in {".yaml", ".yml"}:
         return listfiles.yaml_entries(path, shown)
     if suffix == ".csv":
-        return (
-            _csv_row_to_entry(row)
-            for row in listfiles.csv_rows(path, shown)
-            if any((cell or "").strip() for cell in row.values())
-        )
+        return _csv_entries(path, shown)
     raise RecipientError(f"{shown}: unknown list format; use .yaml, .yml or .csv")
+
+
+def _csv_entries(path: Path, shown: Path) -> Iterator[dict[str, Any]]:
+    for row in listfiles.csv_rows(path, shown):
+        entry = _csv_row_to_entry(row)
+        # A row of empty cells (a spreadsheet's blank line) is no entry.
+        if entry or any((cell or "").strip() for cell in row.values()):
+            yield entry
 
 
 def load_file(path: Path, shown: Path | None = None) -> list[Recipient]:

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 import advocacy
 
 from ..errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, AdvocacyError
-from .console import err
+from .console import err, escape
 
 if TYPE_CHECKING:
     from ..campaign.model import Campaign

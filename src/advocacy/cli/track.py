@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from ..errors import BadInput
 from .app import CaFile, CampaignArg, OutArg, app, open_campaign, output_folder
-from .console import out
+from .console import escape, out
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")]
 

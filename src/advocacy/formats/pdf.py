@@ -10,6 +10,7 @@ and the package's assets, never the network.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,12 +43,38 @@ VARIANTS = (
 
 
 def _import_weasyprint() -> Any:
+    if "weasyprint" in sys.modules:
+        return sys.modules["weasyprint"]
     try:
-        import weasyprint
-    except OSError as exc:
-        absent = syslibs.missing(syslibs.REQUIRED) or list(syslibs.REQUIRED)
-        raise SystemDependencyError(syslibs.missing_message(absent)) from exc
+        with _names_tried_directly():
+            import weasyprint
+    except OSError:
+        for name in [name for name in sys.modules if name.split(".")[0] == "weasyprint"]:
+            del sys.modules[name]  # half imported: the slow way, every name looked up
+        try:
+            import weasyprint
+        except OSError as exc:
+            absent = syslibs.missing(syslibs.REQUIRED) or list(syslibs.REQUIRED)
+            raise SystemDependencyError(syslibs.missing_message(absent)) from exc
     return weasyprint
+
+
+@contextmanager
+def _names_tried_directly() -> Iterator[None]:
+    """While WeasyPrint loads its libraries, a name that the dynamic loader does not
+    know is not looked up with ctypes' `find_library`. WeasyPrint tries six names per
+    library (`libgobject-2.0-0`, ..., `libgobject-2.0.so.0`) and each miss ran
+    ldconfig, gcc and ld: 0.2 s of every render's start-up on an idle machine, more
+    under load. The file name that follows loads directly; when it does not, the
+    import is done again the slow way (`_import_weasyprint`)."""
+    import ctypes.util
+
+    looked_up = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = looked_up
 
 
 class _Collector(logging.Handler):
