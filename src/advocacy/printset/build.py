@@ -35,15 +35,17 @@ from ..campaign.selection import select
 from ..errors import BadInput, OutputError
 from ..formats.boxes import fixed_boxes
 from ..fsutil import write_atomic
+from ..i18n import l10n
 from ..letter.address import AddressLine, address_block, country_line
 from ..letter.reference import letter_reference
+from ..letter.wording import DRAFT_STATES
 from ..render import manifest
 from ..render.batch import RenderOptions, RenderSummary, Reporter, render
 from . import sheets
 from .checklist import Row, checklist_csv
 from .merge import Combiner, Part, page_count
 from .plan import BY, Batch, PrintLetter, batches, left_out_reason
-from .words import words_for
+from .words import review_state, words_for
 
 
 def fits(page: Any) -> bool:
@@ -163,13 +165,20 @@ class _Writer:
             note = f"print set: sheets in {batch.language!r} print in English (no wording for it)"
             if note not in self.summary.warnings:
                 self.summary.warnings.append(note)
+        state = review_state(language)
+        if state in DRAFT_STATES:
+            note = (
+                f"print set: the {l10n.language_name(language)} cover and checklist wording "
+                f"is {state}; have a native speaker review it (assets/printset-words.toml)"
+            )
+            if note not in self.summary.warnings:
+                self.summary.warnings.append(note)
         return language, words
 
     def batch(self, batch: Batch) -> list[str]:
         """Write the batch's combined PDFs and checklist; their file names."""
         language, words = self.words(batch)
         title = self.campaign.config.campaign.title
-        prefix = self.campaign.config.campaign.reference
         files = [f"{stem}.pdf" for stem, _, _ in batch.by_paper()]
         files += [f"checklist-{batch.name}.pdf", f"checklist-{batch.name}.csv"]
         self.index.append(
@@ -185,20 +194,8 @@ class _Writer:
         )
         for stem, paper, items in batch.by_paper():
             letter_pages = sum(item.pages for item in items)
-            blanks = sum(1 for item in items if self.options.duplex and item.pages % 2)
-            facts = [
-                (words["campaign"], title),
-                (words["batch"], batch.label or batch.name),
-                (words["letters"], str(len(items))),
-                (words["pages"], str(letter_pages + blanks)),
-                (words["paper"], paper),
-                (words["duplex"], words["yes" if self.options.duplex else "no"]),
-            ]
             heading = f"{words['print_set']}: {batch.label or batch.name}"
-            cover = self.sheet(
-                sheets.cover_html(words, language, heading, paper, facts, batch.left_out),
-                f"print/{stem}.pdf (cover)",
-            )
+            cover = self.cover(batch, paper, items, f"print/{stem}.pdf (cover)")
             combined = Combiner(f"{title} — {batch.label or batch.name}", language)
             cover_pages = page_count(cover)
             combined.add(Part(cover, heading, self.options.duplex and cover_pages % 2 == 1))
@@ -207,7 +204,36 @@ class _Writer:
                 combined.add(Part(item.pdf, f"{_name(item)} ({item.recipient.id})", odd))
             self.put(f"{stem}.pdf", combined.write())
             self.summary.pages += letter_pages
-        rows = [
+        rows = self.rows(batch)
+        self.put(f"checklist-{batch.name}.pdf", self.checklist(batch, rows))
+        self.put(
+            f"checklist-{batch.name}.csv",
+            checklist_csv([Row(rid, ref, name) for name, rid, _, ref in rows]),
+        )
+        return files
+
+    def cover(self, batch: Batch, paper: str, items: Sequence[PrintLetter], what: str) -> bytes:
+        """The cover sheet of the batch's letters on one paper, in the batch's language."""
+        language, words = self.words(batch)
+        letter_pages = sum(item.pages for item in items)
+        blanks = sum(1 for item in items if self.options.duplex and item.pages % 2)
+        facts = [
+            (words["campaign"], self.campaign.config.campaign.title),
+            (words["batch"], batch.label or batch.name),
+            (words["letters"], str(len(items))),
+            (words["pages"], str(letter_pages + blanks)),
+            (words["paper"], paper),
+            (words["duplex"], words["yes" if self.options.duplex else "no"]),
+        ]
+        heading = f"{words['print_set']}: {batch.label or batch.name}"
+        return self.sheet(
+            sheets.cover_html(words, language, heading, paper, facts, batch.left_out), what
+        )
+
+    def rows(self, batch: Batch) -> list[tuple[str, str, list[str], str]]:
+        """(name, id, address lines, reference) of each letter, for the checklist."""
+        prefix = self.campaign.config.campaign.reference
+        return [
             (
                 _name(i),
                 i.recipient.id,
@@ -216,17 +242,16 @@ class _Writer:
             )
             for i in batch.letters
         ]
+
+    def checklist(self, batch: Batch, rows: Sequence[tuple[str, str, list[str], str]]) -> bytes:
+        """The checklist PDF, tagged, in the batch's language."""
+        language, words = self.words(batch)
         heading = f"{words['checklist']}: {batch.label or batch.name}"
         paper = batch.letters[0].paper if batch.letters else "A4"
         html = sheets.checklist_html(words, language, heading, paper, rows)
         combined = Combiner(heading, language, table_headers=True)
         combined.add(Part(self.sheet(html, f"print/checklist-{batch.name}.pdf"), heading))
-        self.put(f"checklist-{batch.name}.pdf", combined.write())
-        self.put(
-            f"checklist-{batch.name}.csv",
-            checklist_csv([Row(rid, ref, name) for name, rid, _, ref in rows]),
-        )
-        return files
+        return combined.write()
 
     def envelopes(self, letters: Sequence[PrintLetter], size: str, suffix: str = "") -> str:
         """One page per letter. All envelopes are laid out as one document; one whose

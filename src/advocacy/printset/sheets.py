@@ -236,9 +236,14 @@ tr { break-inside: avoid; }
 td.stamp, td.by, td.date { height: 22mm; }
 td.reference { overflow-wrap: anywhere; }
 /* 162 mm of text and 18 mm of padding: the 180 mm between A4's margins. */
-th.name { width: 34mm; } th.address { width: 40mm; } th.reference { width: 24mm; }
-th.by { width: 24mm; } th.date { width: 16mm; } th.stamp { width: 24mm; }
-dl { display: grid; grid-template-columns: 45mm auto; margin: 0 0 5mm; }
+th.name { width: 32mm; } th.address { width: 36mm; } th.reference { width: 26mm; }
+th.by { width: 24mm; } th.date { width: 20mm; } th.stamp { width: 24mm; }
+/* A header longer than its column (Finnish, Greek...) breaks rather than run into
+   the next column. */
+th { font-size: 8pt; overflow-wrap: anywhere; }
+/* base.css sets the letter's .reference and .date line: right-aligned, unbroken. */
+table .reference, table .date { white-space: normal; text-align: left; margin: 0; }
+dl { display: grid; grid-template-columns: 65mm auto; margin: 0 0 5mm; }
 dt { font-weight: bold; } dd { margin: 0 0 1.5mm; }
 """
 
