@@ -12,9 +12,13 @@ through pytest's 0700 folders), removed on `stop()`:
     dovecot.log    its log
 
 What differs from a real server: one IMAPS listener (TLS from the first byte) on a
-free port of 127.0.0.1 and no plain IMAP port; `auth_failure_delay = 0` (no test
-waits 2 s on a wrong password); no fsync (`mail_fsync = never`): the mails are
-thrown away. Tests put mail in with IMAP APPEND and read the folders back over IMAP.
+free port of 127.0.0.1, and a plain IMAP port only when asked for: `plain="starttls"`
+adds one that offers STARTTLS (Dovecot counts 127.0.0.1 as secured, so it would even
+take a login in clear there: refusing that is the client's job); `plain="cleartext"` is
+a server with `ssl = no`, a plain port and no STARTTLS at all (what a client must refuse
+to log in to); `auth_failure_delay = 0` (no test waits 2 s on a wrong password); no
+fsync (`mail_fsync = never`): the mails are thrown away. Tests put mail in with IMAP
+APPEND and read the folders back over IMAP.
 """
 
 from __future__ import annotations
@@ -46,9 +50,7 @@ state_dir = {root}/state
 instance_name = {name}
 protocols = imap
 listen = 127.0.0.1
-ssl = required
-ssl_cert = <{root}/tls/server.pem
-ssl_key = <{root}/tls/server.key
+{ssl}
 log_path = {root}/dovecot.log
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -66,7 +68,8 @@ userdb {{
 }}
 service imap-login {{
   inet_listener imap {{
-    port = 0
+    address = 127.0.0.1
+    port = {plain_port}
   }}
   inet_listener imaps {{
     address = 127.0.0.1
@@ -75,6 +78,8 @@ service imap-login {{
   }}
 }}
 """
+TLS = "ssl = required\nssl_cert = <{root}/tls/server.pem\nssl_key = <{root}/tls/server.key"
+PLAIN_MODES = ("", "starttls", "cleartext")
 
 
 class HarnessError(AssertionError):
@@ -88,7 +93,8 @@ def _free_port() -> int:
 
 
 class ImapServer:
-    def __init__(self) -> None:
+    def __init__(self, plain: str = "") -> None:
+        assert plain in PLAIN_MODES, plain
         if not (os.access(DOVECOT, os.X_OK) and os.access(IMAP_BINARY, os.X_OK)):
             raise HarnessError(
                 "Dovecot's IMAP server is not installed: run scripts/install.sh --test "
@@ -100,7 +106,9 @@ class ImapServer:
         self.root.chmod(0o711)
         self.user = USER
         self.password = secrets.token_urlsafe(12)
-        self.port = 0
+        self.port = 0  # IMAPS (none for plain="cleartext")
+        self.plain = plain
+        self.plain_port = 0  # plain IMAP (only when asked for)
         self.cafile = self.root / "tls" / "server.pem"
 
     def start(self, timeout: float = 20) -> ImapServer:
@@ -115,10 +123,15 @@ class ImapServer:
         users.write_text(f"{self.user}:{{PLAIN}}{self.password}::::::\n", "utf-8")
         users.chmod(0o640)
         os.chown(users, 0, dovecot.pw_gid)
-        self.port = _free_port()
+        self.port = 0 if self.plain == "cleartext" else _free_port()
+        self.plain_port = _free_port() if self.plain else 0
         conf = self.root / "dovecot.conf"
         name = f"advocacy-imap-{self.root.name}"
-        conf.write_text(CONF.format(root=self.root, name=name, port=self.port), "utf-8")
+        ssl = "ssl = no" if self.plain == "cleartext" else TLS.format(root=self.root)
+        text = CONF.format(
+            root=self.root, name=name, port=self.port, plain_port=self.plain_port, ssl=ssl
+        )
+        conf.write_text(text, "utf-8")
         # Output through a file, not a pipe: the daemon would keep a pipe open.
         with tempfile.TemporaryFile("w+", encoding="utf-8") as output:
             result = subprocess.run(
@@ -140,8 +153,10 @@ class ImapServer:
 
     def _accepts(self) -> bool:
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
+            for port in (p for p in (self.port, self.plain_port) if p):
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    pass
+            return True
         except OSError:
             return False
 
@@ -149,6 +164,11 @@ class ImapServer:
     def url(self) -> str:
         """For `advocacy inbox --imap`; the password goes in ADVOCACY_IMAP_PASSWORD."""
         return f"imaps://{self.user}@127.0.0.1:{self.port}/INBOX"
+
+    @property
+    def starttls_url(self) -> str:
+        """imap:// on the plain port: the client must upgrade with STARTTLS."""
+        return f"imap://{self.user}@127.0.0.1:{self.plain_port}/INBOX"
 
     def log(self) -> str:
         path = self.root / "dovecot.log"
@@ -191,8 +211,8 @@ class ImapServer:
 
 
 @contextmanager
-def running() -> Iterator[ImapServer]:
-    server = ImapServer()
+def running(plain: str = "") -> Iterator[ImapServer]:
+    server = ImapServer(plain)
     try:
         yield server.start()
     finally:

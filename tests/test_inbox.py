@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -407,3 +408,96 @@ def test_a_maildir_is_read_and_only_the_recorded_mails_move(
     assert moved.returncode == 0, moved.stderr
     after = mailbox.Maildir(tmp_path / "Maildir")
     assert len(after) == 3 and len(after.get_folder("Answered")) == 4
+
+
+def test_imap_with_starttls_reads_the_same_and_a_server_without_it_gets_no_password(
+    sent: tuple[Path, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """imap:// upgrades with STARTTLS before it logs in; a server that does not offer
+    STARTTLS is refused before the password goes, with one line, and told LOGOUT."""
+    with imap_running("starttls") as server:
+        campaign, out, _ = _filled(sent, tmp_path / "tls", server)
+        result = run_cli(
+            "inbox", str(campaign), "--out", str(out), "--imap", server.starttls_url,
+            "--cafile", str(server.cafile), "--json",
+            env={"ADVOCACY_IMAP_PASSWORD": server.password},
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert (len(data["bounced"]), len(data["replied"]), data["unrelated"]) == (2, 2, 3)
+        logins = [line for line in server.log().splitlines() if "Login: user=<campaigner>" in line]
+        assert logins and all("TLS" in line for line in logins), logins  # never in clear
+    with imap_running("cleartext") as server:
+        out = _copy(sent, tmp_path / "clear")
+        secret = server.password
+        refused = run_cli(
+            "inbox", str(sent[0]), "--out", str(out), "--imap", server.starttls_url,
+            env={"ADVOCACY_IMAP_PASSWORD": secret},
+        )  # fmt: skip
+        assert refused.returncode == 1, refused.stderr
+        (line,) = refused.stderr.strip().splitlines()
+        assert "does not offer STARTTLS" in line and "imaps://" in line
+        assert secret not in refused.stderr + refused.stdout
+        deadline = time.monotonic() + 10  # the login process logs as it ends
+        while "Aborted login by logging out" not in server.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        said = server.log()
+        assert "Aborted login by logging out (no auth attempts" in said, said
+        assert "auth failed" not in said and "Login: user=" not in said
+
+
+def _on_a_terminal(args: list[str], answer: str, timeout: float = 60) -> tuple[int, str]:
+    """Run the CLI with a pseudo-terminal as its controlling terminal (as a person at a
+    terminal does), type `answer` at its first prompt, and return (exit code, all shown)."""
+    import os
+    import pty
+    import select
+    import sys
+
+    pid, leader = pty.fork()
+    if pid == 0:  # the child: the terminal is its stdin, stdout, stderr and /dev/tty
+        env = {k: v for k, v in os.environ.items() if k != "ADVOCACY_IMAP_PASSWORD"}
+        os.execve(sys.executable, [sys.executable, "-m", "advocacy", *args], env)
+    shown = b""
+    answered = False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+        # click writes the prompt, then getpass turns echo off and writes " ": typed
+        # before that, the answer would be echoed (and flushed by getpass).
+        if not answered and b"password" in shown.lower() and shown.endswith(b": "):
+            os.write(leader, answer.encode() + b"\r")
+            answered = True
+    os.close(leader)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
+def test_the_imap_password_is_asked_at_the_terminal_and_written_nowhere(
+    sent: tuple[Path, Path, dict[str, str]], tmp_path: Path, imap: ImapServer
+) -> None:
+    campaign, out, _ = _filled(sent, tmp_path, imap)
+    args = ["inbox", str(campaign), "--out", str(out), "--imap", imap.url]
+    code, shown = _on_a_terminal([*args, "--cafile", str(imap.cafile)], imap.password)
+    assert code == 0, shown
+    assert "IMAP password for campaigner@127.0.0.1" in shown
+    assert "2 bounced, 2 replied" in shown
+    assert imap.password not in shown  # typed without echo
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert imap.password.encode() not in path.read_bytes(), path
+    code, shown = _on_a_terminal([*args, "--cafile", str(imap.cafile)], "not-" + imap.password)
+    assert code == 1, shown
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", shown)  # a terminal gets colour
+    errors = [line for line in plain.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "refused" in errors[0], shown
+    assert "Traceback" not in shown and "not-" + imap.password not in shown

@@ -138,8 +138,25 @@ class ImapSource:
                 )
             else:
                 self.imap = imaplib.IMAP4(host, parts.port or 143, timeout=60)
-                if parts.scheme == "imap":
-                    self.imap.starttls(ssl_context=context)
+        except (OSError, ssl.SSLError) as exc:
+            raise MailboxError(f"{self.name}: cannot reach the IMAP server: {exc}") from None
+        try:
+            self._open(parts.scheme, user, secret, context, writable)
+        except BaseException:
+            self.close()  # LOGOUT after every failure: a server counts abandoned sessions
+            raise
+
+    def _open(
+        self, scheme: str, user: str, secret: str, context: ssl.SSLContext, writable: bool
+    ) -> None:
+        try:
+            if scheme == "imap":
+                if "STARTTLS" not in self.imap.capabilities:
+                    raise MailboxError(
+                        f"{self.name}: the server does not offer STARTTLS, so the password "
+                        "would travel in clear; nothing was sent: use imaps:// (port 993)"
+                    )
+                self.imap.starttls(ssl_context=context)
             self.imap.login(user, secret)
             kind, _ = self.imap.select(_quote(self.folder), readonly=not writable)
         except imaplib.IMAP4.error as exc:
