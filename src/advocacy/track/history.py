@@ -95,6 +95,20 @@ class Event:
         return self.on_date[:10]
 
 
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction, taken at once (BEGIN IMMEDIATE): committed whole, or
+    rolled back whole when anything in it fails."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
 def migrate(db: sqlite3.Connection) -> None:
     """Create the history tables and copy in the journal's sent messages; idempotent.
 
@@ -102,8 +116,7 @@ def migrate(db: sqlite3.Connection) -> None:
     this again (every time the history is opened, after each `send`) adds only
     what was sent since."""
     db.executescript(_SCHEMA)
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with _transaction(db):
         db.execute(
             "INSERT INTO meta (name, value) VALUES ('history_schema', ?) "
             "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
@@ -116,11 +129,6 @@ def migrate(db: sqlite3.Connection) -> None:
                FROM messages WHERE kind = 'letter' AND sent_at != ''""",
             (now(),),
         )
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
 
 
 class History:
@@ -149,17 +157,9 @@ class History:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """All or nothing: a CSV that fails half-way leaves no row of it."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-            self.db.execute("COMMIT")
-        except BaseException:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise
+        return _transaction(self.db)
 
     def add(self, db: sqlite3.Connection, event: Event) -> bool:
         """Append `event` inside a transaction; False if its source was recorded before."""
