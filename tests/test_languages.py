@@ -249,7 +249,9 @@ def test_broken_translation_is_a_compile_error(
     out = tmp_path / "out"
     result = run_cli("render", str(mini_campaign), "--out", str(out))
     assert result.returncode == 2 and "nl translation" in result.stderr
-    assert not out.exists()
+    # The Dutch letters fail, alone: a volunteer's catalog does not stop the others.
+    written = sorted(p.name for p in out.glob("*.pdf"))
+    assert written and not [name for name in written if ".nl." in name], written
 
 
 def test_translations_status_and_tools(mini_campaign: Path) -> None:

@@ -20,7 +20,7 @@ import pytest
 
 from advocacy.formats.images import MAX_PIXELS
 from advocacy.letter import limits
-from conftest import REPO, edit_file
+from conftest import REPO, edit_file, run_cli
 
 CEILING = 2 * 1024**3  # bytes of address space a test's render may have
 BIG = 800_000_000  # characters: above limits.MAX_MEMORY, below CEILING
@@ -267,20 +267,38 @@ CATALOG_REFUSED = {
         None,
         ("messages.po", "Version in %(language)s", "%9999999d"),
     ),
+    "too big": (
+        {},
+        ('msgid ""', "#" + "x" * 5_000_000 + '\nmsgid ""'),
+        ("messages.po", "5,000,000"),
+    ),
+    "unparsable": (
+        {},
+        ('msgid ""', 'msgid "unclosed\nmsgid ""'),
+        ("messages.po", "malformed catalog"),
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CATALOG_REFUSED))
-def test_a_hostile_catalog_is_one_line_naming_catalog_and_entry(
+def test_a_hostile_catalog_fails_only_its_language_s_letters(
     campaign: Path, tmp_path: Path, case: str
 ) -> None:
+    """A volunteer's catalog is one line naming the catalog and the entry, for each
+    letter in its language; the other languages' letters are written all the same."""
     changes, header, words = CATALOG_REFUSED[case]
     _german(campaign, changes, header)
-    result = render(campaign, tmp_path / "out", "--format", "html")
+    out = tmp_path / "out"
+    result = render(campaign, out, "--format", "html")
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    failed = [line for line in result.stderr.splitlines() if line.startswith("failed:")]
+    assert len(failed) == 1 and all(word in failed[0] for word in words), result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and all(word in errors[0] for word in words), result.stderr
-    assert not (tmp_path / "out").exists()  # nothing half-written
+    assert len(errors) == 1 and "(de-mfa)" in errors[0], result.stderr
+    assert sorted(p.name for p in out.glob("*.html")) == ["us-dos.en.html"]
+    assert "Secretary" in (out / "us-dos.en.html").read_text(encoding="utf-8")
+    check = run_cli("translations", "status", str(campaign))  # a translator is told too
+    assert check.returncode != 0 and all(word in check.stderr for word in words), check.stderr
 
 
 HOSTILE_TEXT = {

@@ -153,7 +153,13 @@ def languages(root: Path) -> list[str]:
     return found
 
 
-def load_all(root: Path, required: Iterable[str]) -> dict[str, CatalogInfo]:
+def load_all(
+    root: Path, required: Iterable[str], *, broken: dict[str, str] | None = None
+) -> dict[str, CatalogInfo]:
+    """The campaign's catalogs, checked. A catalog that fails its checks raises, or,
+    with `broken` given, is left out and its one-line problem recorded there (language
+    -> line): the letters of that language then fail alone (a volunteer's catalog must
+    not stop the letters of every other language)."""
     needed = set(required)
     result = {}
     for language in languages(root):
@@ -164,7 +170,13 @@ def load_all(root: Path, required: Iterable[str]) -> dict[str, CatalogInfo]:
                 f"locales/{language}: is not a known language code; name the folder "
                 "with a BCP 47 code such as de or pt"
             ) from None
-        info = load(root, language)
+        try:
+            info = load(root, language)
+        except CatalogError as exc:
+            if broken is None:
+                raise
+            broken[l10n.language_of(language)] = str(exc)
+            continue
         info.missing = {m for m in needed if m not in info.messages}
         result[language] = info
     return result

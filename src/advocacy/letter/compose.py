@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
-from ..errors import BadInput, TemplateError
+from ..errors import BadInput, CatalogError, TemplateError
 from ..i18n import catalogs, l10n, msgtext
 from ..paths import ASSETS_DIR
 from . import glyphs, limits, protocol
@@ -105,7 +105,9 @@ class Composer:
         self.date = settings.date or today or dt.date.today()
         self.fallback = l10n.language_of(settings.fallback_language)
         self.handwritten = handwritten_languages(campaign)
-        self.catalogs = catalogs.load_all(campaign.root, required_ids(campaign))
+        # language -> why its catalog is refused: its letters fail, the others go on
+        self.broken: dict[str, str] = {}
+        self.catalogs = catalogs.load_all(campaign.root, required_ids(campaign), broken=self.broken)
         self.forms = protocol.table(campaign.root)
         self.policy = self._policy(language or settings.language, bool(language))
         self._base_context = self._campaign_context()
@@ -172,6 +174,8 @@ class Composer:
                 f"{where} {policy!r} is neither 'recipient', 'bilingual' nor a language code"
             ) from None
         language = l10n.language_of(policy)
+        if language in self.broken:  # every letter would be in it
+            raise CatalogError(self.broken[language])
         if not self.available(language):
             info = self.catalogs.get(language)
             why = (
@@ -191,7 +195,14 @@ class Composer:
         if self.policy not in POLICIES:
             return [self.policy], None
         wanted = [l10n.language_of(tag) for tag in recipient.languages]
-        primary = next((lang for lang in wanted if self.available(lang)), self.fallback)
+        primary = next(
+            (lang for lang in wanted if self.available(lang) or lang in self.broken),
+            self.fallback,
+        )
+        if primary in self.broken:  # never a silent fallback past a refused catalog
+            raise CatalogError(
+                f"{self.broken[primary]} (the {primary} letters are not written until it is fixed)"
+            )
         fell_back = wanted[0] if primary != wanted[0] else None
         languages = [primary]
         if self.policy == "bilingual" and primary != self.fallback:
@@ -207,6 +218,8 @@ class Composer:
         for tag in recipient.languages:
             language = l10n.language_of(tag)
             if language in self.catalogs or language in self.handwritten:
+                return language
+            if language in self.broken:
                 return language
             if language == self.fallback:
                 return language

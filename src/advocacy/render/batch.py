@@ -20,7 +20,7 @@ from .. import __version__
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import narrowed, select
-from ..errors import BadInput, LimitExceeded
+from ..errors import BadInput, CatalogError, LimitExceeded
 from ..formats import syslibs
 from ..letter import gaps, wording
 from ..letter.compose import Composer
@@ -131,15 +131,19 @@ def _translation_gap(
 
 def _preflight(composer: Composer, recipients: Sequence[Recipient]) -> None:
     """Compose one letter per language before writing anything: a broken template
-    or catalog then stops the run with nothing written."""
+    then stops the run with nothing written. A refused catalog, or a letter past a
+    bound, fails those letters alone, in the run."""
     seen: set[tuple[str, ...]] = set()
     for recipient in recipients:
-        languages = tuple(composer.choose(recipient)[0])
+        try:
+            languages = tuple(composer.choose(recipient)[0])
+        except CatalogError:
+            continue
         if languages not in seen:
             try:
                 composer.compose(recipient)
-            except LimitExceeded:
-                continue  # this letter alone passes a bound: it fails in the run, alone
+            except (LimitExceeded, CatalogError):
+                continue  # a bound, or its language's catalog: it fails in the run, alone
             seen.add(languages)
 
 
