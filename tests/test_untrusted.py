@@ -169,11 +169,7 @@ LETTER_CASES: dict[str, tuple[Edit, tuple[str, ...], tuple[str, ...]]] = {
         ("--format", "eml", "--no-attach-pdf"),
         ("huge.png", f"{MAX_PIXELS:,} pixels"),
     ),
-    "encoded CR/LF in a name": (
-        _us_name("=?utf-8?q?Office=0D=0ABcc:_evil=40evil.example?="),
-        ("--format", "eml", "--no-attach-pdf"),
-        ("recipient 'us-dos'", "line break once its encoded words are decoded"),
-    ),
+    # An encoded CR/LF in a name is refused when the list is read (FORGED_AT_LOAD).
 }
 
 
@@ -449,3 +445,63 @@ def test_security_md_lists_every_bound_with_its_value() -> None:
         f"{msgtext.MAX_MESSAGE:,} characters",
     ):
         assert value in bounds, value
+
+
+FORGED = "=?utf-8?q?Office=0D=0ABcc:_evil=40evil.example?="  # decodes to a line break
+
+FORGED_AT_LOAD = {
+    # case -> (file, old text, new text, words the one line must hold)
+    "recipient organisation": (
+        "recipients/list.yaml",
+        "organisation: U.S. Department of State",
+        f'organisation: "{FORGED}"',
+        ("recipients/list.yaml", "us-dos", "organisation", "encoded word"),
+    ),
+    "recipient name": (
+        "recipients/list.yaml",
+        "  organisation: U.S. Department of State",
+        f'  organisation: U.S. Department of State\n  name: "Antony {FORGED}"',
+        ("recipients/list.yaml", "us-dos", "name", "encoded word"),
+    ),
+    "sender organisation": (
+        "campaign.toml",
+        'organisation = "Example Belarusian Diaspora Association"',
+        f'organisation = "{FORGED}"',
+        ("campaign.toml", "sender", "organisation", "encoded word"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORGED_AT_LOAD))
+def test_an_encoded_word_that_decodes_to_a_line_break_is_refused_at_load(
+    campaign: Path, tmp_path: Path, case: str
+) -> None:
+    """Checked once decoded, when the file is read: not only when an email is built
+    (the second line of defence), so a print run refuses it too."""
+    name, old, new, words = FORGED_AT_LOAD[case]
+    edit_file(campaign / name, old, new)
+    out = tmp_path / "out"
+    result = render(campaign, out, "--format", "pdf")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if not x.startswith("warning:")]
+    assert all(word in line for word in words), line
+    assert not out.exists()
+
+
+def test_a_relay_group_name_that_decodes_to_a_line_break_is_refused_at_load(
+    campaign: Path, tmp_path: Path
+) -> None:
+    groups = tmp_path / "groups.csv"
+    groups.write_text(
+        f'name,email,match,language\n"Minsk {FORGED}",group@example.org,de-mfa,de\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = run_cli(
+        *("send", str(campaign), "--out", str(out), "--via", str(groups)),
+        *("--smtp", "smtp://u@127.0.0.1:1"),  # a dry run: the list is read first
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if not x.startswith("warning:")]
+    assert f"{groups}: line 2: column 'name'" in line and "encoded word" in line, line
+    assert not out.exists()

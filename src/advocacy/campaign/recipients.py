@@ -260,7 +260,8 @@ def _text_problem(value: Any) -> tuple[str, str] | None:
             return "", f"is {len(value):,} characters long; at most {TEXT_MAX:,}"
         # isprintable() is False for every control, format (bidi), surrogate, private-use
         # and separator character but the space: only such text needs a closer look.
-        problem = None if value.isprintable() else char_problem(value)
+        # An encoded word (=?...?=) is printable as written: it is decoded and checked.
+        problem = None if value.isprintable() and "=?" not in value else char_problem(value)
         return ("", problem) if problem else None
     if kind is dict or isinstance(value, Mapping):
         for key, item in value.items():
@@ -282,7 +283,25 @@ def _under(step: str, found: tuple[str, str]) -> tuple[str, str]:
 
 
 def char_problem(value: str) -> str | None:
-    """Why a text holds a character no field may have (control, bidi, private use)."""
+    """Why a text holds a character no field may have (control, bidi, private use), as
+    written or once its RFC 2047 encoded words are decoded: `=?utf-8?q?Office=0D=0A...?=`
+    is harmless text here, but every mail program decodes it into a line break."""
+    problem = _char_problem(value)
+    if problem is None and "=?" in value:
+        text = decoded_words(value)
+        if text != value:
+            if "\r" in text or "\n" in text:
+                return (
+                    "holds an encoded word (=?...?=) that decodes to a line break, which "
+                    "would forge a mail header; write the text itself"
+                )
+            problem = _char_problem(text)
+            if problem:
+                return problem.replace("; remove", " once its encoded words are decoded; remove")
+    return problem
+
+
+def _char_problem(value: str) -> str | None:
     for ch in value:
         category = unicodedata.category(ch)
         if (category == "Cc" and ch not in "\n\t") or category in ("Cs", "Co"):
@@ -296,6 +315,22 @@ def char_problem(value: str) -> str | None:
                 "(it makes the printed text read differently from what it says)"
             )
     return None
+
+
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def decoded_words(value: str) -> str:
+    """`value` with its RFC 2047 encoded words decoded as a mail program would; a word
+    that cannot be decoded stays as written."""
+    if not _ENCODED_WORD.search(value):
+        return value
+    from email.header import decode_header, make_header
+
+    try:
+        return str(make_header(decode_header(value)))
+    except (ValueError, LookupError, UnicodeError):
+        return value
 
 
 def iter_entries(raw_entries: Iterable[Any], source: Path) -> Iterator[Recipient]:

@@ -9,30 +9,14 @@ bidirectional controls; none of them belongs in a header."""
 from __future__ import annotations
 
 import functools
-import re
 
-from ..campaign.recipients import char_problem
+from ..campaign.recipients import char_problem, decoded_words
 from ..errors import MailError
-
-_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
-
-
-def decoded(value: str) -> str:
-    """`value` with its encoded words decoded as a mail program would; a word that
-    cannot be decoded stays as written."""
-    if not _ENCODED_WORD.search(value):
-        return value
-    from email.header import decode_header, make_header
-
-    try:
-        return str(make_header(decode_header(value)))
-    except (ValueError, LookupError, UnicodeError):
-        return value
 
 
 def header_problem(value: str) -> str | None:
     """Why `value` cannot stand in a header, as written or decoded; None when it can."""
-    for text, how in ((value, ""), (decoded(value), " once its encoded words are decoded")):
+    for text, how in ((value, ""), (decoded_words(value), " once its encoded words are decoded")):
         if "\r" in text or "\n" in text:
             return f"contains a line break{how}; an email header must be one line"
         problem = char_problem(text.replace("\t", " "))

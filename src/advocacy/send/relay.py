@@ -31,6 +31,7 @@ from ..campaign.recipients import Recipient
 from ..campaign.selection import select
 from ..csvfile import dict_reader
 from ..errors import AdvocacyError, BadInput, SelectorError, TemplateError
+from ..formats.headercheck import header_problem
 from ..formats.mime import Attachment, Draft, build, mailbox_address
 from ..fsutil import write_atomic
 from ..i18n import catalogs, l10n
@@ -131,6 +132,10 @@ def load_groups(path: Path, recipients: Sequence[Recipient]) -> list[Group]:
                 f"{where}: column 'language' {row['language']!r} is not a language code; "
                 "use one such as de or pl"
             ) from None
+        for column in ("name", "email"):  # both go into the To header of its mail
+            problem = header_problem(row.get(column, ""))
+            if problem:
+                raise BadInput(f"{where}: column '{column}' {problem}")
         group = Group(row.get("name", ""), row["email"], row["language"], selectors, line, where)
         known = groups.get(group.key)
         if known is None:
