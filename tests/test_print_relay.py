@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pdfplumber
@@ -33,6 +34,24 @@ def test_each_group_gets_its_print_set_and_how_to_print(
     assert made.returncode == 0, made.stderr
     server = MailServer().start()
     try:
+        # The dry run lists what each group's mail will carry: the print set, not the
+        # single letters (compared below with what the server received).
+        planned = run_cli(
+            *("send", str(mini_campaign), "--out", str(out), "--smtp", server.url),
+            *("--via", str(groups), "--json"),
+        )
+        assert planned.returncode == 0, planned.stderr
+        listed = {
+            item["to"].split("<")[-1].rstrip(">"): sorted(item["attachments"])
+            for item in json.loads(planned.stdout)["planned"]
+        }
+        table = run_cli(
+            *("send", str(mini_campaign), "--out", str(out), "--smtp", server.url),
+            *("--via", str(groups)),
+            env={"COLUMNS": "250"},
+        )
+        assert "checklist-berlin-belarusians.csv" in table.stdout, table.stdout
+        assert server.messages() == []  # a dry run sends nothing
         sent = run_cli(
             *("send", str(mini_campaign), "--out", str(out), "--smtp", server.url),
             *("--via", str(groups), "--no-dry-run", "--yes"),
@@ -46,6 +65,8 @@ def test_each_group_gets_its_print_set_and_how_to_print(
     names = ["berlin-belarusians.pdf", "checklist-berlin-belarusians.pdf"]
     names += ["checklist-berlin-belarusians.csv", "labels-l7163-berlin-belarusians.pdf"]
     assert sorted(attached) == sorted(names)
+    assert {to: sorted(a.get_filename() for a in m.iter_attachments())
+            for to, m in by_group.items()} == listed  # fmt: skip
     for name, data in attached.items():
         raw = data.encode() if isinstance(data, str) else data
         assert raw.replace(b"\r\n", b"\n") == (out / "print" / name).read_bytes().replace(

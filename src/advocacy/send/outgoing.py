@@ -191,7 +191,7 @@ def relayed(
                 size=message.path.stat().st_size,
                 sha256=sha256_file(message.path),
                 message_id=headers["Message-ID"],
-                attachments=[pdfs[rid].name for rid in message.letters],
+                attachments=message.attachments,  # what the message carries, as written
             )
         )
     for warning in writer.warnings:
