@@ -12,6 +12,7 @@ import io
 from pathlib import Path
 
 import pdfplumber
+import pdfua
 import pikepdf
 import pytest
 
@@ -67,12 +68,17 @@ def _lang(data: bytes) -> str:
 
 
 @pytest.mark.parametrize("code", BUNDLED)
-def test_cover_and_checklist_are_in_the_batch_language(writer: _Writer, code: str) -> None:
+def test_cover_and_checklist_are_in_the_batch_language(
+    writer: _Writer, code: str, tmp_path: Path
+) -> None:
     words = {k: normalize(v) for k, v in table()[code].items()}
     batch = Batch(code, code, left_out=[("lt-mfa", "no checked address")], label=code.upper())
     cover = writer.cover(batch, "A4", [], f"print/{code}.pdf (cover)")
     checklist = writer.checklist(batch, [("Name", "xx-id", ["Street 1", "City"], "BY23-xx")])
     assert _lang(cover) == code and _lang(checklist) == code
+    (tmp_path / "checklist.pdf").write_bytes(checklist)
+    report = pdfua.validate(str(tmp_path / "checklist.pdf"))
+    assert [(f.rule_id, f.message) for f in report.findings] == [], code
     text = _text(cover)
     for key in ("print_set", "campaign", "batch", "letters", "pages", "paper", "duplex"):
         assert words[key] in text, (code, key)
@@ -98,9 +104,3 @@ def test_uk_prints_in_english_and_the_run_says_so(writer: _Writer) -> None:
     assert "print set: sheets in 'uk' print in English (no wording for it)" in (
         writer.summary.warnings
     )
-
-
-def test_the_word_table_ships_inside_the_package() -> None:
-    from advocacy.printset import words
-
-    assert Path(words.TABLE_FILE).is_relative_to(REPO / "src" / "advocacy")
