@@ -34,6 +34,7 @@ def test_every_bundled_language_has_every_word() -> None:
         assert sorted(set(words) - {"state"}) == sorted(KEYS), code
         assert words["state"] in ("source", "machine-drafted", "reviewed"), code
         assert all(words[k].strip() for k in KEYS), code
+        assert "{" not in words["no_address"] + words["no_pdf"] + words["failed"], code
         for slot in ("{files}", "{paper}", "{sides}", "{checklist}", "{reply}"):
             assert slot in words["how_to_print"], (code, slot)
         if code != "en":
@@ -83,6 +84,7 @@ def test_cover_and_checklist_are_in_the_batch_language(
     for key in ("print_set", "campaign", "batch", "letters", "pages", "paper", "duplex"):
         assert words[key] in text, (code, key)
     assert words["left_out"] in text and words["no"] in text
+    assert f"lt-mfa: {words['no_address']}" in text  # the reason, in the language too
     text = _text(checklist)
     assert words["checklist"] in text and words["report"] in text
     with pdfplumber.open(io.BytesIO(checklist)) as pdf:
