@@ -317,3 +317,33 @@ def test_a_print_set_records_its_letters_as_printed_once(tmp_path: Path) -> None
     with History(out) as history:
         printed = [e for e in history.events() if e.state == "printed"]
     assert sorted(e.recipient for e in printed) == ["r1", "r2"]
+
+
+def test_the_filled_in_checklist_round_trips_through_advocacy_log_csv(
+    letters: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    out = tmp_path / "letters"
+    shutil.copytree(letters, out)  # the log writes into the letters' folder
+    sheet = out / "print" / "checklist-eu.csv"
+    rows = list(csv.reader(io.StringIO(sheet.read_text("utf-8"))))
+    rows[1][3:8] = ["delivered", "2026-12-01", "Anna K.", "hand", "reception desk"]
+    rows[2][3:8] = ["posted", "2026-12-02", "", "post", ""]
+    with sheet.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    env = {"ADVOCACY_TODAY": "2026-12-10"}
+    imported = run_cli(
+        "log", "--campaign", str(REPO), "--out", str(out), "--csv", str(sheet), env=env
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert "recorded 2" in imported.stdout
+    with sqlite3.connect(out / "outbox.sqlite3") as db:
+        logged = db.execute(
+            "SELECT recipient, state, on_date, how, by_whom FROM history "
+            "WHERE state IN ('delivered', 'posted') ORDER BY recipient"
+        ).fetchall()
+    assert logged == [
+        ("eu-commission-president", "delivered", "2026-12-01", "hand", "Anna K."),
+        ("eu-eeas-hrvp", "posted", "2026-12-02", "post", ""),
+    ]

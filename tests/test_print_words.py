@@ -12,6 +12,7 @@ import io
 from pathlib import Path
 
 import pdfplumber
+import pdfua
 import pikepdf
 import pytest
 
@@ -33,6 +34,7 @@ def test_every_bundled_language_has_every_word() -> None:
         assert sorted(set(words) - {"state"}) == sorted(KEYS), code
         assert words["state"] in ("source", "machine-drafted", "reviewed"), code
         assert all(words[k].strip() for k in KEYS), code
+        assert "{" not in words["no_address"] + words["no_pdf"] + words["failed"], code
         for slot in ("{files}", "{paper}", "{sides}", "{checklist}", "{reply}"):
             assert slot in words["how_to_print"], (code, slot)
         if code != "en":
@@ -67,16 +69,22 @@ def _lang(data: bytes) -> str:
 
 
 @pytest.mark.parametrize("code", BUNDLED)
-def test_cover_and_checklist_are_in_the_batch_language(writer: _Writer, code: str) -> None:
+def test_cover_and_checklist_are_in_the_batch_language(
+    writer: _Writer, code: str, tmp_path: Path
+) -> None:
     words = {k: normalize(v) for k, v in table()[code].items()}
     batch = Batch(code, code, left_out=[("lt-mfa", "no checked address")], label=code.upper())
     cover = writer.cover(batch, "A4", [], f"print/{code}.pdf (cover)")
     checklist = writer.checklist(batch, [("Name", "xx-id", ["Street 1", "City"], "BY23-xx")])
     assert _lang(cover) == code and _lang(checklist) == code
+    (tmp_path / "checklist.pdf").write_bytes(checklist)
+    report = pdfua.validate(str(tmp_path / "checklist.pdf"))
+    assert [(f.rule_id, f.message) for f in report.findings] == [], code
     text = _text(cover)
     for key in ("print_set", "campaign", "batch", "letters", "pages", "paper", "duplex"):
         assert words[key] in text, (code, key)
     assert words["left_out"] in text and words["no"] in text
+    assert f"lt-mfa: {words['no_address']}" in text  # the reason, in the language too
     text = _text(checklist)
     assert words["checklist"] in text and words["report"] in text
     with pdfplumber.open(io.BytesIO(checklist)) as pdf:
@@ -98,9 +106,3 @@ def test_uk_prints_in_english_and_the_run_says_so(writer: _Writer) -> None:
     assert "print set: sheets in 'uk' print in English (no wording for it)" in (
         writer.summary.warnings
     )
-
-
-def test_the_word_table_ships_inside_the_package() -> None:
-    from advocacy.printset import words
-
-    assert Path(words.TABLE_FILE).is_relative_to(REPO / "src" / "advocacy")

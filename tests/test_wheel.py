@@ -7,6 +7,7 @@ import site
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,8 @@ def test_installed_wheel_renders_the_bundled_campaign(tmp_path: Path) -> None:
         capture_output=True,
     )
     (wheel,) = dist.glob("advocacy-*.whl")
+    with zipfile.ZipFile(wheel) as archive:  # the print set's sheets' words, per language
+        assert "advocacy/assets/printset-words.toml" in archive.namelist()
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"

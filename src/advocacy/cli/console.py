@@ -164,7 +164,8 @@ def print_send(summary: SendSummary) -> None:
     if summary.dry_run and summary.planned:
         table = Table("recipient", "to", "language", "size", "attachment")
         for item in summary.planned:
-            attached = ", ".join(Path(name).name for name in item.attachments) or "none"
+            names = item.shown or [Path(name).name for name in item.attachments]
+            attached = ", ".join(names) or "none"
             table.add_row(
                 escape(item.recipient),
                 escape(item.to),

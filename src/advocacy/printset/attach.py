@@ -42,6 +42,23 @@ class GroupKit:
         return "\n" + textwrap.fill(text, 76, break_on_hyphens=False, break_long_words=False) + "\n"
 
 
+def described(path: Path) -> str:
+    """An attachment as the dry run lists it: its name, with pages (a PDF) or size."""
+    if path.suffix.lower() == ".pdf":
+        import pikepdf
+
+        from .merge import page_count
+
+        try:
+            pages = page_count(path)
+        except (pikepdf.PdfError, OSError):  # not a PDF we can read: its size, then
+            pages = 0
+        if pages:
+            return f"{path.name} ({pages} page{'s' if pages != 1 else ''})"
+    size = path.stat().st_size
+    return f"{path.name} ({size} bytes)" if size < 1024 else f"{path.name} ({size / 1024:.0f} KB)"
+
+
 def group_kit(out: Path, group_key: str) -> GroupKit | None:
     """The group's files in `<out>/print/`, or None when no print set names the group
     (or a file it lists is gone)."""

@@ -45,7 +45,7 @@ from . import sheets
 from .checklist import Row, checklist_csv
 from .merge import Combiner, Part, page_count
 from .plan import BY, Batch, PrintLetter, batches, left_out_reason
-from .words import review_state, words_for
+from .words import reason, review_state, words_for
 
 
 def fits(page: Any) -> bool:
@@ -226,9 +226,8 @@ class _Writer:
             (words["duplex"], words["yes" if self.options.duplex else "no"]),
         ]
         heading = f"{words['print_set']}: {batch.label or batch.name}"
-        return self.sheet(
-            sheets.cover_html(words, language, heading, paper, facts, batch.left_out), what
-        )
+        left_out = [(rid, reason(words, why)) for rid, why in batch.left_out]
+        return self.sheet(sheets.cover_html(words, language, heading, paper, facts, left_out), what)
 
     def rows(self, batch: Batch) -> list[tuple[str, str, list[str], str]]:
         """(name, id, address lines, reference) of each letter, for the checklist."""
@@ -333,7 +332,7 @@ def collect(
         why = left_out_reason(recipient, letter, failures)
         pdf = letter.file(".pdf") if letter else None
         if why or letter is None or pdf is None:
-            left_out.append((recipient, why or "no PDF letter"))
+            left_out.append((recipient, why or "no PDF letter was rendered"))
             continue
         path = out / pdf.path
         letters.append(PrintLetter(recipient, letter, path, page_count(path)))

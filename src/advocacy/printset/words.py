@@ -18,8 +18,11 @@ from ..paths import ASSETS_DIR
 TABLE_FILE = ASSETS_DIR / "printset-words.toml"
 KEYS = (
     "checklist recipient address reference delivered_by date stamp print_set campaign "
-    "batch letters pages paper duplex yes no left_out none report how_to_print double single"
+    "batch letters pages paper duplex yes no left_out none report how_to_print double single "
+    "no_address no_pdf failed"
 ).split()
+# plan.left_out_reason's English reasons -> their key in the table
+REASONS = {"no checked address": "no_address", "no PDF letter was rendered": "no_pdf"}
 
 
 @cache
@@ -34,6 +37,15 @@ def review_state(language: str) -> str:
     """The review state of the words the sheets print in for `language`."""
     code, _ = words_for(language)
     return table()[code].get("state", "machine-drafted")
+
+
+def reason(words: dict[str, str], why: str) -> str:
+    """Why a letter was left out, as the cover says it in the sheets' language."""
+    if why in REASONS:
+        return words[REASONS[why]]
+    if why.startswith("failed: "):  # the error itself stays as the run reported it
+        return f"{words['failed']}: {why.removeprefix('failed: ')}"
+    return why
 
 
 def words_for(language: str) -> tuple[str, dict[str, str]]:

@@ -48,6 +48,7 @@ class Outgoing:
     sha256: str
     message_id: str
     attachments: list[str] = field(default_factory=list)
+    shown: list[str] = field(default_factory=list)  # attachments with pages or size
 
     def as_json(self) -> dict[str, str | int | list[str]]:
         return {
@@ -191,7 +192,8 @@ def relayed(
                 size=message.path.stat().st_size,
                 sha256=sha256_file(message.path),
                 message_id=headers["Message-ID"],
-                attachments=message.attachments,  # what the message carries, as written
+                attachments=message.attachments,  # the print set's files, if attached
+                shown=message.shown,
             )
         )
     for warning in writer.warnings:

@@ -79,7 +79,8 @@ class RelayMessage:
     path: Path  # the .eml file
     language: str
     letters: list[str]  # recipient ids whose PDFs are attached
-    attachments: list[str] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)  # the files' names, as sent
+    shown: list[str] = field(default_factory=list)  # each with its pages or size
 
 
 def _read_rows(path: Path) -> tuple[list[dict[str, str]], list[int]]:
@@ -254,7 +255,7 @@ class RelayWriter:
         single_letters: bool = False,
     ) -> RelayMessage:
         """The group's message, written to disk; an AdvocacyError stops only this group."""
-        from ..printset.attach import group_kit
+        from ..printset.attach import described, group_kit
 
         matched = [r for r in select(recipients, group.selectors) if r.id in pdfs]
         if not matched:
@@ -312,4 +313,5 @@ class RelayWriter:
         except OSError as exc:
             raise AdvocacyError(f"{path}: cannot write: {exc.strerror}") from None
         names = [path.name for path in files]
-        return RelayMessage(group, path, language, [r.id for r in matched], names)
+        shown = [described(path) for path in files]
+        return RelayMessage(group, path, language, [r.id for r in matched], names, shown)
