@@ -108,11 +108,18 @@ def _review(folder: Path, shown: str) -> tuple[str, str]:
     return state, str(data.get("note", ""))
 
 
-def load(root: Path, language: str) -> CatalogInfo:
-    """A checked catalog; parsed again only when its files change (preview reloads often)."""
+def _files(root: Path, language: str) -> tuple[Path, Path]:
+    """The language's .po and review.toml, refused when a link takes them (or their
+    folders) out of the campaign."""
     path = po_path(root, language)
     review = path.parent.parent / REVIEW_FILE
     _contained(root, root / "locales", path.parent.parent, path.parent, path, review)
+    return path, review
+
+
+def load(root: Path, language: str) -> CatalogInfo:
+    """A checked catalog; parsed again only when its files change (preview reloads often)."""
+    path, review = _files(root, language)
     stamps = tuple(
         (p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in (path, review)
     )
@@ -170,6 +177,7 @@ def load_all(
                 f"locales/{language}: is not a known language code; name the folder "
                 "with a BCP 47 code such as de or pt"
             ) from None
+        _files(root, language)  # a link out of the campaign stops the run: a trust breach
         try:
             info = load(root, language)
         except CatalogError as exc:
