@@ -8,8 +8,9 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,47 @@ def run_cli(
         timeout=timeout,
         env={**os.environ, "COLUMNS": "200", **(env or {})},
     )
+
+
+def on_a_terminal(
+    args: Sequence[str],
+    answer: str | None = None,
+    *,
+    unset: str = "",
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+) -> tuple[int, str]:
+    """Run the CLI with a pseudo-terminal as its controlling terminal (stdin, stdout,
+    stderr and /dev/tty, as for a person at a terminal); type `answer` at its first
+    password prompt; without `unset` in its environment. (exit code, all it showed)."""
+    import pty
+    import select
+
+    pid, leader = pty.fork()
+    if pid == 0:  # the child
+        child = {k: v for k, v in {**os.environ, **(env or {})}.items() if k != unset}
+        os.execve(sys.executable, [sys.executable, "-m", "advocacy", *args], child)
+    shown = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+        # click writes the prompt, then getpass turns echo off and writes " ": typed
+        # before that, the answer would be echoed (and flushed by getpass).
+        if answer is not None and b"password" in shown.lower() and shown.endswith(b": "):
+            os.write(leader, answer.encode() + b"\r")
+            answer = None
+    os.close(leader)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
 
 
 def run_cli_in_one_process(*args: str) -> tuple[subprocess.CompletedProcess[str], bool]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import run_cli, run_cli_in_one_process
+from conftest import on_a_terminal, run_cli, run_cli_in_one_process
 
 
 def test_help_does_not_import_weasyprint() -> None:
@@ -52,40 +50,10 @@ def test_campaign_in_current_folder_is_the_default(mini_campaign: Path) -> None:
 
 def test_progress_bar_on_a_terminal(mini_campaign: Path, tmp_path: Path) -> None:
     """On a terminal a progress bar is drawn (and nothing breaks while it is)."""
-    import os
-    import pty
-
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "advocacy",
-            "render",
-            str(mini_campaign),
-            "--format",
-            "html",
-            "--out",
-            str(tmp_path / "o"),
-        ],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        close_fds=True,
-        env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+    code, shown = on_a_terminal(
+        ["render", str(mini_campaign), "--format", "html", "--out", str(tmp_path / "o")],
+        env={"COLUMNS": "120", "TERM": "xterm"},
     )
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # the terminal closed with the process
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(leader)
-    assert process.wait(timeout=60) == 0
-    shown = b"".join(chunks).decode(errors="replace")
+    assert code == 0, shown
     assert "rendering" in shown and "2/2" in shown
     assert "Traceback" not in shown and "Rendered 2 letter(s)" in shown

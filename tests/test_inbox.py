@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from advocacy.track.bounces import read_bounce
-from conftest import run_cli
+from advocacy.track.mailboxes import PASSWORD_ENV
+from conftest import on_a_terminal, run_cli
 from imapserver import ImapServer
 from imapserver import running as imap_running
 from mailserver import MailServer, make_campaign, office
@@ -446,48 +447,13 @@ def test_imap_with_starttls_reads_the_same_and_a_server_without_it_gets_no_passw
         assert "auth failed" not in said and "Login: user=" not in said
 
 
-def _on_a_terminal(args: list[str], answer: str, timeout: float = 60) -> tuple[int, str]:
-    """Run the CLI with a pseudo-terminal as its controlling terminal (as a person at a
-    terminal does), type `answer` at its first prompt, and return (exit code, all shown)."""
-    import os
-    import pty
-    import select
-    import sys
-
-    pid, leader = pty.fork()
-    if pid == 0:  # the child: the terminal is its stdin, stdout, stderr and /dev/tty
-        env = {k: v for k, v in os.environ.items() if k != "ADVOCACY_IMAP_PASSWORD"}
-        os.execve(sys.executable, [sys.executable, "-m", "advocacy", *args], env)
-    shown = b""
-    answered = False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.5)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # the terminal closed with the process
-            break
-        if not chunk:
-            break
-        shown += chunk
-        # click writes the prompt, then getpass turns echo off and writes " ": typed
-        # before that, the answer would be echoed (and flushed by getpass).
-        if not answered and b"password" in shown.lower() and shown.endswith(b": "):
-            os.write(leader, answer.encode() + b"\r")
-            answered = True
-    os.close(leader)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
-
-
 def test_the_imap_password_is_asked_at_the_terminal_and_written_nowhere(
     sent: tuple[Path, Path, dict[str, str]], tmp_path: Path, imap: ImapServer
 ) -> None:
     campaign, out, _ = _filled(sent, tmp_path, imap)
-    args = ["inbox", str(campaign), "--out", str(out), "--imap", imap.url]
-    code, shown = _on_a_terminal([*args, "--cafile", str(imap.cafile)], imap.password)
+    args = ["inbox", str(campaign), "--out", str(out), "--imap", imap.url, "--cafile"]
+    args.append(str(imap.cafile))
+    code, shown = on_a_terminal(args, imap.password, unset=PASSWORD_ENV)
     assert code == 0, shown
     assert "IMAP password for campaigner@127.0.0.1" in shown
     assert "2 bounced, 2 replied" in shown
@@ -495,7 +461,7 @@ def test_the_imap_password_is_asked_at_the_terminal_and_written_nowhere(
     for path in out.rglob("*"):
         if path.is_file():
             assert imap.password.encode() not in path.read_bytes(), path
-    code, shown = _on_a_terminal([*args, "--cafile", str(imap.cafile)], "not-" + imap.password)
+    code, shown = on_a_terminal(args, "not-" + imap.password, unset=PASSWORD_ENV)
     assert code == 1, shown
     plain = re.sub(r"\x1b\[[0-9;]*m", "", shown)  # a terminal gets colour
     errors = [line for line in plain.splitlines() if line.startswith("error:")]
