@@ -36,7 +36,7 @@ def addressed_to(head: bytes) -> str:
     no decoded name with a line break. A MailError says what is wrong.
 
     Checked before every message: the block is only split into lines, the one From
-    of a run is parsed once (cached), and the To once."""
+    of a run is parsed once (a small cache), and the To once."""
     from email.parser import BytesHeaderParser
     from email.policy import compat32
 
@@ -53,7 +53,7 @@ def addressed_to(head: bytes) -> str:
         if len(values) != 1:
             raise MailError(f"the message has {len(values)} {key.title()} headers, not one")
     one_address("From", found["from"][0])
-    return one_address.__wrapped__("To", found["to"][0])
+    return one_address("To", found["to"][0])
 
 
 _ADDING = {name.lower() for name in RECIPIENT_HEADERS}

@@ -119,7 +119,11 @@ def _files(root: Path, language: str) -> tuple[Path, Path]:
 
 def load(root: Path, language: str) -> CatalogInfo:
     """A checked catalog; parsed again only when its files change (preview reloads often)."""
-    path, review = _files(root, language)
+    return _checked(root, language, *_files(root, language))
+
+
+def _checked(root: Path, language: str, path: Path, review: Path) -> CatalogInfo:
+    """The catalog of files already known to be inside the campaign (`_files`)."""
     stamps = tuple(
         (p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in (path, review)
     )
@@ -177,9 +181,9 @@ def load_all(
                 f"locales/{language}: is not a known language code; name the folder "
                 "with a BCP 47 code such as de or pt"
             ) from None
-        _files(root, language)  # a link out of the campaign stops the run: a trust breach
+        files = _files(root, language)  # a link out of the campaign stops the run
         try:
-            info = load(root, language)
+            info = _checked(root, language, *files)
         except CatalogError as exc:
             if broken is None:
                 raise
