@@ -86,9 +86,11 @@ class _Handler:
         data = bytes(envelope.original_content or b"")
         owner = self.owner
         behaviour = owner.behaviour
+        # Counted per Message-ID: the sender rewrites Date on every try, so the bytes differ.
+        key = str(Received("", [], data).message["Message-ID"] or data[:4000])
         with owner.lock:
-            owner.attempts[data[:4000]] += 1
-            attempt = owner.attempts[data[:4000]]
+            owner.attempts[key] += 1
+            attempt = owner.attempts[key]
         if behaviour.data_replies is not None:
             reply = behaviour.data_replies(data, attempt)
             if reply:
@@ -199,7 +201,7 @@ class MailServer:
         self.behaviour = behaviour or Behaviour()
         self.lock = threading.Lock()
         self.received: list[Received] = []
-        self.attempts: Counter[bytes] = Counter()
+        self.attempts: Counter[str] = Counter()
         self.connections = 0  # sessions accepted
         self.open_now = self.peak = 0  # sessions open now, and at most at once
         self.refused = 0  # connections greeted with 421 (max_connections)
