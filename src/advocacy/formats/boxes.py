@@ -174,6 +174,28 @@ def fold_crossings(document: Any) -> list[FoldCrossing]:
     return found
 
 
+def main_lines(document: Any, root: Any) -> tuple[tuple[int, float, float], ...]:
+    """Where the first page's text lines of <main> lie: per line, its element's
+    place in the document and its top and bottom (fit.py compares letters by it)."""
+    order = {id(element): index for index, element in enumerate(root.iter())}
+    found = []
+    for box, path in _walk(document.pages[0]._page_box):
+        if type(box).__name__ != "LineBox" or not any(_tag(b) == "main" for b in path):
+            continue
+        texts = list(_texts(box))
+        if texts:
+            element = next((e for b in reversed(path) if (e := _element(b)) is not None), None)
+            top = min(t.position_y for t in texts)
+            bottom = max(t.position_y + t.height for t in texts)
+            found.append((order.get(id(element), -1), top, bottom))
+    return tuple(found)
+
+
+def _tag(box: Any) -> str:
+    element = _element(box)
+    return str(element.tag).rsplit("}", 1)[-1] if element is not None else ""
+
+
 def css_path(element: Any, root: Any) -> str:
     """A selector for exactly this element: `body > main:nth-child(5) > p:nth-child(3)`."""
     parents = {id(child): parent for parent in root.iter() for child in parent}

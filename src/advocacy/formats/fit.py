@@ -10,12 +10,21 @@ Nothing is clipped or hidden: base.css sets no `overflow: hidden` on them.
 A first-page text line that straddles a fold moves just below it: the block
 holding it gets that much more space above (a line gap then falls on the
 fold). Every first-page line is checked, the running text included.
+
+Letters of one language and paper mostly share their running text, so the
+moves found for one are tried first on the next with the same flow (`_Memo`).
+A guess is kept only when the first page's lines of <main> land exactly where
+they did for the letter it was learned from, and nothing crosses a fold: the
+moves are then the ones the letter would have found by itself, so a letter
+comes out the same alone, in a batch or in a shard, and most take one layout.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import LayoutError
@@ -176,6 +185,52 @@ def _styled(html: str, steps: dict[str, int], nudges: dict[str, float]) -> str:
     return html.replace("</head>", "<style>\n" + "\n".join(css) + "\n</style>\n</head>", 1)
 
 
+# What may differ between letters without moving <main>'s first page: the head's
+# title and metadata, the later pages' footers, and the short texts of <main>
+# (date, reference, salutation), which the fingerprint still checks line by line.
+_NOT_FLOW = re.compile(r"<title>.*?</title>|<meta [^>]*>|@bottom-(?:left|right) \{[^}]*\}", re.S)
+_SHORT_TEXT = re.compile(r">([^<]{0,80})<")
+_MEMO_SIZE = 256  # flows remembered per process: memory stays flat in the letters
+_MISSES = 2  # a flow whose guesses failed this often in a row is not guessed again
+
+
+@dataclass
+class _Learned:
+    nudges: dict[str, float]
+    fingerprint: tuple[tuple[int, float, float], ...]
+    misses: int = 0
+
+
+@dataclass
+class _Memo:
+    flows: dict[str, _Learned] = field(default_factory=dict)
+
+    @staticmethod
+    def key(html: str) -> str | None:
+        start, end = html.find("<main"), html.rfind("</main>")
+        head = html.find("</head>")
+        if min(start, end, head) < 0:
+            return None
+        flow = _NOT_FLOW.sub("", html[:head]) + _SHORT_TEXT.sub("><", html[start:end])
+        return hashlib.sha256(flow.encode()).hexdigest()
+
+    def guess(self, key: str | None) -> _Learned | None:
+        learned = self.flows.get(key) if key else None
+        return learned if learned is not None and learned.misses < _MISSES else None
+
+    def learn(self, key: str | None, nudges: dict[str, float], document: Any, root: Any) -> None:
+        if key is None or not nudges:
+            return
+        known = self.flows.get(key)
+        if known is None and len(self.flows) >= _MEMO_SIZE:
+            return
+        misses = known.misses if known is not None else 0
+        self.flows[key] = _Learned(dict(nudges), boxes.main_lines(document, root), misses)
+
+
+MEMO = _Memo()
+
+
 def fit(html: str, layout: Layout, who: str, *, folds: bool = True) -> tuple[Any, str]:
     """Lay `html` out until everything fits; the Document and the HTML it came from.
     `folds=False` for what is not folded (an envelope, a label sheet, a checklist).
@@ -183,10 +238,19 @@ def fit(html: str, layout: Layout, who: str, *, folds: bool = True) -> tuple[Any
     Smaller type in a fixed box (positioned apart from the text) and a move off a
     fold (in the text) do not disturb each other: one layout serves both."""
     steps: dict[str, int] = {}
-    nudges: dict[str, float] = {}
+    key = MEMO.key(html) if folds else None
+    guess = MEMO.guess(key)
+    nudges: dict[str, float] = dict(guess.nudges) if guess is not None else {}
     for _ in range(MAX_LAYOUTS):
         styled = _styled(html, steps, nudges)
         document, root = layout(styled)
+        crossings = boxes.fold_crossings(document) if folds else []
+        if guess is not None:
+            if crossings or boxes.main_lines(document, root) != guess.fingerprint:
+                guess.misses += 1
+                guess, nudges = None, {}
+                continue  # the letter finds its own moves from the start
+            guess.misses, guess = 0, None
         worst = _worst(document, steps)
         for name, extent in worst.items():
             ladder, step = LADDERS[name], steps.get(name, 0)
@@ -194,7 +258,6 @@ def fit(html: str, layout: Layout, who: str, *, folds: bool = True) -> tuple[Any
             if following >= ladder.steps:
                 raise _failure(who, ladder, extent, step)
             steps[name] = following
-        crossings = boxes.fold_crossings(document) if folds else []
         if crossings:
             nudge = _fold_nudge(crossings[0], root)
             if nudge is not None:
@@ -205,5 +268,6 @@ def fit(html: str, layout: Layout, who: str, *, folds: bool = True) -> tuple[Any
                     f"{_mm(crossings[0].fold)}; move it in the template or stylesheet"
                 )
         if not worst and not crossings:
+            MEMO.learn(key, nudges, document, root)
             return document, styled
     raise LayoutError(f"{who}: the layout did not settle after {MAX_LAYOUTS} attempts")
