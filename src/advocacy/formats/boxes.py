@@ -154,19 +154,25 @@ def fixed_boxes(document: Any) -> Iterator[Extent]:
             yield _extent(str(element.get("data-fit")), box, int(limit) if limit else None)
 
 
-def fold_crossings(document: Any) -> list[FoldCrossing]:
-    """Text lines of the first page that straddle a fold line."""
-    page = document.pages[0]._page_box
-    folds = FOLDS[paper_of(page.margin_height())]
-    found = []
-    for box, path in _walk(page):
+def _first_page_lines(
+    document: Any,
+) -> Iterator[tuple[Any, tuple[Any, ...], list[Any], float, float]]:
+    """The first page's text lines outside its margin boxes: the line, its path,
+    its text boxes, and the top and bottom of its text."""
+    for box, path in _walk(document.pages[0]._page_box):
         if type(box).__name__ != "LineBox" or any(type(b).__name__ == "MarginBox" for b in path):
             continue
         texts = list(_texts(box))
-        if not texts:
-            continue
-        top = min(t.position_y for t in texts)
-        bottom = max(t.position_y + t.height for t in texts)
+        if texts:
+            top = min(t.position_y for t in texts)
+            yield box, path, texts, top, max(t.position_y + t.height for t in texts)
+
+
+def fold_crossings(document: Any) -> list[FoldCrossing]:
+    """Text lines of the first page that straddle a fold line."""
+    folds = FOLDS[paper_of(document.pages[0]._page_box.margin_height())]
+    found = []
+    for box, path, texts, top, bottom in _first_page_lines(document):
         for fold in folds:
             if top < fold - TOLERANCE and bottom > fold + TOLERANCE:
                 words = " ".join(t.text.strip() for t in texts)
@@ -179,21 +185,16 @@ def main_lines(document: Any, root: Any) -> tuple[tuple[int, float, float], ...]
     place in the document and its top and bottom (fit.py compares letters by it)."""
     order = {id(element): index for index, element in enumerate(root.iter())}
     found = []
-    for box, path in _walk(document.pages[0]._page_box):
-        if type(box).__name__ != "LineBox" or not any(_tag(b) == "main" for b in path):
-            continue
-        texts = list(_texts(box))
-        if texts:
-            element = next((e for b in reversed(path) if (e := _element(b)) is not None), None)
-            top = min(t.position_y for t in texts)
-            bottom = max(t.position_y + t.height for t in texts)
-            found.append((order.get(id(element), -1), top, bottom))
+    for _, path, _, top, bottom in _first_page_lines(document):
+        elements = [e for b in path if (e := _element(b)) is not None]
+        if any(tag(e) == "main" for e in elements):
+            found.append((order.get(id(elements[-1]), -1), top, bottom))
     return tuple(found)
 
 
-def _tag(box: Any) -> str:
-    element = _element(box)
-    return str(element.tag).rsplit("}", 1)[-1] if element is not None else ""
+def tag(element: Any) -> str:
+    """An element's name without its namespace."""
+    return str(element.tag).rsplit("}", 1)[-1]
 
 
 def css_path(element: Any, root: Any) -> str:
@@ -203,7 +204,6 @@ def css_path(element: Any, root: Any) -> str:
     while id(element) in parents:
         parent = parents[id(element)]
         siblings = [c for c in parent if isinstance(c.tag, str)]
-        tag = str(element.tag).rsplit("}", 1)[-1]
-        steps.append(f"{tag}:nth-child({siblings.index(element) + 1})")
+        steps.append(f"{tag(element)}:nth-child({siblings.index(element) + 1})")
         element = parent
     return "html > " + " > ".join(reversed(steps))

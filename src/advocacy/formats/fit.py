@@ -141,21 +141,17 @@ def _failure(who: str, ladder: Ladder, extent: boxes.Extent, step: int) -> Layou
     )
 
 
-def _tag(element: Any) -> str:
-    return str(element.tag).rsplit("}", 1)[-1]
-
-
 def _fold_nudge(crossing: boxes.FoldCrossing, root: Any) -> tuple[str, float] | None:
     """The block of the letter's text to move down (its selector) and its new
     padding-top in px; None for the page's furniture (letterhead, address)."""
     elements = [getattr(box, "element", None) for box in crossing.path]
-    if not any(e is not None and _tag(e) == "main" for e in elements):
+    if not any(e is not None and boxes.tag(e) == "main" for e in elements):
         return None
     for box in reversed(crossing.path[:-1]):
         element = getattr(box, "element", None)
         if element is None or type(box).__name__ in ("LineBox", "InlineBox", "TextBox"):
             continue
-        if _tag(element) in ("main", "body", "html", "section"):
+        if boxes.tag(element) in ("main", "body", "html", "section"):
             return None
         move = crossing.fold - crossing.top + 1.0
         return boxes.css_path(element, root), box.padding_top + move
@@ -250,7 +246,7 @@ def fit(html: str, layout: Layout, who: str, *, folds: bool = True) -> tuple[Any
                 guess.misses += 1
                 guess, nudges = None, {}
                 continue  # the letter finds its own moves from the start
-            guess.misses, guess = 0, None
+            guess.misses, guess, key = 0, None, None  # key None: nothing new to learn
         worst = _worst(document, steps)
         for name, extent in worst.items():
             ladder, step = LADDERS[name], steps.get(name, 0)
