@@ -102,6 +102,14 @@ HOSTILE = """\
     country_area: DC
     postal_code: "20515-6128"
   confidence: high
+- id: wide-salutation
+  country: DE
+  organisation: "Auswärtiges Amt"
+  languages: [de-DE]
+  salutation:
+    de: "Sehr geehrte Frau WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW"
+  address: {street_address: "Werderscher Markt 1", postal_code: "10117", city: Berlin}
+  confidence: high
 - id: no-address
   country: LT
   organisation: Užsienio reikalų ministerija
@@ -193,6 +201,23 @@ def test_hostile_addresses_fit_their_window_or_fail_alone_by_field(
         printed = _tokens(" ".join(w["text"] for w in inside))
         expected = _tokens(" ".join(address_lines(recipient)))
         assert printed == expected, f"{recipient.id}: the window shows {printed}"
+
+
+def test_a_word_too_long_for_the_line_fails_its_letter_naming_the_field(
+    hostile: tuple[Path, RenderSummary],
+) -> None:
+    out, summary = hostile
+    (error,) = [f.error for f in summary.failed if f.recipient == "wide-salutation"]
+    assert "cannot break" in error and "shorten the salutation" in error
+    assert "salutation.<language>" in error and "\n" not in error
+    assert not list(out.glob("wide-salutation.*"))
+    # Every word of every letter written lies on the paper, inside its margins.
+    for entry in _letters(out).values():
+        path = out / entry["files"][0]["path"]
+        with pdfplumber.open(path) as pdf:
+            for page in pdf.pages:
+                for word in page.extract_words():
+                    assert word["x1"] <= page.width - 10 * MM, (path.name, word["text"])
 
 
 def test_ca_french_and_zip4_addresses_keep_their_postcodes_whole(

@@ -180,6 +180,41 @@ def fold_crossings(document: Any) -> list[FoldCrossing]:
     return found
 
 
+@dataclass(frozen=True)
+class Overrun:
+    """A text line that runs past its block's edge: a word that cannot break."""
+
+    page: int
+    past: float  # px beyond the edge
+    text: str
+    element: Any  # the element of the widest text box
+
+
+def overruns(document: Any) -> list[Overrun]:
+    """Lines of the running text, on every page, wider than the block that holds
+    them (boxes of fixed size and margin boxes are measured by fixed_boxes)."""
+    found = []
+    for number, page in enumerate(document.pages, 1):
+        for box, path in _walk(page._page_box):
+            if type(box).__name__ != "LineBox" or not path:
+                continue
+            if any(type(b).__name__ == "MarginBox" for b in path):
+                continue
+            if any((e := _element(b)) is not None and e.get("data-fit") for b in path):
+                continue
+            block, texts = path[-1], list(_texts(box))
+            left, right = block.content_box_x(), block.content_box_x() + block.width
+            for text in texts:
+                past = max(left - text.position_x, text.position_x + text.width - right)
+                if past > TOLERANCE and not str(getattr(text, "element_tag", "")).endswith(
+                    "::marker"
+                ):
+                    words = " ".join(t.text.strip() for t in texts)
+                    found.append(Overrun(number, past, words, _element(text)))
+                    break
+    return found
+
+
 def main_lines(document: Any, root: Any) -> tuple[tuple[int, float, float], ...]:
     """Where the first page's text lines of <main> lie: per line, its element's
     place in the document and its top and bottom (fit.py compares letters by it)."""

@@ -11,6 +11,10 @@ A first-page text line that straddles a fold moves just below it: the block
 holding it gets that much more space above (a line gap then falls on the
 fold). Every first-page line is checked, the running text included.
 
+A line of the running text wider than its block (a word that cannot break:
+a long name in the salutation, a URL without break points) fails the letter,
+naming the field it came from; nothing runs off the paper unnoticed.
+
 Letters of one language and paper mostly share their running text, so the
 moves found for one are tried first on the next with the same flow (`_Memo`).
 A guess is kept only when the first page's lines of <main> land exactly where
@@ -173,6 +177,38 @@ def _worst(document: Any, steps: dict[str, int]) -> dict[str, boxes.Extent]:
     return worst
 
 
+# The running text's fields, by the class the bundled templates give them.
+_TEXT_FIELDS = {
+    "salutation": (
+        "the salutation (the recipient's salutation.<language>, or its form in protocol.toml)"
+    ),
+    "subject": "the subject (campaign.toml [campaign] subject)",
+    "close": "the closing (its form in protocol.toml)",
+    "signer-name": "the signatory (campaign.toml [signature])",
+    "signer-role": "the signatory's role (campaign.toml [signature])",
+    "signer-org": "the organisation (campaign.toml [sender] or [signature])",
+    "cs-name": "a co-signatory's name",
+    "cs-detail": "a co-signatory's role or organisation",
+}
+
+
+def _check_overruns(document: Any, who: str) -> None:
+    found = boxes.overruns(document)
+    if not found:
+        return
+    overrun = max(found, key=lambda o: o.past)
+    element, field = overrun.element, ""
+    while element is not None and not field:
+        classes = str(element.get("class") or "").split()
+        field = next((_TEXT_FIELDS[c] for c in classes if c in _TEXT_FIELDS), "")
+        element = element.getparent() if hasattr(element, "getparent") else None
+    word = max(overrun.text.split() or [""], key=len)
+    raise LayoutError(
+        f"{who}: {word[:40]!r} cannot break and runs {_mm(overrun.past)} past the edge of "
+        f"the text on page {overrun.page}; shorten {field or 'it in the template'}"
+    )
+
+
 def _styled(html: str, steps: dict[str, int], nudges: dict[str, float]) -> str:
     css = [LADDERS[name].css(step) for name, step in steps.items()]
     css += [f"{sel} {{ padding-top: {px:.2f}px !important; }}" for sel, px in nudges.items()]
@@ -264,6 +300,7 @@ def fit(html: str, layout: Layout, who: str, *, folds: bool = True) -> tuple[Any
                     f"{_mm(crossings[0].fold)}; move it in the template or stylesheet"
                 )
         if not worst and not crossings:
+            _check_overruns(document, who)
             MEMO.learn(key, nudges, document, root)
             return document, styled
     raise LayoutError(f"{who}: the layout did not settle after {MAX_LAYOUTS} attempts")
