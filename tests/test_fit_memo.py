@@ -87,3 +87,28 @@ def test_letters_of_one_flow_take_one_layout_and_the_moves_they_would_find_alone
     assert alone["a2"] == alone["a1"] == batch["a1"]
     laid_out = (tmp_path / "wide" / "wide.de.html").read_text(encoding="utf-8")
     assert laid_out != (tmp_path / "a1" / "a1.de.html").read_text(encoding="utf-8")
+
+
+def test_a_flow_learned_by_one_worker_serves_the_others_through_the_run_s_folder(
+    campaign: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    # Worker one learns the German flow and leaves it in the run's folder.
+    monkeypatch.setattr(fit, "MEMO", fit._Memo(shared=shared))
+    first = _render(campaign, tmp_path / "one", monkeypatch, "a1")
+    assert first["a1"] >= 2 and len(list(shared.glob("*.json"))) == 1
+    # Worker two starts with an empty memo of its own: one layout, from the folder.
+    monkeypatch.setattr(fit, "MEMO", fit._Memo(shared=shared))
+    second = _render(campaign, tmp_path / "two", monkeypatch, "a2")
+    assert second["a2"] == 1
+    monkeypatch.setattr(fit, "MEMO", fit._Memo())
+    alone = _render(campaign, tmp_path / "alone", monkeypatch, "a2")
+    assert alone["a2"] == first["a1"]
+    for suffix in (".de.pdf", ".de.html"):
+        made = (tmp_path / "two" / f"a2{suffix}").read_bytes()
+        assert made == (tmp_path / "alone" / f"a2{suffix}").read_bytes(), suffix
+    # A half-written or foreign file there is not trusted: the letter learns alone.
+    (next(shared.glob("*.json"))).write_text('{"nudges": {"x": ', encoding="utf-8")
+    monkeypatch.setattr(fit, "MEMO", fit._Memo(shared=shared))
+    assert _render(campaign, tmp_path / "three", monkeypatch, "a3")["a3"] == first["a1"]

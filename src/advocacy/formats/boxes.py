@@ -134,52 +134,6 @@ def _extent(name: str, box: Any, max_lines: int | None) -> Extent:
     return extent
 
 
-def fixed_boxes(document: Any) -> Iterator[Extent]:
-    """Every box of fixed size on every page, with the text inside it."""
-    for page in document.pages:
-        seen: set[int] = set()
-        for box, path in _walk(page._page_box):
-            keyword = getattr(box, "at_keyword", None)
-            if type(box).__name__ == "MarginBox":
-                if _children(box):
-                    yield _extent(str(keyword), box, 1)
-                continue
-            element = _element(box)
-            if element is None or not element.get("data-fit") or id(element) in seen:
-                continue
-            if any(_element(b) is element for b in path):
-                continue
-            seen.add(id(element))
-            limit = element.get("data-max-lines")
-            yield _extent(str(element.get("data-fit")), box, int(limit) if limit else None)
-
-
-def _first_page_lines(
-    document: Any,
-) -> Iterator[tuple[Any, tuple[Any, ...], list[Any], float, float]]:
-    """The first page's text lines outside its margin boxes: the line, its path,
-    its text boxes, and the top and bottom of its text."""
-    for box, path in _walk(document.pages[0]._page_box):
-        if type(box).__name__ != "LineBox" or any(type(b).__name__ == "MarginBox" for b in path):
-            continue
-        texts = list(_texts(box))
-        if texts:
-            top = min(t.position_y for t in texts)
-            yield box, path, texts, top, max(t.position_y + t.height for t in texts)
-
-
-def fold_crossings(document: Any) -> list[FoldCrossing]:
-    """Text lines of the first page that straddle a fold line."""
-    folds = FOLDS[paper_of(document.pages[0]._page_box.margin_height())]
-    found = []
-    for box, path, texts, top, bottom in _first_page_lines(document):
-        for fold in folds:
-            if top < fold - TOLERANCE and bottom > fold + TOLERANCE:
-                words = " ".join(t.text.strip() for t in texts)
-                found.append(FoldCrossing(fold, top, bottom, words, [*path, box]))
-    return found
-
-
 @dataclass(frozen=True)
 class Overrun:
     """A text line that runs past its block's edge: a word that cannot break."""
@@ -187,44 +141,96 @@ class Overrun:
     page: int
     past: float  # px beyond the edge
     text: str
-    element: Any  # the element of the widest text box
+    element: Any  # the element of the text box that runs past
 
 
-def overruns(document: Any) -> list[Overrun]:
-    """Lines of the running text, on every page, wider than the block that holds
-    them (boxes of fixed size and margin boxes are measured by fixed_boxes)."""
-    found = []
+@dataclass
+class Measure:
+    """One walk over a laid-out document: what fit.py checks after each layout."""
+
+    fixed: list[Extent] = field(default_factory=list)  # boxes of fixed size, every page
+    crossings: list[FoldCrossing] = field(default_factory=list)  # first-page lines on a fold
+    overruns: list[Overrun] = field(default_factory=list)  # running-text lines too wide
+    # The first page's running-text lines: the line's path (itself last), top, bottom.
+    first_lines: list[tuple[tuple[Any, ...], float, float]] = field(default_factory=list)
+
+    def main_lines(self, root: Any) -> tuple[tuple[int, float, float], ...]:
+        """Where the first page's lines of <main> lie: per line, its element's place in
+        the document, and its top and bottom (fit.py compares letters by it)."""
+        order = {id(element): index for index, element in enumerate(root.iter())}
+        found = []
+        for path, top, bottom in self.first_lines:
+            elements = [e for b in path if (e := _element(b)) is not None]
+            if any(tag(e) == "main" for e in elements):
+                found.append((order.get(id(elements[-1]), -1), top, bottom))
+        return tuple(found)
+
+
+def _overrun(number: int, block: Any, texts: list[Any]) -> Overrun | None:
+    left = block.content_box_x()
+    right = left + block.width
+    for text in texts:
+        past = max(left - text.position_x, text.position_x + text.width - right)
+        if past > TOLERANCE and not str(getattr(text, "element_tag", "")).endswith("::marker"):
+            words = " ".join(t.text.strip() for t in texts)
+            return Overrun(number, past, words, _element(text))
+    return None
+
+
+def measure(document: Any) -> Measure:
+    """Every box of fixed size on every page with the text inside it; the first
+    page's lines and those on a fold; running-text lines wider than their block.
+    One walk per page: fit.py measures every layout of every letter."""
+    found = Measure()
+    folds = FOLDS[paper_of(document.pages[0]._page_box.margin_height())]
     for number, page in enumerate(document.pages, 1):
+        seen: set[int] = set()
         for box, path in _walk(page._page_box):
-            if type(box).__name__ != "LineBox" or not path:
+            kind = type(box).__name__
+            if kind == "MarginBox":
+                if _children(box):
+                    found.fixed.append(_extent(str(box.at_keyword), box, 1))
+                continue
+            element = _element(box)
+            if (
+                element is not None
+                and element.get("data-fit")
+                and id(element) not in seen
+                and not any(_element(b) is element for b in path)  # its first box only
+            ):
+                seen.add(id(element))
+                limit = element.get("data-max-lines")
+                name = str(element.get("data-fit"))
+                found.fixed.append(_extent(name, box, int(limit) if limit else None))
+            if kind != "LineBox" or not path:
                 continue
             if any(type(b).__name__ == "MarginBox" for b in path):
                 continue
-            if any((e := _element(b)) is not None and e.get("data-fit") for b in path):
-                continue
-            block, texts = path[-1], list(_texts(box))
-            left, right = block.content_box_x(), block.content_box_x() + block.width
-            for text in texts:
-                past = max(left - text.position_x, text.position_x + text.width - right)
-                if past > TOLERANCE and not str(getattr(text, "element_tag", "")).endswith(
-                    "::marker"
-                ):
-                    words = " ".join(t.text.strip() for t in texts)
-                    found.append(Overrun(number, past, words, _element(text)))
-                    break
+            texts = list(_texts(box))
+            if texts:
+                _line(found, number, folds, (*path, box), texts)
     return found
 
 
-def main_lines(document: Any, root: Any) -> tuple[tuple[int, float, float], ...]:
-    """Where the first page's text lines of <main> lie: per line, its element's
-    place in the document and its top and bottom (fit.py compares letters by it)."""
-    order = {id(element): index for index, element in enumerate(root.iter())}
-    found = []
-    for _, path, _, top, bottom in _first_page_lines(document):
-        elements = [e for b in path if (e := _element(b)) is not None]
-        if any(tag(e) == "main" for e in elements):
-            found.append((order.get(id(elements[-1]), -1), top, bottom))
-    return tuple(found)
+def _line(found: Measure, number: int, folds: tuple[float, ...], path: tuple[Any, ...],
+          texts: list[Any]) -> None:  # fmt: skip
+    if number == 1:
+        top = min(t.position_y for t in texts)
+        bottom = max(t.position_y + t.height for t in texts)
+        found.first_lines.append((path, top, bottom))
+        for fold in folds:
+            if top < fold - TOLERANCE and bottom > fold + TOLERANCE:
+                words = " ".join(t.text.strip() for t in texts)
+                found.crossings.append(FoldCrossing(fold, top, bottom, words, list(path)))
+    if not any((e := _element(b)) is not None and e.get("data-fit") for b in path):
+        overrun = _overrun(number, path[-2], texts)
+        if overrun is not None:
+            found.overruns.append(overrun)
+
+
+def fixed_boxes(document: Any) -> Iterator[Extent]:
+    """Every box of fixed size on every page, with the text inside it."""
+    yield from measure(document).fixed
 
 
 def tag(element: Any) -> str:

@@ -21,14 +21,21 @@ A guess is kept only when the first page's lines of <main> land exactly where
 they did for the letter it was learned from, and nothing crosses a fold: the
 moves are then the ones the letter would have found by itself, so a letter
 comes out the same alone, in a batch or in a shard, and most take one layout.
+The pool's workers share what they learn through a folder of the run
+(`_Memo.shared`, a small JSON file per flow): a flow is learned once per run,
+not once per worker.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..errors import LayoutError
@@ -162,10 +169,10 @@ def _fold_nudge(crossing: boxes.FoldCrossing, root: Any) -> tuple[str, float] | 
     return None
 
 
-def _worst(document: Any, steps: dict[str, int]) -> dict[str, boxes.Extent]:
+def _worst(measured: boxes.Measure, steps: dict[str, int]) -> dict[str, boxes.Extent]:
     """Per box name, its measure on the page where it fits worst (footers repeat)."""
     worst: dict[str, boxes.Extent] = {}
-    for extent in boxes.fixed_boxes(document):
+    for extent in measured.fixed:
         ladder = LADDERS.get(extent.name)
         if ladder is None:
             continue
@@ -192,8 +199,8 @@ _TEXT_FIELDS = {
 }
 
 
-def _check_overruns(document: Any, who: str) -> None:
-    found = boxes.overruns(document)
+def _check_overruns(measured: boxes.Measure, who: str) -> None:
+    found = measured.overruns
     if not found:
         return
     overrun = max(found, key=lambda o: o.past)
@@ -236,6 +243,31 @@ class _Learned:
 @dataclass
 class _Memo:
     flows: dict[str, _Learned] = field(default_factory=dict)
+    shared: Path | None = None  # a folder the pool's workers share for the run
+
+    def _read_shared(self, key: str) -> _Learned | None:
+        if self.shared is None:
+            return None
+        try:
+            data = json.loads((self.shared / f"{key}.json").read_bytes())
+            fingerprint = tuple((int(i), float(t), float(b)) for i, t, b in data["lines"])
+            learned = _Learned({str(k): float(v) for k, v in data["nudges"].items()}, fingerprint)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # not learned yet by another worker, or half-written: learn it here
+        if len(self.flows) < _MEMO_SIZE:
+            self.flows[key] = learned
+        return learned
+
+    def _write_shared(self, key: str, learned: _Learned) -> None:
+        if self.shared is None:
+            return
+        data = json.dumps({"nudges": learned.nudges, "lines": learned.fingerprint})
+        # Renamed into place: another worker reads it whole or not at all. No fsync: the
+        # folder lives as long as the run, and the memo only saves time.
+        tmp = self.shared / f"{key}.{os.getpid()}.tmp"
+        with contextlib.suppress(OSError):
+            tmp.write_text(data, encoding="utf-8")
+            os.replace(tmp, self.shared / f"{key}.json")
 
     @staticmethod
     def key(html: str) -> str | None:
@@ -247,17 +279,23 @@ class _Memo:
         return hashlib.sha256(flow.encode()).hexdigest()
 
     def guess(self, key: str | None) -> _Learned | None:
-        learned = self.flows.get(key) if key else None
+        if key is None:
+            return None
+        learned = self.flows.get(key) or self._read_shared(key)
         return learned if learned is not None and learned.misses < _MISSES else None
 
-    def learn(self, key: str | None, nudges: dict[str, float], document: Any, root: Any) -> None:
+    def learn(
+        self, key: str | None, nudges: dict[str, float], measured: boxes.Measure, root: Any
+    ) -> None:
         if key is None or not nudges:
             return
         known = self.flows.get(key)
         if known is None and len(self.flows) >= _MEMO_SIZE:
             return
         misses = known.misses if known is not None else 0
-        self.flows[key] = _Learned(dict(nudges), boxes.main_lines(document, root), misses)
+        learned = _Learned(dict(nudges), measured.main_lines(root), misses)
+        self.flows[key] = learned
+        self._write_shared(key, learned)
 
 
 MEMO = _Memo()
@@ -276,14 +314,15 @@ def fit(html: str, layout: Layout, who: str, *, folds: bool = True) -> tuple[Any
     for _ in range(MAX_LAYOUTS):
         styled = _styled(html, steps, nudges)
         document, root = layout(styled)
-        crossings = boxes.fold_crossings(document) if folds else []
+        measured = boxes.measure(document)
+        crossings = measured.crossings if folds else []
         if guess is not None:
-            if crossings or boxes.main_lines(document, root) != guess.fingerprint:
+            if crossings or measured.main_lines(root) != guess.fingerprint:
                 guess.misses += 1
                 guess, nudges = None, {}
                 continue  # the letter finds its own moves from the start
             guess.misses, guess, key = 0, None, None  # key None: nothing new to learn
-        worst = _worst(document, steps)
+        worst = _worst(measured, steps)
         for name, extent in worst.items():
             ladder, step = LADDERS[name], steps.get(name, 0)
             following = _next_step(ladder, step, extent.ratio)
@@ -300,7 +339,7 @@ def fit(html: str, layout: Layout, who: str, *, folds: bool = True) -> tuple[Any
                     f"{_mm(crossings[0].fold)}; move it in the template or stylesheet"
                 )
         if not worst and not crossings:
-            _check_overruns(document, who)
-            MEMO.learn(key, nudges, document, root)
+            _check_overruns(measured, who)
+            MEMO.learn(key, nudges, measured, root)
             return document, styled
     raise LayoutError(f"{who}: the layout did not settle after {MAX_LAYOUTS} attempts")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -341,6 +342,21 @@ def _results(
         from ..formats.pdf import _import_weasyprint
 
         _import_weasyprint()  # once, before forking, instead of 0.6 s in every worker
+    with tempfile.TemporaryDirectory(prefix="advocacy-fit-") as memo:
+        yield from _pooled(config, loaded, tasks, jobs, Path(memo))
+
+
+def _pooled(
+    config: WorkerConfig,
+    loaded: Loaded,
+    tasks: tuple[Iterator[Task], int],
+    jobs: int,
+    memo: Path,
+) -> Iterator[Rendered | Failed]:
+    todo, count = tasks
+    from ..formats import fit
+
+    fit.MEMO.shared = memo  # the workers learn each flow's fold moves once between them
     # fork: workers start with the parent's imports and no pickling of the campaign.
     context = multiprocessing.get_context("fork")
     # Small chunks: the last chunk of a batch runs on one worker while the others
@@ -354,6 +370,7 @@ def _results(
             yield from pool.imap_unordered(run_in_process, todo, chunksize=chunk)
     finally:
         inherit(None)
+        fit.MEMO.shared = None
 
 
 def merge(sources: list[Path], out: Path) -> list[LetterRecord]:
