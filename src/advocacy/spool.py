@@ -101,6 +101,10 @@ class Spool(Sequence[T], Generic[T]):
         keys.sort(key=lambda pair: pair[0])
         self._slots = array("L", (slot for _, slot in keys))
 
+    def reorder(self, order: Sequence[int]) -> None:
+        """Put the items in the order of `order`: their present indexes, each once."""
+        self._slots = array("L", (self._slots[index] for index in order))
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Sequence) and not isinstance(other, str | bytes):
             return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))

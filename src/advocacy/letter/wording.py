@@ -147,9 +147,12 @@ def foreign_letters(folder: str, ids: Sequence[str]) -> str:
     )
 
 
-def unverified_batch(ids: Sequence[str]) -> str:
+def unverified_batch(ids: Sequence[str], count: int | None = None) -> str:
+    """`ids`: all of them, or the first few of `count`."""
+    count = len(ids) if count is None else count
+    shown = ", ".join(ids[:5]) + (", ..." if count > 5 else "")
     return (
-        f"{len(ids)} recipient(s) are not verified with the office itself ({_some(ids)}); "
+        f"{count} recipient(s) are not verified with the office itself ({shown}); "
         "check addresses before sending"
     )
 

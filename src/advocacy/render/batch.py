@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import tempfile
 import time
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,7 +206,7 @@ def render(
     old = previous.letters
     done = {letter.recipient: i for i, letter in enumerate(old)}  # its place in `old`
     # Each letter to make: its place in `recipients`, its missing formats, its good files.
-    todo: list[tuple[int, tuple[str, ...], tuple[FileRecord, ...]]] = []
+    todo = _Todo(formats)
     chosen = {r.id for r in recipients} if old else set()  # once, not once per old letter
     foreign = [e.recipient for e in old if e.recipient in chosen and not seal.sealed(e)]
     if foreign:
@@ -226,7 +227,7 @@ def render(
         have = {item.format for item in kept}
         missing = tuple(fmt for fmt in formats if fmt not in have)
         if missing:
-            todo.append((position, missing, kept))
+            todo.add(position, missing, kept)
         else:
             summary.skipped.append(recipient.id)
 
@@ -273,10 +274,13 @@ def render(
         mbox = "mbox" in options.formats
         for message in finish_render(out, run.entries.values(), recipients, mbox):
             run.warn(message)
-    order = {r.id: i for i, r in enumerate(recipients)}  # list order, not completion order
-    # Letters without an address block first: they must not be posted as they are.
-    summary.letters.sort(key=lambda e: (e.address_block, order.get(e.recipient, 0)))
-    summary.failed.sort(key=lambda f: order.get(f.recipient, 0))
+    # List order, not completion order; letters without an address block first:
+    # they must not be posted as they are.
+    summary.letters.reorder(sorted(range(len(run.order)), key=run.order.__getitem__))
+    if summary.failed:  # few, as a rule: the places of those letters only
+        failed = {f.recipient for f in summary.failed}
+        order = {r.id: i for i, r in enumerate(recipients) if r.id in failed}
+        summary.failed.sort(key=lambda f: order.get(f.recipient, 0))
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -299,13 +303,31 @@ def _check_share(out: Path, previous: manifest.Manifest, shard: Shard | None) ->
         )
 
 
-def _tasks(
-    recipients: Sequence[Recipient], todo: list[tuple[int, tuple[str, ...], tuple[FileRecord, ...]]]
-) -> Iterator[Task]:
+class _Todo:
+    """The letters to make, by their place in the recipient list: an array of
+    positions, and a dict for the few that lack only some formats (a plain list of
+    tuples is ~150 bytes a letter: megabytes at 100,000)."""
+
+    def __init__(self, formats: tuple[str, ...]) -> None:
+        self.formats = formats
+        self.positions = array("L")
+        self.partial: dict[int, tuple[tuple[str, ...], tuple[FileRecord, ...]]] = {}
+
+    def add(self, position: int, missing: tuple[str, ...], kept: tuple[FileRecord, ...]) -> None:
+        self.positions.append(position)
+        if kept or missing != self.formats:
+            self.partial[position] = (missing, kept)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+
+def _tasks(recipients: Sequence[Recipient], todo: _Todo) -> Iterator[Task]:
     """The letters to make, each with its recipient's entry, read as the pool takes them."""
-    for position, missing, kept in todo:
+    for position in todo.positions:
         recipient = recipients[position]
-        yield Task(recipient.id, missing, kept, recipient)
+        missing, kept = todo.partial.get(position, (todo.formats, ()))
+        yield Task(recipient.id, missing, kept, recipient, position)
 
 
 def _run_batch(

@@ -4,6 +4,7 @@ back from the workers."""
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from ..campaign.recipients import Recipient
 from ..letter import wording
 from ..letter.checks import address_warning_lines
 from . import manifest
-from .folder import remove_unlisted
+from .folder import NameSet, remove_unlisted
 from .records import Json, LetterRecord
 from .results import Failed, Rendered
 from .summary import RenderSummary, Reporter
@@ -41,6 +42,9 @@ class Collector:
         self.shard: dict[str, Json] | None = None  # a --shard render: which share
         self.started = time.time()
         self.taken = 0  # results that came back in this run
+        # Per letter of summary.letters, as it came: its sort key, address block
+        # (0: without one, first) then place in the list. Ints, not records.
+        self.order = array("Q")
 
     def warn(self, message: str) -> None:
         self.summary.warnings.append(message)
@@ -69,23 +73,38 @@ class Collector:
             if stale.parent == self.out and stale.is_file():
                 stale.unlink()
         self.summary.letters.append(entry)
+        self.order.append((int(entry.address_block) << 40) | max(result.position, 0))
         self.reporter.advance(entry.recipient)
+
+    def _is_whole(self, letter: LetterRecord) -> bool:
+        return all((self.out / f.path).is_file() for f in letter.files)
 
     def _kept(self) -> Iterator[LetterRecord]:
         """The letters whose files are all in the folder."""
         for e in self.entries.values():
-            if all((self.out / f.path).is_file() for f in e.files):
+            if self._is_whole(e):
                 yield e
 
     def save(self) -> None:
         # Letters the workers logged but whose results never reached us
         # (Ctrl-C between a chunk's letters) are in the log: keep them too.
         for entry in manifest.iter_log(self.out):
-            manifest.supersede(self.entries, entry)
-        listed = {f.path for e in self._kept() for f in e.files}
+            if not self.entries.holds(entry):  # most came back already: not again
+                manifest.supersede(self.entries, entry)
+        whole = True  # every letter listed has all its files
+
+        def kept_names() -> Iterator[str]:
+            nonlocal whole
+            for e in self.entries.values():
+                if self._is_whole(e):
+                    yield from (f.path for f in e.files)
+                else:
+                    whole = False
+
+        listed = NameSet(kept_names())
         remove_unlisted(self.out, listed, self.started)
         kept = self._kept()
-        if self._unchanged(listed):
+        if self._unchanged(whole):
             return  # manifest.json says all of it already (send's render check, a rerun)
         # A shard always says that it ran, with no letters too: the merge counts shards.
         if listed or self.shard or (self.out / MANIFEST).exists():
@@ -98,15 +117,13 @@ class Collector:
                 shard=self.shard,
             )
 
-    def _unchanged(self, listed: set[str]) -> bool:
+    def _unchanged(self, whole: bool) -> bool:
         """Nothing came back, nothing waits in the log, and every letter that
         manifest.json lists is still whole in the folder: writing it again would only
         change its date (100,000 letters: seconds, for nothing)."""
         if self.taken or self.shard or (self.out / manifest.LOG).exists():
             return False
-        if not (self.out / MANIFEST).is_file():
-            return False
-        return listed == {f.path for e in self.entries.values() for f in e.files}
+        return whole and (self.out / MANIFEST).is_file()
 
 
 def closing_warnings(run: Collector, recipients: Sequence[Recipient]) -> None:
@@ -118,6 +135,13 @@ def closing_warnings(run: Collector, recipients: Sequence[Recipient]) -> None:
         run.warn(message)
     if run.fell_back:
         run.warn(wording.fell_back_batch(run.fell_back))
-    unverified = [r.id for r in recipients if not r.is_verified and not r.address_withheld]
-    if unverified:
-        run.warn(wording.unverified_batch(unverified))
+    # Counted, with the first few named: 100,000 ids would be megabytes held for one line.
+    first: list[str] = []
+    count = 0
+    for recipient in recipients:
+        if not recipient.is_verified and not recipient.address_withheld:
+            count += 1
+            if len(first) < 5:
+                first.append(recipient.id)
+    if count:
+        run.warn(wording.unverified_batch(first, count))

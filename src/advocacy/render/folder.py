@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import BadInput, OutputError
@@ -55,11 +57,32 @@ def exclusive(out: Path) -> Iterator[None]:
         (out / LOCK).unlink(missing_ok=True)
 
 
-def remove_unlisted(out: Path, listed: set[str], since: float) -> None:
+class NameSet:
+    """File names, held as a sorted array of their hashes: 8 bytes a name, where a set
+    of 200,000 names would be megabytes. A collision can only keep a stray file, never
+    remove a listed one."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._hashes = array("q", sorted(array("q", (hash(name) for name in names))))
+
+    def __contains__(self, name: object) -> bool:
+        key = hash(name)
+        at = bisect.bisect_left(self._hashes, key)
+        return at < len(self._hashes) and self._hashes[at] == key
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+
+def remove_unlisted(out: Path, listed: NameSet | set[str], since: float) -> None:
     """Remove letter files this run wrote (modified at or after `since`) that no
     manifest entry describes: interrupted between writing a file and logging it."""
-    for path in out.glob("*.*"):
-        if path.suffix in (".pdf", ".html", ".eml") and path.name not in listed:
-            with contextlib.suppress(OSError):
-                if path.stat().st_mtime >= since:
-                    path.unlink()
+    with os.scandir(out) as entries:  # one entry at a time: the folder may hold 300,000
+        for entry in entries:
+            name = entry.name
+            if name.startswith(".") or not name.endswith((".pdf", ".html", ".eml")):
+                continue
+            if name not in listed:
+                with contextlib.suppress(OSError):
+                    if entry.is_file() and entry.stat().st_mtime >= since:
+                        os.unlink(entry.path)

@@ -42,28 +42,45 @@ class Table:
 
     def __init__(self, letters: Iterable[LetterRecord] = ()) -> None:
         self._spool: Spool[LetterRecord] = Spool()
-        self._by: dict[str, dict[str, int]] = {}
+        # Recipient -> the slot of its letter (a list when an old manifest had several):
+        # a plain int per letter, as 100,000 small dicts would be megabytes.
+        self._by: dict[str, int | list[int]] = {}
         for letter in letters:
-            self._by.setdefault(letter.recipient, {})[letter.language] = self._add(letter)
+            slot, known = self._add(letter), self._by.get(letter.recipient)
+            if known is None:
+                self._by[letter.recipient] = slot
+                continue
+            # A second letter of one recipient: another language, or the same one again.
+            kept = [k for k in self._slots(known) if self._spool[k].language != letter.language]
+            self._by[letter.recipient] = [*kept, slot] if kept else slot
 
     def _add(self, letter: LetterRecord) -> int:
         self._spool.append(letter)
         return len(self._spool) - 1
 
+    @staticmethod
+    def _slots(known: int | list[int] | None) -> list[int]:
+        return [] if known is None else [known] if isinstance(known, int) else known
+
     def supersede(self, letter: LetterRecord) -> list[str]:
         new_paths = {f.path for f in letter.files}
-        old = self._by.pop(letter.recipient, {})
-        self._by[letter.recipient] = {letter.language: self._add(letter)}
-        dropped = (self._spool[slot] for slot in old.values())
+        old = self._slots(self._by.pop(letter.recipient, None))
+        self._by[letter.recipient] = self._add(letter)
+        dropped = (self._spool[slot] for slot in old)
         return [f.path for e in dropped for f in e.files if f.path not in new_paths]
 
+    def holds(self, letter: LetterRecord) -> bool:
+        """True when `letter`, as it is, is this recipient's letter here already."""
+        slots = self._slots(self._by.get(letter.recipient))
+        return any(self._spool[slot] == letter for slot in slots)
+
     def values(self) -> Iterator[LetterRecord]:
-        for per in self._by.values():
-            for slot in per.values():
+        for known in self._by.values():
+            for slot in self._slots(known):
                 yield self._spool[slot]
 
     def __len__(self) -> int:
-        return sum(len(per) for per in self._by.values())
+        return sum(len(self._slots(known)) for known in self._by.values())
 
 
 @dataclass(frozen=True)
@@ -232,10 +249,13 @@ def save(
         **({"shard": shard} if shard else {}),
     }
     spool: Spool[LetterRecord] = Spool()
+    # Per letter one string that sorts as (address block, recipient, language) and
+    # ends in its slot: a tuple of three would be twice the memory at 100,000.
     order = []
     for letter in letters:
         # Letters without an address block first: they must not be posted as they are.
-        order.append((letter.address_block, letter.key, len(spool)))
+        block = "1" if letter.address_block else "0"
+        order.append(f"{block}\0{letter.recipient}\0{letter.language}\0{len(spool)}")
         spool.append(letter)
     order.sort()
     try:
@@ -243,7 +263,8 @@ def save(
             text = json.dumps({**head, "letters": []}, indent=2, ensure_ascii=False)
             if order:
                 handle.write(text.removesuffix("[]\n}").encode() + b"[")
-                for n, (_, _, slot) in enumerate(order):
+                for n, key in enumerate(order):
+                    slot = int(key.rpartition("\0")[2])
                     entry = json.dumps(spool[slot].to_json(), indent=2, ensure_ascii=False)
                     handle.write(b",\n" if n else b"\n")
                     handle.write(textwrap.indent(entry, "    ").encode())

@@ -39,6 +39,7 @@ class Rendered:
     """A letter whose files are written (and logged): its record."""
 
     letter: LetterRecord
+    position: int = -1  # its recipient's place in the list: the summary's order
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ class Task:
     # The recipient's entry itself: streamed to the worker with its task, so that no
     # process holds the whole list in memory. None: looked up in the campaign.
     entry: Recipient | None = None
+    position: int = -1  # the recipient's place in the list, sent back with the result
 
 
 def _verified(value: dt.date | bool) -> str | bool:
@@ -105,7 +106,7 @@ class LetterWorker:
         try:
             # The letter's bounds (memory, CPU time) hold for its PDF and email too.
             with limits.letter(template):
-                return Rendered(self._render(task))
+                return Rendered(self._render(task), task.position)
         except AdvocacyError as exc:
             return Failed(Failure.of(recipient_id, exc))
         except (MemoryError, limits.LimitReached) as exc:
