@@ -3,6 +3,7 @@ back from the workers."""
 
 from __future__ import annotations
 
+import os
 import time
 from array import array
 from collections.abc import Iterator, Sequence
@@ -77,7 +78,10 @@ class Collector:
         self.reporter.advance(entry.recipient)
 
     def _is_whole(self, letter: LetterRecord) -> bool:
-        return all((self.out / f.path).is_file() for f in letter.files)
+        # os.path, not pathlib: a Path interns each name, and the interpreter's table
+        # of interned names would keep growing with the letters.
+        folder = os.fspath(self.out)
+        return all(os.path.isfile(os.path.join(folder, f.path)) for f in letter.files)
 
     def _kept(self) -> Iterator[LetterRecord]:
         """The letters whose files are all in the folder."""
