@@ -325,9 +325,9 @@ def main() -> None:
                 f"{rss[n] / 1024:.0f} MiB"
             )
             print(
-                f"N={n}: {relaid} of {n} letters laid out more than once to fit (fold, "
-                f"boxes); ceiling on the HTML before fitting {composed:.1f} letters/s, "
-                f"ratio {rate / composed:.2f}"
+                f"N={n}: {relaid} of {n} letters needed a fold move or smaller type (most "
+                f"take one layout: fit.py's memo); ceiling on the HTML before fitting "
+                f"{composed:.1f} letters/s, ratio {rate / composed:.2f}"
             )
             print(
                 f"N={n}: rerun, nothing changed {rerun:.2f} s ({rerun / full:.1%} of full); "

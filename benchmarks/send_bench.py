@@ -42,10 +42,12 @@ import csv
 import email
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -229,11 +231,42 @@ def _timed(command: list[str], server: Any, expect: int, **popen: Any) -> float:
     return seconds
 
 
+def _round(
+    args: argparse.Namespace, server: Any, work: Path, campaign: Path, letters: Path, pdf: bool
+) -> Iterator[tuple[str, float]]:
+    """One run of each tool: its label and seconds."""
+    n, url, password = args.messages, server.submission_url, server.password
+    flags = [] if pdf else ["--no-attach-pdf"]
+    for old in work.glob(f"*-{int(pdf)}*"):
+        if old.name.startswith(("out-", "mailmerge-")):
+            shutil.rmtree(old)
+    if not args.skip_mailmerge:
+        folder = work / f"mailmerge-{int(pdf)}"
+        _mailmerge_inputs(letters, folder, server.submission_port, server.user, pdf)
+        command = [str(args.mailmerge_python), "-c", _MAILMERGE]
+        env = {**os.environ, "BENCH_PASSWORD": password}
+        yield "mailmerge 2.3.0", _timed(command, server, n, cwd=folder, env=env)
+    for connections in (1, 4):
+        yield f"bare smtplib x{connections}", _bare(server, letters, connections)
+    for connections in (1, 4):
+        out = work / f"out-{int(pdf)}-{connections}"
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.copytree(letters, out)  # a fresh journal for each run
+        command = [
+            *(sys.executable, "-m", "advocacy", "send", str(campaign), "--out", str(out)),
+            *("--smtp", url, "--cafile", str(server.cafile), "--no-dry-run", "--yes"),
+            *("--connections", str(connections), *flags),
+        ]
+        env = {**os.environ, "ADVOCACY_SMTP_PASSWORD": password}
+        yield f"advocacy --connections {connections}", _timed(command, server, n, env=env)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--pdf", action="store_true", help="also the variant with a PDF")
     parser.add_argument("--skip-mailmerge", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of every tool; medians")
     parser.add_argument(
         "--mailmerge-python", type=Path, default=REPO / "benchmarks/.venv-mailmerge/bin/python"
     )
@@ -252,7 +285,6 @@ def main() -> None:
     n = args.messages
     results: list[tuple[str, str, float]] = []
     with running() as server:
-        url, password = server.submission_url, server.password
         print(
             f"{n} messages per run; Postfix on 127.0.0.1:{server.submission_port} (started in "
             f"{server.started_in:.1f} s), STARTTLS + SASL; Python {sys.version.split()[0]}"
@@ -272,42 +304,22 @@ def main() -> None:
                 )
                 if rendered.returncode != 0:
                     sys.exit(rendered.stderr[-2000:])
-            for old in work.glob(f"*-{int(with_pdf)}*"):
-                if old.name.startswith(("out-", "mailmerge-")):
-                    shutil.rmtree(old)
             emls = sorted(p.stat().st_size for p in letters.glob("*.eml"))
             print(
                 f"\n{variant}: rendered in {time.perf_counter() - started:.0f} s (not timed); "
                 f"median message {emls[len(emls) // 2] / 1024:.0f} KB"
             )
-            if not args.skip_mailmerge:
-                folder = work / f"mailmerge-{int(with_pdf)}"
-                port = server.submission_port
-                _mailmerge_inputs(letters, folder, port, server.user, with_pdf)
-                command = [str(args.mailmerge_python), "-c", _MAILMERGE]
-                env = {**os.environ, "BENCH_PASSWORD": password}
-                seconds = _timed(command, server, n, cwd=folder, env=env)
-                results.append((variant, "mailmerge 2.3.0", seconds))
-                print(f"  mailmerge 2.3.0          {seconds:7.1f} s  {n / seconds:7.1f} msg/s")
-            for connections in (1, 4):
-                seconds = _bare(server, letters, connections)
-                label = f"bare smtplib x{connections}"
-                results.append((variant, label, seconds))
-                print(f"  {label:<24} {seconds:7.1f} s  {n / seconds:7.1f} msg/s")
-            for connections in (1, 4):
-                out = work / f"out-{int(with_pdf)}-{connections}"
-                shutil.copytree(letters, out)  # a fresh journal for each run
-                command = [
-                    *(sys.executable, "-m", "advocacy", "send", str(campaign), "--out", str(out)),
-                    *("--smtp", url, "--cafile", str(server.cafile), "--no-dry-run", "--yes"),
-                    *("--connections", str(connections), *flags),
-                ]
-                env = {**os.environ, "ADVOCACY_SMTP_PASSWORD": password}
-                seconds = _timed(command, server, n, env=env)
-                label = f"advocacy --connections {connections}"
-                results.append((variant, label, seconds))
-                print(f"  {label:<24} {seconds:7.1f} s  {n / seconds:7.1f} msg/s")
-    print("\nvariant                 tool                        msg/s   x mailmerge")
+            # Each tool once per round, in turn: a machine that slows down meanwhile
+            # slows them all, and the medians are compared.
+            timings: dict[str, list[float]] = {}
+            for _ in range(args.repeat):
+                for label, seconds in _round(args, server, work, campaign, letters, with_pdf):
+                    timings.setdefault(label, []).append(seconds)
+                    print(f"  {label:<24} {seconds:7.1f} s  {n / seconds:7.1f} msg/s")
+            for label, times in timings.items():
+                results.append((variant, label, statistics.median(times)))
+    rounds = f" (median of {args.repeat} rounds)" if args.repeat > 1 else ""
+    print(f"\nvariant                 tool                        msg/s   x mailmerge{rounds}")
     for variant, tool, seconds in results:
         base = next((s for v, t, s in results if v == variant and t.startswith("mailmerge")), None)
         ratio = f"{base / seconds:10.1f}" if base else "         -"

@@ -39,6 +39,7 @@ from .worker import (
     Loaded,
     Task,
     WorkerConfig,
+    frozen,
     inherit,
     init_process,
     run_in_process,
@@ -357,8 +358,9 @@ def _results(
         return
     if jobs == 1:
         worker = LetterWorker(config, loaded)
-        for task in todo:
-            yield worker.run(task)
+        with frozen():
+            for task in todo:
+                yield worker.run(task)
         return
     if "pdf" in config.formats:
         from ..formats.pdf import _import_weasyprint
@@ -386,7 +388,7 @@ def _pooled(
     chunk = max(1, min(4, count // (jobs * 8)))
     inherit(loaded)  # the campaign and Composer travel by fork, not by loading again
     try:
-        with context.Pool(jobs, initializer=init_process, initargs=(config,)) as pool:
+        with frozen(), context.Pool(jobs, initializer=init_process, initargs=(config,)) as pool:
             # A generator: the pool takes tasks as its workers free up, so the entries
             # are read (and held) a few at a time, not all at once.
             yield from pool.imap_unordered(run_in_process, todo, chunksize=chunk)
