@@ -180,10 +180,6 @@ def render(
 
     summary = RenderSummary(campaign.config.campaign.title, str(campaign.root), str(out))
     composer = Composer(campaign, today=options.today, language=options.language)
-    _preflight(composer, recipients)
-    for message in _static_warnings(campaign):
-        summary.warnings.append(message)
-        reporter.warn(message)
     untranslated = _translation_gap(campaign, composer, recipients, options, summary, reporter)
 
     # What every file of a letter depends on; each format's own settings are
@@ -231,6 +227,12 @@ def render(
             todo.add(position, missing, kept)
         else:
             summary.skipped.append(recipient.id)
+
+    if len(todo):  # nothing to make (send's check that the letters are current): no need
+        _preflight(composer, recipients)
+    for message in _static_warnings(campaign):
+        summary.warnings.append(message)
+        reporter.warn(message)
 
     created = not out.exists()
     check_out_dir(out, options.force, create=True)
