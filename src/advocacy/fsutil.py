@@ -11,10 +11,13 @@ from typing import IO
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path, mode: str = "wb") -> Iterator[IO[bytes]]:
+def atomic_writer(path: Path, mode: str = "wb", *, durable: bool = True) -> Iterator[IO[bytes]]:
     """Write to a temporary file beside `path`, then rename it into place.
 
     A crash leaves either the old file or the new one, never half of one.
+    `durable=False` skips the fsync: for files whose size and sha256 are recorded and
+    checked before they are used again (the letters), where a power cut can cost a
+    file but never pass off a torn one.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -23,7 +26,8 @@ def atomic_writer(path: Path, mode: str = "wb") -> Iterator[IO[bytes]]:
         with os.fdopen(fd, mode) as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -37,8 +41,8 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    with atomic_writer(path) as handle:
+def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
+    with atomic_writer(path, durable=durable) as handle:
         handle.write(data)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import weakref
 from typing import Any
 
 import jinja2
@@ -140,9 +141,27 @@ def render(env: jinja2.Environment, source: str, translated: str, context: dict[
     if translated == source:
         if "{{" not in source and "{%" not in source:
             return str(escape(source))
-        return env.from_string(source).render(context)
+        return _compiled(env, source).render(context)
     values = {
-        token: env.from_string(token).render(context)
+        token: _compiled(env, token).render(context)
         for token in set(JINJA_PLACEHOLDER.findall(source))
     }
     return fill(translated, values)
+
+
+# Compiled once per environment: the subject, the demands and their placeholders
+# are the same for every letter, and compiling them was a millisecond of each.
+_COMPILED: weakref.WeakKeyDictionary[jinja2.Environment, dict[str, jinja2.Template]] = (
+    weakref.WeakKeyDictionary()
+)
+_MAX_COMPILED = 1024  # per environment: a campaign has some dozens of texts
+
+
+def _compiled(env: jinja2.Environment, source: str) -> jinja2.Template:
+    known = _COMPILED.setdefault(env, {})
+    template = known.get(source)
+    if template is None:
+        template = env.from_string(source)
+        if len(known) < _MAX_COMPILED:
+            known[source] = template
+    return template

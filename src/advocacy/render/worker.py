@@ -142,6 +142,8 @@ class LetterWorker:
         stem = f"{recipient.id}.{letter.language}"
         pdf: bytes | None = None
         html = letter.html
+        # Not fsync'ed one by one: each file's size and sha256 are in the manifest and
+        # are checked before a letter is reused or sent (manifest.file_intact).
         if self.renderer is not None and "pdf" in formats:
             # Laid out first: the HTML written is the one whose boxes were made to fit.
             pdf, problems, html = self.renderer.render(
@@ -152,10 +154,10 @@ class LetterWorker:
             warnings += [f"{recipient.id}: PDF: {problem}" for problem in problems]
         if "html" in formats:
             data = html.encode("utf-8")
-            write_atomic(out / f"{stem}.html", data)
+            write_atomic(out / f"{stem}.html", data, durable=False)
             files["html"] = FileRecord.of(out, out / f"{stem}.html", data, own("html", ""))
         if pdf is not None:
-            write_atomic(out / f"{stem}.pdf", pdf)
+            write_atomic(out / f"{stem}.pdf", pdf, durable=False)
             files["pdf"] = FileRecord.of(out, out / f"{stem}.pdf", pdf, own("pdf", ""))
         elif "pdf" in files and mailer is not None and self.config.attach_pdf:
             pdf = (out / files["pdf"].path).read_bytes()  # still right: attach it as it is
@@ -167,7 +169,7 @@ class LetterWorker:
             if draft.left_out:
                 warnings.append(wording.remote_left_out(recipient.id, draft.left_out))
             data = build(draft)
-            write_atomic(out / f"{stem}.eml", data)
+            write_atomic(out / f"{stem}.eml", data, durable=False)
             files["eml"] = FileRecord.of(out, out / f"{stem}.eml", data, own("eml", ""))
         entry = LetterRecord(
             recipient=recipient.id,
