@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, overload
 
 T = TypeVar("T")
-BUFFER = 1 << 20  # bytes of items held before they are written
+BUFFER = 1 << 18  # bytes of items held before they are written (several spools are open)
 
 
 class _File:
