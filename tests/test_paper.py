@@ -220,6 +220,28 @@ def test_a_word_too_long_for_the_line_fails_its_letter_naming_the_field(
                     assert word["x1"] <= page.width - 10 * MM, (path.name, word["text"])
 
 
+def test_a_word_too_long_is_named_by_its_field_when_the_template_wraps_it(
+    tmp_path: Path,
+) -> None:
+    """The class naming the field may sit on an ancestor of the text's own element."""
+    start = HOSTILE.index("- id: wide-salutation")
+    root = _campaign(
+        tmp_path / "c", HOSTILE[start : HOSTILE.index("- id: no-address")], _fail_toml()
+    )
+    letter = root / "templates" / "letter.html.j2"
+    wrapped = (
+        '{% block salutation %}<span class="name">{{ letter.salutation }}</span>{% endblock %}'
+    )
+    letter.write_text(letter.read_text(encoding="utf-8") + "\n" + wrapped + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("render", str(root), "--out", str(out))
+    assert result.returncode != 0
+    line = next(x for x in result.stderr.splitlines() if x.startswith("failed: wide-salutation"))
+    assert "cannot break" in line and "shorten the salutation" in line, line
+    assert "Traceback" not in result.stderr
+    assert not list(out.glob("wide-salutation.*"))
+
+
 def test_ca_french_and_zip4_addresses_keep_their_postcodes_whole(
     hostile: tuple[Path, RenderSummary],
 ) -> None:

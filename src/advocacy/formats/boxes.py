@@ -141,7 +141,9 @@ class Overrun:
     page: int
     past: float  # px beyond the edge
     text: str
-    element: Any  # the element of the text box that runs past
+    # The element of the text box that runs past, then its ancestors, innermost
+    # first (the document's elements do not know their parents).
+    elements: tuple[Any, ...]
 
 
 @dataclass
@@ -166,14 +168,18 @@ class Measure:
         return tuple(found)
 
 
-def _overrun(number: int, block: Any, texts: list[Any]) -> Overrun | None:
+def _overrun(number: int, path: tuple[Any, ...], texts: list[Any]) -> Overrun | None:
+    """`path`: the line's boxes, outermost first, the line last."""
+    block = path[-2]
     left = block.content_box_x()
     right = left + block.width
     for text in texts:
         past = max(left - text.position_x, text.position_x + text.width - right)
         if past > TOLERANCE and not str(getattr(text, "element_tag", "")).endswith("::marker"):
             words = " ".join(t.text.strip() for t in texts)
-            return Overrun(number, past, words, _element(text))
+            chain = [_element(text), *(_element(b) for b in reversed(path))]
+            elements = tuple(dict.fromkeys(e for e in chain if e is not None))
+            return Overrun(number, past, words, elements)
     return None
 
 
@@ -223,7 +229,7 @@ def _line(found: Measure, number: int, folds: tuple[float, ...], path: tuple[Any
                 words = " ".join(t.text.strip() for t in texts)
                 found.crossings.append(FoldCrossing(fold, top, bottom, words, list(path)))
     if not any((e := _element(b)) is not None and e.get("data-fit") for b in path):
-        overrun = _overrun(number, path[-2], texts)
+        overrun = _overrun(number, path, texts)
         if overrun is not None:
             found.overruns.append(overrun)
 

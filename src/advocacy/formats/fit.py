@@ -204,11 +204,8 @@ def _check_overruns(measured: boxes.Measure, who: str) -> None:
     if not found:
         return
     overrun = max(found, key=lambda o: o.past)
-    element, field = overrun.element, ""
-    while element is not None and not field:
-        classes = str(element.get("class") or "").split()
-        field = next((_TEXT_FIELDS[c] for c in classes if c in _TEXT_FIELDS), "")
-        element = element.getparent() if hasattr(element, "getparent") else None
+    classes = (c for e in overrun.elements for c in str(e.get("class") or "").split())
+    field = next((_TEXT_FIELDS[c] for c in classes if c in _TEXT_FIELDS), "")
     word = max(overrun.text.split() or [""], key=len)
     raise LayoutError(
         f"{who}: {word[:40]!r} cannot break and runs {_mm(overrun.past)} past the edge of "
