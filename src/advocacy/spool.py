@@ -14,7 +14,7 @@ import pickle
 import tempfile
 import weakref
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, overload
 
 T = TypeVar("T")
@@ -58,7 +58,7 @@ class _File:
 
 
 class Spool(Sequence[T], Generic[T]):
-    """A sequence of picklable items kept on disk; `append`, `sort` and `subset` too."""
+    """A sequence of picklable items kept on disk; `append`, `reorder` and `subset` too."""
 
     def __init__(self, items: Iterable[T] = (), *, _file: _File | None = None,
                  _slots: array[int] | None = None) -> None:  # fmt: skip
@@ -94,12 +94,6 @@ class Spool(Sequence[T], Generic[T]):
     def subset(self, positions: Iterable[int]) -> Spool[T]:
         """The items at `positions`, in that order, sharing this spool's file."""
         return Spool(_file=self._file, _slots=array("L", (self._slots[p] for p in positions)))
-
-    def sort(self, key: Callable[[T], Any]) -> None:
-        """Sort in place by `key` (each item is read once; only the keys are held)."""
-        keys = [(key(self._file.read(slot)), slot) for slot in self._slots]
-        keys.sort(key=lambda pair: pair[0])
-        self._slots = array("L", (slot for _, slot in keys))
 
     def reorder(self, order: Sequence[int]) -> None:
         """Put the items in the order of `order`: their present indexes, each once."""

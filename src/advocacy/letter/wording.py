@@ -20,8 +20,11 @@ class LetterWarning:
     message: str
 
 
-def _some(ids: Sequence[str], shown: int = 5) -> str:
-    return ", ".join(ids[:shown]) + (", ..." if len(ids) > shown else "")
+def _some(ids: Sequence[str], shown: int = 5, total: int | None = None) -> str:
+    """The first `shown` of `ids`, and "..." when there are more (of `total`, when
+    `ids` holds only the first few)."""
+    more = (len(ids) if total is None else total) > shown
+    return ", ".join(ids[:shown]) + (", ..." if more else "")
 
 
 def placeholder_sender() -> LetterWarning:
@@ -150,9 +153,9 @@ def foreign_letters(folder: str, ids: Sequence[str]) -> str:
 def unverified_batch(ids: Sequence[str], count: int | None = None) -> str:
     """`ids`: all of them, or the first few of `count`."""
     count = len(ids) if count is None else count
-    shown = ", ".join(ids[:5]) + (", ..." if count > 5 else "")
     return (
-        f"{count} recipient(s) are not verified with the office itself ({shown}); "
+        f"{count} recipient(s) are not verified with the office itself "
+        f"({_some(ids, total=count)}); "
         "check addresses before sending"
     )
 

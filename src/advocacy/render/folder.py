@@ -63,7 +63,7 @@ class NameSet:
     remove a listed one."""
 
     def __init__(self, names: Iterable[str]) -> None:
-        self._hashes = array("q", sorted(array("q", (hash(name) for name in names))))
+        self._hashes = array("q", sorted(hash(name) for name in names))
 
     def __contains__(self, name: object) -> bool:
         key = hash(name)
@@ -74,7 +74,7 @@ class NameSet:
         return len(self._hashes)
 
 
-def remove_unlisted(out: Path, listed: NameSet | set[str], since: float) -> None:
+def remove_unlisted(out: Path, listed: NameSet, since: float) -> None:
     """Remove letter files this run wrote (modified at or after `since`) that no
     manifest entry describes: interrupted between writing a file and logging it."""
     with os.scandir(out) as entries:  # one entry at a time: the folder may hold 300,000
