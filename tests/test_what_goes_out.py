@@ -202,6 +202,33 @@ def test_the_email_html_loads_nothing_remote(tmp_path: Path, server: MailServer)
         assert any(part.get_content_type() == "image/png" for part in message.walk())
 
 
+def test_a_letter_that_loads_nothing_remote_gets_no_warning_about_it(tmp_path: Path) -> None:
+    from advocacy.formats.clean import strip_remote
+
+    # The page's own <meta> elements (charset, author, description) are left out of the
+    # email quietly: they load nothing, and a warning on every letter hides real ones.
+    made = run_cli(
+        "render", str(_campaign(tmp_path / "c")), "--format", "eml", "--no-attach-pdf",
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert "remote reference" not in made.stderr
+    assert "remote reference" not in (tmp_path / "out" / "manifest.json").read_text()
+    # What would load something is still named, with its URL.
+    head = (
+        '<meta charset="utf-8"><meta name="author" content="A, B">'
+        '<meta http-equiv="refresh" content="0; URL=https://t.example/r">'
+        '<link rel="stylesheet" href="//t.example/a.css"><base href="file:///etc/">'
+    )
+    cleaned, left_out = strip_remote(f"<html><head>{head}</head><body>hi</body></html>")
+    assert left_out == [
+        "<meta> 0; URL=https://t.example/r",
+        "<link> //t.example/a.css",
+        "<base> file:///etc/",
+    ]
+    assert "<meta" not in cleaned and "<link" not in cleaned and "hi" in cleaned
+
+
 def test_a_server_reply_with_terminal_escapes_is_shown_escaped(tmp_path: Path) -> None:
     from mailserver import Behaviour
 

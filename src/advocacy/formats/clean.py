@@ -106,8 +106,11 @@ class _Cleaner(HTMLParser):
                 self.skipping.append(tag)
             return
         if tag in _DROP:
-            href = dict(attrs).get("href") or dict(attrs).get("content") or ""
-            self.removed.append(f"<{tag}> {href}".strip())
+            # Reported only when it would have loaded something: a <meta charset> or
+            # <meta name="author"> is dropped without a word on every letter.
+            remote = [value for _, value in attrs if value and _loads_remote(value)]
+            if remote:
+                self.removed.append(f"<{tag}> {remote[0]}")
             return
         values = dict(attrs)
         if tag == "img" and any(is_remote(values.get(a) or "") for a in ("src", "srcset")):
@@ -173,6 +176,16 @@ class _Cleaner(HTMLParser):
 
     def handle_decl(self, decl: str) -> None:
         self.out.append(f"<!{decl}>")
+
+
+_REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\"\s;]+)", re.IGNORECASE)
+
+
+def _loads_remote(value: str) -> bool:
+    """An attribute value of a dropped element that points elsewhere: a URL, or a
+    <meta http-equiv="refresh" content="0; url=..."> target."""
+    refresh = _REFRESH_URL.search(value)
+    return is_remote(value.strip()) or (refresh is not None and is_remote(refresh.group(1)))
 
 
 def _any_remote(name: str, value: str) -> bool:
