@@ -112,3 +112,35 @@ def test_a_flow_learned_by_one_worker_serves_the_others_through_the_run_s_folder
     (next(shared.glob("*.json"))).write_text('{"nudges": {"x": ', encoding="utf-8")
     monkeypatch.setattr(fit, "MEMO", fit._Memo(shared=shared))
     assert _render(campaign, tmp_path / "three", monkeypatch, "a3")["a3"] == first["a1"]
+
+
+def test_pdf_workers_are_replaced_after_their_share_of_letters(
+    campaign: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PDF worker's C memory grows with every letter (render/batch.py): after
+    LETTERS_PER_WORKER letters a fresh process takes over, with -j 1 as well, and the
+    letters are those one process makes."""
+    import os
+
+    from advocacy.render import batch
+
+    started = tmp_path / "workers.txt"
+    original = batch.init_process
+
+    def counted(config: Any) -> None:
+        with started.open("a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
+        original(config)
+
+    monkeypatch.setattr(batch, "init_process", counted)
+    monkeypatch.setattr(batch, "LETTERS_PER_WORKER", 1)
+    options = RenderOptions(formats=("pdf",), out=tmp_path / "recycled", jobs=1, force=True)
+    summary = render(open_campaign(campaign), options, SilentReporter())
+    assert not summary.failed and len(summary.letters) == 4
+    pids = started.read_text(encoding="utf-8").split()
+    assert len(set(pids)) == 4 and str(os.getpid()) not in pids  # one per letter
+    monkeypatch.setattr(batch, "LETTERS_PER_WORKER", 1000)
+    alone = RenderOptions(formats=("pdf",), out=tmp_path / "alone", jobs=1, force=True)
+    assert not render(open_campaign(campaign), alone, SilentReporter()).failed
+    for made in (tmp_path / "recycled").glob("*.pdf"):
+        assert made.read_bytes() == (tmp_path / "alone" / made.name).read_bytes(), made.name

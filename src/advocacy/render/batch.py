@@ -333,6 +333,10 @@ def _tasks(recipients: Sequence[Recipient], todo: _Todo) -> Iterator[Task]:
         yield Task(recipient.id, missing, kept, recipient, position)
 
 
+# Letters a PDF worker renders before a fresh one takes over (see _pooled).
+LETTERS_PER_WORKER = 1000
+
+
 def _run_batch(
     run: Collector,
     config: WorkerConfig,
@@ -358,13 +362,14 @@ def _results(
     todo, count = tasks
     if not count:
         return
-    if jobs == 1:
+    pdf = "pdf" in config.formats
+    if jobs == 1 and not (pdf and count > LETTERS_PER_WORKER):
         worker = LetterWorker(config, loaded)
         with frozen():
             for task in todo:
                 yield worker.run(task)
         return
-    if "pdf" in config.formats:
+    if pdf:
         from ..formats.pdf import _import_weasyprint
 
         _import_weasyprint()  # once, before forking, instead of 0.6 s in every worker
@@ -388,9 +393,19 @@ def _pooled(
     # Small chunks: the last chunk of a batch runs on one worker while the others
     # idle, and 16 letters there cost a short batch 5% of its time.
     chunk = max(1, min(4, count // (jobs * 8)))
+    # A worker that lays out PDFs grows by ~7.5 KB a letter, in Pango's and
+    # fontconfig's C memory (not Python's: tracemalloc sees none of it, and neither
+    # gc, malloc_trim nor a new FontConfiguration gives it back), so it is replaced
+    # after LETTERS_PER_WORKER letters, at ~0.6 s each time: memory flat in N.
+    recycle = LETTERS_PER_WORKER // chunk if "pdf" in config.formats else None
     inherit(loaded)  # the campaign and Composer travel by fork, not by loading again
     try:
-        with frozen(), context.Pool(jobs, initializer=init_process, initargs=(config,)) as pool:
+        with (
+            frozen(),
+            context.Pool(
+                jobs, initializer=init_process, initargs=(config,), maxtasksperchild=recycle
+            ) as pool,
+        ):
             # A generator: the pool takes tasks as its workers free up, so the entries
             # are read (and held) a few at a time, not all at once.
             yield from pool.imap_unordered(run_in_process, todo, chunksize=chunk)
