@@ -150,3 +150,32 @@ def test_a_message_for_another_address_than_its_envelope_is_not_sent(
     assert "To header names <b@example.org>" in states["b"][1]
     assert "envelope recipient is <a@example.org>" in states["b"][1]
     assert [r.rcpt_tos for r in smtpd.messages()] == [["a@example.org"]]
+
+
+def test_a_message_changed_after_it_was_checked_is_not_sent(
+    tmp_path: Path, smtpd: MailServer
+) -> None:
+    import hashlib
+
+    from advocacy.send.run import _check
+
+    kept, changed = tmp_path / "kept.eml", tmp_path / "changed.eml"
+    kept.write_bytes(_built("Office A", "a@example.org"))
+    changed.write_bytes(_built("Office A", "a@example.org"))
+    digest = hashlib.sha256(kept.read_bytes()).hexdigest()
+    # Edited between the plan (which hashed it) and its turn, the To header still right.
+    changed.write_bytes(changed.read_bytes().replace(b"\r\n\r\n", b"\r\n\r\nP.S. ", 1))
+    events = _Events()
+    server = smtp.parse_url(smtpd.url)
+    dispatcher = dispatch.Dispatcher(server, None, dispatch.Policy(connections=1), events, _check)
+    dispatcher.run(
+        [
+            dispatch.Job("a", "l@example.org", "a@example.org", kept, sha256=digest),
+            dispatch.Job("b", "l@example.org", "a@example.org", changed, sha256=digest),
+        ]
+    )
+    states = {key: (state, reply) for key, state, reply in events.outcomes}
+    assert states["a"][0] == "sent"
+    assert states["b"] == ("failed", f"not sent: {changed} changed after it was checked; "
+                                     "render it again")  # fmt: skip
+    assert len(smtpd.messages()) == 1

@@ -587,3 +587,36 @@ def test_send_opens_the_campaign_once(tmp_path: Path, monkeypatch: pytest.Monkey
             monkeypatch.setattr(module, "load_campaign", counted)
     summary = send(opened, SendOptions(out=tmp_path / "out", attach_pdf=False, jobs=1))
     assert [item.key for item in summary.planned] == ["r1", "r2"] and loads == []
+
+
+def test_send_reads_each_letter_and_the_manifest_once_before_sending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The render check hashes every file and lists the folder's letters; the plan
+    takes both from it instead of reading 1000 files and manifest.json again."""
+    from collections import Counter
+
+    from advocacy.campaign import discovery
+    from advocacy.render import manifest
+    from advocacy.send.run import SendOptions, send
+
+    campaign = discovery.open_campaign(_offices(tmp_path, 3))
+    options = SendOptions(out=tmp_path / "out", attach_pdf=False, jobs=1)
+    assert len(send(campaign, options).planned) == 3  # rendered now: nothing to check
+    hashed: Counter[str] = Counter()
+    loads: list[Path] = []
+    original_hash, original_load = manifest.sha256_file, manifest.load
+    monkeypatch.setattr(
+        manifest, "sha256_file", lambda p: hashed.update([p.name]) or original_hash(p)
+    )
+    monkeypatch.setattr(manifest, "load", lambda out: loads.append(out) or original_load(out))
+    summary = send(campaign, options)
+    assert [item.key for item in summary.planned] == ["r1", "r2", "r3"]
+    assert hashed == Counter({"r1.en.eml": 1, "r2.en.eml": 1, "r3.en.eml": 1})
+    assert len(loads) == 1
+    # A letter edited on disk is still found out, and rendered again before it is sent.
+    eml = tmp_path / "out" / "r2.en.eml"
+    eml.write_bytes(eml.read_bytes().replace(b"\r\n\r\n", b"\r\n\r\nP.S. ", 1))
+    again = send(campaign, options)
+    assert [item.key for item in again.planned] == ["r1", "r2", "r3"]
+    assert b"P.S." not in eml.read_bytes()

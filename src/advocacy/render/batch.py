@@ -267,6 +267,7 @@ def render(
                 )
             finally:
                 run.save()
+        summary.folder = run.entries
     finally:
         if created and not any(out.iterdir()):
             out.rmdir()  # leave no trace of a run that wrote nothing

@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import RenderFailed
 from ..spool import Spool
 from .records import LetterRecord
 from .results import Failure, failure_error
+
+if TYPE_CHECKING:
+    from .manifest import Table
 
 
 class Reporter(Protocol):
@@ -50,6 +54,14 @@ class RenderSummary:
     seconds: float = 0.0
     jobs: int = 1
     untranslated: list[str] = field(default_factory=list)  # letters a catalog gap touched
+    # Every letter the folder holds after the run, as manifest.json now lists it: for
+    # `send`, which would otherwise read that file again straight after it is written.
+    folder: Table | None = field(default=None, repr=False, compare=False)
+
+    def folder_letters(self) -> Iterator[LetterRecord]:
+        """The folder's letters as manifest.json lists them (check each one with
+        manifest.trusted before using its files)."""
+        return self.folder.values() if self.folder is not None else iter(())
 
     def as_json(self) -> dict[str, object]:
         return {

@@ -16,6 +16,7 @@ Every step is reported through `Events` (run.py journals them).
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import itertools
 import threading
@@ -69,6 +70,7 @@ class Job:
     path: Path = field(compare=False)
     tries: int = field(default=0, compare=False)
     message_id: str = field(default="", compare=False)
+    sha256: str = field(default="", compare=False)  # of the file when it was checked
 
 
 class Events(Protocol):
@@ -299,11 +301,16 @@ class Dispatcher:
 
         try:
             data = job.path.read_bytes()
-            if self.prepare is not None:
-                data = self.prepare(data)
         except OSError as exc:
             self._final(job, "failed", f"cannot read {job.path}: {exc.strerror}", False)
             return True
+        # The bytes that go are the ones checked (manifest.file_intact, journal queue).
+        if job.sha256 and hashlib.sha256(data).hexdigest() != job.sha256:
+            problem = f"not sent: {job.path} changed after it was checked; render it again"
+            self._final(job, "failed", problem, False)
+            return True
+        if self.prepare is not None:
+            data = self.prepare(data)
         problem = self.verify(job, data) if self.verify is not None else ""
         if problem:
             self._final(job, "failed", problem, False)

@@ -263,7 +263,7 @@ def send(
         hooks.reporter.warn(ignored)
     # A bad relay list stops the run before anything is rendered.
     groups = load_groups(options.via, recipients) if options.via is not None else []
-    with exclusive(options.out):
+    with exclusive(options.out), manifest.hashes_remembered():
         try:
             _run(options, campaign, recipients, groups, server, policy, summary, hooks)
         finally:
@@ -305,9 +305,13 @@ def _run(
     summary.warnings += rendered.warnings
     summary.not_made = list(rendered.failed)
     broken = {f.recipient for f in rendered.failed}
+    # The folder's letters as the render check left them (not manifest.json read again).
+    listed = (
+        rendered.folder_letters() if rendered.folder is not None else manifest.load(out).letters
+    )
     letters = {
         letter.recipient: letter
-        for letter in manifest.load(out).letters
+        for letter in listed
         if letter.recipient not in broken and manifest.trusted(out, letter)
     }
     if groups:
@@ -415,7 +419,14 @@ def _deliver(
         ]
     )
     jobs = [
-        Job(item.key, item.sender, item.rcpt, item.path, message_id=item.message_id)
+        Job(
+            item.key,
+            item.sender,
+            item.rcpt,
+            item.path,
+            message_id=item.message_id,
+            sha256=item.sha256,
+        )
         for item in summary.planned
     ]
     progress.start(len(jobs))
