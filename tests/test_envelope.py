@@ -179,3 +179,21 @@ def test_a_message_changed_after_it_was_checked_is_not_sent(
     assert states["b"] == ("failed", f"not sent: {changed} changed after it was checked; "
                                      "render it again")  # fmt: skip
     assert len(smtpd.messages()) == 1
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_headers_send_shows_are_those_the_email_package_reads(name: str) -> None:
+    import re
+    from email.parser import BytesHeaderParser
+
+    # A repeated header (the first counts, as for the package), a folded Subject and
+    # a non-ASCII, comma-bearing name folded into encoded words.
+    data = _built(name).replace(b"MIME-Version", b"To: Second <b@example.org>\r\nMIME-Version", 1)
+    head = mail.header_block(data)
+    package = BytesHeaderParser(policy=policy.compat32).parsebytes(head)
+    expected = {}
+    for key in ("From", "To", "Subject", "Message-ID"):
+        raw = re.sub(r"\r?\n(?=[ \t])", "", str(package.get(key, "")))
+        expected[key] = (str(make_header(decode_header(raw))) if "=?" in raw else raw).strip()
+    assert mail.shown_headers(head) == expected
+    assert " ".join(name.split()) in mail.shown_headers(head)["To"]
