@@ -335,7 +335,7 @@ def _tasks(recipients: Sequence[Recipient], todo: _Todo) -> Iterator[Task]:
 
 
 # Letters a PDF worker renders before a fresh one takes over (see _pooled).
-LETTERS_PER_WORKER = 1000
+LETTERS_PER_WORKER = 500
 
 
 def _run_batch(
