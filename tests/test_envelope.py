@@ -127,24 +127,29 @@ class _Events:
             self.outcomes.append((job.key, state, reply))
 
 
-def test_a_message_for_another_address_than_its_envelope_is_not_sent(
-    tmp_path: Path, smtpd: MailServer
-) -> None:
+def _dispatched(smtpd: MailServer, *jobs: dispatch.Job) -> dict[str, tuple[str, str]]:
+    """Each job's final state and reply, sent over one connection with send's own
+    envelope check."""
     from advocacy.send.run import _check
 
-    right, wrong = tmp_path / "right.eml", tmp_path / "wrong.eml"
-    right.write_bytes(_built("Office A", "a@example.org"))
-    wrong.write_bytes(_built("Office B", "b@example.org"))
     events = _Events()
     server = smtp.parse_url(smtpd.url)
     dispatcher = dispatch.Dispatcher(server, None, dispatch.Policy(connections=1), events, _check)
-    dispatcher.run(
-        [
-            dispatch.Job("a", "letters@example.org", "a@example.org", right),
-            dispatch.Job("b", "letters@example.org", "a@example.org", wrong),
-        ]
+    dispatcher.run(list(jobs))
+    return {key: (state, reply) for key, state, reply in events.outcomes}
+
+
+def test_a_message_for_another_address_than_its_envelope_is_not_sent(
+    tmp_path: Path, smtpd: MailServer
+) -> None:
+    right, wrong = tmp_path / "right.eml", tmp_path / "wrong.eml"
+    right.write_bytes(_built("Office A", "a@example.org"))
+    wrong.write_bytes(_built("Office B", "b@example.org"))
+    states = _dispatched(
+        smtpd,
+        dispatch.Job("a", "letters@example.org", "a@example.org", right),
+        dispatch.Job("b", "letters@example.org", "a@example.org", wrong),
     )
-    states = {key: (state, reply) for key, state, reply in events.outcomes}
     assert states["a"][0] == "sent"
     assert states["b"][0] == "failed"
     assert "To header names <b@example.org>" in states["b"][1]
@@ -157,24 +162,17 @@ def test_a_message_changed_after_it_was_checked_is_not_sent(
 ) -> None:
     import hashlib
 
-    from advocacy.send.run import _check
-
     kept, changed = tmp_path / "kept.eml", tmp_path / "changed.eml"
     kept.write_bytes(_built("Office A", "a@example.org"))
     changed.write_bytes(_built("Office A", "a@example.org"))
     digest = hashlib.sha256(kept.read_bytes()).hexdigest()
     # Edited between the plan (which hashed it) and its turn, the To header still right.
     changed.write_bytes(changed.read_bytes().replace(b"\r\n\r\n", b"\r\n\r\nP.S. ", 1))
-    events = _Events()
-    server = smtp.parse_url(smtpd.url)
-    dispatcher = dispatch.Dispatcher(server, None, dispatch.Policy(connections=1), events, _check)
-    dispatcher.run(
-        [
-            dispatch.Job("a", "l@example.org", "a@example.org", kept, sha256=digest),
-            dispatch.Job("b", "l@example.org", "a@example.org", changed, sha256=digest),
-        ]
+    states = _dispatched(
+        smtpd,
+        dispatch.Job("a", "l@example.org", "a@example.org", kept, sha256=digest),
+        dispatch.Job("b", "l@example.org", "a@example.org", changed, sha256=digest),
     )
-    states = {key: (state, reply) for key, state, reply in events.outcomes}
     assert states["a"][0] == "sent"
     assert states["b"] == ("failed", f"not sent: {changed} changed after it was checked; "
                                      "render it again")  # fmt: skip
