@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from advocacy.formats import headers
 from advocacy.formats import mime as mail
 from advocacy.send import dispatch, smtp
 from conftest import REPO, run_cli
@@ -187,11 +188,11 @@ def test_the_headers_send_shows_are_those_the_email_package_reads(name: str) -> 
     # A repeated header (the first counts, as for the package), a folded Subject and
     # a non-ASCII, comma-bearing name folded into encoded words.
     data = _built(name).replace(b"MIME-Version", b"To: Second <b@example.org>\r\nMIME-Version", 1)
-    head = mail.header_block(data)
+    head = headers.header_block(data)
     package = BytesHeaderParser(policy=policy.compat32).parsebytes(head)
     expected = {}
     for key in ("From", "To", "Subject", "Message-ID"):
         raw = re.sub(r"\r?\n(?=[ \t])", "", str(package.get(key, "")))
         expected[key] = (str(make_header(decode_header(raw))) if "=?" in raw else raw).strip()
-    assert mail.shown_headers(head) == expected
-    assert " ".join(name.split()) in mail.shown_headers(head)["To"]
+    assert headers.shown_headers(head) == expected
+    assert " ".join(name.split()) in headers.shown_headers(head)["To"]

@@ -63,7 +63,7 @@ def test_a_terminal_that_is_not_utf8_gets_replacement_characters(tmp_path: Path)
 
 
 def test_the_journal_reads_a_folded_message_id_unfolded(tmp_path: Path) -> None:
-    from advocacy.formats.mime import read_head, shown_headers
+    from advocacy.formats.headers import read_head, shown_headers
 
     path = tmp_path / "m.eml"
     path.write_bytes(

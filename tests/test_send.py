@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from advocacy.errors import BadInput
-from advocacy.formats.mime import read_head, shown_headers
+from advocacy.formats.headers import read_head, shown_headers
 from advocacy.send import dispatch, smtp
 from conftest import MINI_RECIPIENTS, REPO, edit_file, run_cli
 from mailserver import Behaviour, MailServer, make_campaign, office, self_signed, server_tls

@@ -19,7 +19,7 @@ import pytest
 
 from advocacy.campaign.discovery import open_campaign
 from advocacy.errors import SendCancelled
-from advocacy.formats.mime import header_block
+from advocacy.formats.headers import header_block
 from advocacy.send.run import SendOptions, send
 from conftest import edit_file, run_cli
 from mailserver import MailServer, make_campaign, office

@@ -16,15 +16,8 @@ from ..campaign.model import Campaign
 from ..campaign.recipients import Recipient
 from ..errors import AdvocacyError, MailError
 from ..formats.headercheck import addressed_to
-from ..formats.mime import (
-    check_address,
-    header_block,
-    read_head,
-    reply_to,
-    same_address,
-    sender_address,
-    shown_headers,
-)
+from ..formats.headers import header_block, read_head, shown_headers
+from ..formats.mime import check_address, reply_to, same_address, sender_address
 from ..render.batch import Reporter
 from ..render.records import LetterRecord
 from ..render.results import Failure
