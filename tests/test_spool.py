@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+
+import pytest
 
 from advocacy import spool
 from advocacy.spool import Spool
@@ -14,7 +17,10 @@ def _items(count: int) -> list[dict[str, object]]:
     return [{"id": f"r{i}", "text": "x" * (i % 5000), "n": i} for i in range(count)]
 
 
-def test_items_read_back_before_and_after_they_are_written() -> None:
+def test_items_read_back_before_and_after_they_are_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(spool, "KEEP", 0)  # every item read from its pickle
     items = _items(2_000)  # about 2 MB: a write or two and a tail still held
     kept = Spool(items[:10])
     assert kept[3] == items[3]  # held only in memory yet
@@ -42,3 +48,25 @@ def test_a_forked_worker_reads_items_not_yet_written() -> None:
     assert parent.recv() == items[49]
     process.join()
     assert list(kept) == items
+
+
+def test_a_small_spool_reads_its_items_without_unpickling_and_a_large_one_stays_on_disk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loads = []
+    real = pickle.loads
+
+    def counted(data: bytes) -> object:
+        loads.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(spool.pickle, "loads", counted)
+    items = [{"id": f"r{i}", "text": "x" * 2000} for i in range(300)]  # 0.6 MB: under KEEP
+    small = Spool(items)
+    for _ in range(3):  # a dozen passes over 1000 recipients cost send 0.2 s
+        assert list(small) == items
+    assert small.subset([2, 0])[:] == [items[2], items[0]] and loads == []
+    many = items * 2  # 1.2 MB: past KEEP, the objects are let go and the pickles read
+    large = Spool(many)
+    assert large._file.objects is None
+    assert list(large) == many and len(loads) == 600

@@ -5,6 +5,8 @@ gigabytes as Python objects (a recipient is ~3 KB of them, ~0.7 KB pickled). A
 `Spool` keeps each item pickled in an unlinked temporary file and only its offset
 in memory, and unpickles an item when it is read: the memory of a batch stays flat
 in its size. Forked worker processes share the file and read it with `pread`.
+A small spool (pickles under KEEP) also keeps the items themselves, which are
+read as they are: items are never changed once appended.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from typing import Any, Generic, TypeVar, overload
 
 T = TypeVar("T")
 BUFFER = 1 << 18  # bytes of items held before they are written (several spools are open)
+# A spool whose pickles stay under this also keeps its items as objects (a few MiB,
+# less than the interpreter itself): `send` of 1000 letters went over the recipients
+# and letters a dozen times, each pass unpickling all of them (15-30 ms). Past it,
+# the objects are dropped and every read unpickles: memory flat in the size.
+KEEP = 1 << 20
 
 
 class _File:
@@ -35,9 +42,14 @@ class _File:
         # one per item (a tenth of the time of loading 100,000 recipients).
         self.pending: list[bytes] = []
         self.written = 0
+        self.objects: list[Any] | None = []  # the items themselves, while small
 
-    def add(self, data: bytes) -> int:
+    def add(self, data: bytes, item: Any) -> int:
         self.pending.append(data)
+        if self.objects is not None:
+            self.objects.append(item)
+            if self.end + len(data) >= KEEP:
+                self.objects = None
         self.offsets.append(self.end)
         self.sizes.append(len(data))
         self.end += len(data)
@@ -51,6 +63,8 @@ class _File:
             self.pending, self.written = [], self.end
 
     def read(self, slot: int) -> Any:
+        if self.objects is not None:
+            return self.objects[slot]
         offset = self.offsets[slot]
         if offset >= self.written:
             self.flush()
@@ -68,7 +82,7 @@ class Spool(Sequence[T], Generic[T]):
             self.append(item)
 
     def append(self, item: T) -> None:
-        self._slots.append(self._file.add(pickle.dumps(item, pickle.HIGHEST_PROTOCOL)))
+        self._slots.append(self._file.add(pickle.dumps(item, pickle.HIGHEST_PROTOCOL), item))
 
     def extend(self, items: Iterable[T]) -> None:
         for item in items:
