@@ -7,7 +7,8 @@ from __future__ import annotations
 import email.utils
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
 from email.headerregistry import Address
@@ -118,8 +119,8 @@ class _Events:
         self.outcomes: list[tuple[str, str, str]] = []
         self.lock = threading.Lock()
 
-    def sending(self, job: dispatch.Job) -> None:
-        pass
+    def sending(self, job: dispatch.Job) -> Callable[[], None]:
+        return lambda: None
 
     def outcome(
         self, job: dispatch.Job, state: str, reply: str, *, counted: bool, final: bool
@@ -128,12 +129,14 @@ class _Events:
             self.outcomes.append((job.key, state, reply))
 
 
-def _dispatched(smtpd: MailServer, *jobs: dispatch.Job) -> dict[str, tuple[str, str]]:
+def _dispatched(
+    smtpd: MailServer, *jobs: dispatch.Job, events: _Events | None = None
+) -> dict[str, tuple[str, str]]:
     """Each job's final state and reply, sent over one connection with send's own
     envelope check."""
     from advocacy.send.run import _check
 
-    events = _Events()
+    events = events or _Events()
     server = smtp.parse_url(smtpd.url)
     dispatcher = dispatch.Dispatcher(server, None, dispatch.Policy(connections=1), events, _check)
     dispatcher.run(list(jobs))
@@ -178,6 +181,49 @@ def test_a_message_changed_after_it_was_checked_is_not_sent(
     assert states["b"] == ("failed", f"not sent: {changed} changed after it was checked; "
                                      "render it again")  # fmt: skip
     assert len(smtpd.messages()) == 1
+
+
+class _SlowJournal(_Events):
+    """A journal whose `sending` mark takes 0.3 s to reach the disk, and which notes
+    what the server had been given when the mark was asked for and when it was on disk."""
+
+    def __init__(self, smtpd: MailServer) -> None:
+        super().__init__()
+        self.smtpd = smtpd
+        self.log: list[tuple[str, str, int, int]] = []  # (event, key, MAILs, messages)
+
+    def _seen(self, event: str, key: str) -> None:
+        self.log.append((event, key, len(self.smtpd.mail_options), len(self.smtpd.messages())))
+
+    def sending(self, job: dispatch.Job) -> Callable[[], None]:
+        self._seen("asked", job.key)
+        started = time.monotonic()
+
+        def on_disk() -> None:
+            time.sleep(max(0.0, 0.3 - (time.monotonic() - started)))
+            self._seen("on disk", job.key)
+
+        return on_disk
+
+
+def test_the_sending_mark_is_written_while_the_commands_travel_and_before_the_message(
+    tmp_path: Path, smtpd: MailServer
+) -> None:
+    letters = []
+    for n in (1, 2):
+        path = tmp_path / f"{n}.eml"
+        path.write_bytes(_built(f"Office {n}", f"o{n}@example.org"))
+        letters.append(dispatch.Job(f"o{n}", "l@example.org", f"o{n}@example.org", path))
+    events = _SlowJournal(smtpd)
+    states = _dispatched(smtpd, *letters, events=events)
+    assert [state for state, _ in states.values()] == ["sent", "sent"]
+    # Each mark is asked for before its MAIL FROM reaches the server (so the fsync and
+    # the commands' round trip overlap), and is on disk once MAIL, RCPT and DATA are
+    # answered, while the message itself has not been handed over.
+    assert events.log == [
+        ("asked", "o1", 0, 0), ("on disk", "o1", 1, 0),
+        ("asked", "o2", 1, 1), ("on disk", "o2", 2, 1),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", NAMES)

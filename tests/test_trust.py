@@ -12,8 +12,10 @@ import contextlib
 import email.policy
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -382,6 +384,47 @@ def test_a_disk_filling_during_queueing_is_one_line_and_sends_nothing_twice(
     print("\n".join(failures))
     assert any("cannot write the send journal" in line for line in failures), failures
     assert sorted(server.ids().values()) == [1] * 8
+
+
+def test_a_mark_on_disk_is_not_undone_by_a_later_failed_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sessions ask for their `sending` mark before their commands and wait for it
+    before the message. A message whose mark is on disk may go even when another
+    session's commit has failed since (else its row would say `sending` of a letter
+    that never left: unknown, and never sent again); the failed mark's own session,
+    and every later mark, get the error."""
+    from advocacy.send.journal import Mark, Writer
+
+    journal = Journal.open(tmp_path)
+    journal.queue(
+        [
+            Entry(k, "letter", k, "en", f"{k}@example.org", f"{k}.eml", "0" * 64, f"<{k}>")
+            for k in "ab"
+        ]
+    )
+    commits: list[list[str]] = []
+    real = Journal.mark_many
+
+    def full_after_one(self: Journal, marks: list[Mark]) -> None:
+        commits.append([m.key for m in marks])
+        if len(commits) > 1:
+            raise sqlite3.OperationalError("database or disk is full")
+        real(self, marks)
+
+    monkeypatch.setattr(Journal, "mark_many", full_after_one)
+    writer = Writer(journal)
+    a_on_disk = writer.durable(Mark("a", "sending", attempt=True))
+    while not commits:
+        time.sleep(0.01)
+    b_on_disk = writer.durable(Mark("b", "sending", attempt=True))
+    with pytest.raises(OutputError, match="cannot write the send journal: database or disk"):
+        b_on_disk()
+    a_on_disk()  # its own commit went through: a goes
+    with pytest.raises(OutputError):
+        writer.durable(Mark("a", "sent"))
+    assert commits == [["a"], ["b"]]
+    assert {e.key: e.state for e in journal.entries()} == {"a": "sending", "b": "pending"}
 
 
 def test_queueing_on_a_full_disk_raises_one_line(tmp_path: Path) -> None:

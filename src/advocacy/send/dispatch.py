@@ -76,7 +76,10 @@ class Job:
 class Events(Protocol):
     """How delivery reports back (run.py writes the journal from these)."""
 
-    def sending(self, job: Job) -> None: ...
+    def sending(self, job: Job) -> Callable[[], None]:
+        """Start writing that `job` is going out; the function returned waits until it is
+        on disk, and is called before any of the message is handed over."""
+        ...
 
     def outcome(self, job: Job, state: str, reply: str, *, counted: bool, final: bool) -> None: ...
 
@@ -293,12 +296,6 @@ class Dispatcher:
         """Send one job; False when the session is no longer usable."""
         job.tries += 1
         counted = False
-
-        def before_commit() -> None:
-            nonlocal counted
-            self.events.sending(job)
-            counted = True
-
         try:
             data = job.path.read_bytes()
         except OSError as exc:
@@ -315,8 +312,12 @@ class Dispatcher:
         if problem:
             self._final(job, "failed", problem, False)
             return True
+        # The mark is committed while MAIL, RCPT and DATA travel and are answered; the
+        # session waits for it only before the message itself goes.
+        on_disk = self.events.sending(job)
+        counted = True
         try:
-            reply = session.send(job.sender, job.recipient, data, before_commit)
+            reply = session.send(job.sender, job.recipient, data, on_disk)
         except LostAfterData as exc:
             self._final(job, "unknown", f"{LOST} ({exc})", counted)
             self._stop_if(self.verdict.unknown(True))

@@ -22,7 +22,7 @@ import fcntl
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -342,6 +342,16 @@ class Mark:
 OUTCOME_DELAY = 0.25  # seconds an outcome may wait for the next mark to share a commit
 
 
+class _Commit:
+    """A mark somebody waits for: set once its transaction is over, with its error."""
+
+    __slots__ = ("error", "event")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.error: BaseException | None = None
+
+
 class Writer:
     """Commits marks in order from one thread, grouping what is queued into one
     transaction. Sessions wait only for the mark that must be on disk before the
@@ -351,26 +361,44 @@ class Writer:
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
         self.cond = threading.Condition()
-        self.queue: list[tuple[Mark, threading.Event | None]] = []
+        self.queue: list[tuple[Mark, _Commit | None]] = []
         self.error: BaseException | None = None
         self.closing = False
         self.thread = threading.Thread(target=self._run, name="journal", daemon=True)
         self.thread.start()
 
-    def mark(self, mark: Mark, *, wait: bool = False) -> None:
-        done = threading.Event() if wait else None
+    def mark(self, mark: Mark) -> None:
+        """Queue `mark`; it is committed with the next one somebody waits for."""
+        with self.cond:
+            self._raise()
+            self.queue.append((mark, None))
+            self.cond.notify()
+
+    def durable(self, mark: Mark) -> Callable[[], None]:
+        """Queue `mark` for commit now; the function returned waits until it is on disk,
+        and raises if it could not be written. The commit runs while the caller goes
+        on: a session writes its commands while the fsync happens. Only this mark's
+        own commit counts: a message whose mark is on disk may go even when a later
+        commit failed (else its row would say `sending` of a letter that never left)."""
+        done = _Commit()
         with self.cond:
             self._raise()
             self.queue.append((mark, done))
             self.cond.notify()
-        if done is not None:
-            done.wait()
-            with self.cond:
-                self._raise()
+
+        def wait() -> None:
+            done.event.wait()
+            if done.error is not None:
+                raise self._failed(done.error)
+
+        return wait
 
     def _raise(self) -> None:
         if self.error is not None:
-            raise OutputError(f"{self.journal.path}: cannot write the send journal: {self.error}")
+            raise self._failed(self.error)
+
+    def _failed(self, error: BaseException) -> OutputError:
+        return OutputError(f"{self.journal.path}: cannot write the send journal: {error}")
 
     def _run(self) -> None:
         while True:
@@ -388,14 +416,17 @@ class Writer:
                 batch, self.queue = self.queue, []
                 if not batch and self.closing:
                     return
+            failed: BaseException | None = None
             try:
                 self.journal.mark_many([mark for mark, _ in batch])
             except (sqlite3.Error, OSError) as exc:
+                failed = exc
                 with self.cond:
                     self.error = self.error or exc
             for _, done in batch:
                 if done is not None:
-                    done.set()
+                    done.error = failed
+                    done.event.set()
 
     def close(self) -> None:
         """Everything queued is committed when this returns."""

@@ -150,8 +150,8 @@ class _Recorder:
         self.writer, self.summary, self.progress = writer, summary, progress
         self.lock = threading.Lock()
 
-    def sending(self, job: Job) -> None:
-        self.writer.mark(Mark(job.key, "sending", attempt=True), wait=True)  # on disk first
+    def sending(self, job: Job) -> Callable[[], None]:
+        return self.writer.durable(Mark(job.key, "sending", attempt=True))
 
     def outcome(self, job: Job, state: str, reply: str, *, counted: bool, final: bool) -> None:
         self.writer.mark(Mark(job.key, state, reply, attempt=not counted))

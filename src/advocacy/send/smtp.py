@@ -251,8 +251,10 @@ class Session:
     def send(
         self, sender: str, recipient: str, data: bytes, before_commit: Callable[[], None]
     ) -> Reply:
-        """One transaction. `before_commit` runs once DATA is sent and before any of the
-        message goes out: from the end of its data on, the server may have taken it.
+        """One transaction. `before_commit` runs once DATA is answered with 354 and
+        before any of the message goes out: from the end of its data on, the server may
+        have taken it. (The caller starts its journal's commit before this, so that its
+        fsync overlaps the commands' round trip, and waits for it in `before_commit`.)
         Raises Dropped when the connection ends before the final ".", LostAfterData
         when it ends after (the server may have the message)."""
         conn = self.conn
@@ -265,7 +267,7 @@ class Session:
             f"RCPT TO:{smtplib.quoteaddr(recipient)}",
         ]
         try:
-            replies = self._commands(conn, commands, before_commit)
+            replies = self._commands(conn, commands)
             refused = next(
                 (
                     Reply(code, _text(text), stage)
@@ -280,6 +282,7 @@ class Session:
                     conn.getreply()
                 self._reset()
                 return refused
+            self._commit(before_commit)
             conn.send(body)
         except Oversized as exc:
             self.close()
@@ -298,14 +301,11 @@ class Session:
         self.messages += 1
         return Reply(code, _text(text), "end")
 
-    def _commands(
-        self, conn: Wire, commands: list[str], before_commit: Callable[[], None]
-    ) -> list[tuple[int, bytes]]:
+    def _commands(self, conn: Wire, commands: list[str]) -> list[tuple[int, bytes]]:
         """MAIL, RCPT and DATA, in one write where the server pipelines (RFC 2920), and
-        their replies; `before_commit` runs while they travel (the wait hides its fsync)."""
+        their replies."""
         if conn.has_extn("pipelining"):
             conn.send("".join(f"{c}\r\n" for c in [*commands, "DATA"]))
-            self._commit(before_commit)
             return [conn.getreply() for _ in range(len(commands) + 1)]
         replies = []
         for command in commands:
@@ -314,7 +314,6 @@ class Session:
             if replies[-1][0] not in (250, 251):
                 return replies
         conn.putcmd("data")
-        self._commit(before_commit)
         return [*replies, conn.getreply()]
 
     def _commit(self, before_commit: Callable[[], None]) -> None:
