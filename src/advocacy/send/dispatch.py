@@ -295,7 +295,6 @@ class Dispatcher:
     def _attempt(self, session: Session, job: Job) -> bool:
         """Send one job; False when the session is no longer usable."""
         job.tries += 1
-        counted = False
         try:
             data = job.path.read_bytes()
         except OSError as exc:
@@ -313,27 +312,27 @@ class Dispatcher:
             self._final(job, "failed", problem, False)
             return True
         # The mark is committed while MAIL, RCPT and DATA travel and are answered; the
-        # session waits for it only before the message itself goes.
+        # session waits for it only before the message itself goes. From here on, the
+        # attempt is counted in that mark.
         on_disk = self.events.sending(job)
-        counted = True
         try:
             reply = session.send(job.sender, job.recipient, data, on_disk)
         except LostAfterData as exc:
-            self._final(job, "unknown", f"{LOST} ({exc})", counted)
+            self._final(job, "unknown", f"{LOST} ({exc})", True)
             self._stop_if(self.verdict.unknown(True))
             return False
         except Dropped as exc:
-            self._again(job, f"connection lost before the end of the data ({exc})", counted)
+            self._again(job, f"connection lost before the end of the data ({exc})", True)
             return False
         if 200 <= reply.code < 300:
-            self._final(job, "sent", str(reply), counted)
+            self._final(job, "sent", str(reply), True)
             self._stop_if(self.verdict.unknown(False) or self.verdict.judge(None))
             self._grow()
         elif 400 <= reply.code < 500:
-            self._again(job, str(reply), counted)
+            self._again(job, str(reply), True)
             return reply.code != 421  # 421: the server is closing this session
         else:
-            self._final(job, "failed", str(reply), counted)
+            self._final(job, "failed", str(reply), True)
             self._stop_if(self.verdict.judge(reply))
         return True
 

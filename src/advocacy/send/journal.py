@@ -369,10 +369,7 @@ class Writer:
 
     def mark(self, mark: Mark) -> None:
         """Queue `mark`; it is committed with the next one somebody waits for."""
-        with self.cond:
-            self._raise()
-            self.queue.append((mark, None))
-            self.cond.notify()
+        self._put(mark, None)
 
     def durable(self, mark: Mark) -> Callable[[], None]:
         """Queue `mark` for commit now; the function returned waits until it is on disk,
@@ -381,10 +378,7 @@ class Writer:
         own commit counts: a message whose mark is on disk may go even when a later
         commit failed (else its row would say `sending` of a letter that never left)."""
         done = _Commit()
-        with self.cond:
-            self._raise()
-            self.queue.append((mark, done))
-            self.cond.notify()
+        self._put(mark, done)
 
         def wait() -> None:
             done.event.wait()
@@ -392,6 +386,12 @@ class Writer:
                 raise self._failed(done.error)
 
         return wait
+
+    def _put(self, mark: Mark, done: _Commit | None) -> None:
+        with self.cond:
+            self._raise()
+            self.queue.append((mark, done))
+            self.cond.notify()
 
     def _raise(self) -> None:
         if self.error is not None:
