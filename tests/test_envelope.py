@@ -242,3 +242,29 @@ def test_the_headers_send_shows_are_those_the_email_package_reads(name: str) -> 
         expected[key] = (str(make_header(decode_header(raw))) if "=?" in raw else raw).strip()
     assert headers.shown_headers(head) == expected
     assert " ".join(name.split()) in headers.shown_headers(head)["To"]
+
+
+def test_a_session_sets_its_socket_timeout_per_connection_not_per_reply(
+    tmp_path: Path, smtpd: MailServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    # settimeout is an ioctl that hands the GIL over; four sessions made ~9 of them a
+    # message, and every one of them woke another thread.
+    calls: list[float | None] = []
+    real = socket.socket.settimeout
+
+    def counted(sock: socket.socket, value: float | None) -> None:
+        calls.append(value)
+        real(sock, value)
+
+    jobs = []
+    for n in range(10):
+        path = tmp_path / f"{n}.eml"
+        path.write_bytes(_built(f"Office {n}", f"o{n}@example.org"))
+        jobs.append(dispatch.Job(f"o{n}", "l@example.org", f"o{n}@example.org", path))
+    monkeypatch.setattr(socket.socket, "settimeout", counted)
+    states = _dispatched(smtpd, *jobs)
+    assert [state for state, _ in states.values()] == ["sent"] * 10
+    assert len(smtpd.messages()) == 10
+    assert len(calls) <= 6, calls  # connect, greeting and EHLO; none for each message

@@ -26,6 +26,7 @@ from typing import Any
 from ..errors import Oversized, Stalled
 
 MAX_REPLY = 64 * 1024
+SLACK = 0.02  # of the timeout: how far past its deadline a reply's last wait may end
 
 
 class Wire(smtplib.SMTP):
@@ -36,6 +37,7 @@ class Wire(smtplib.SMTP):
     ) -> None:
         self._inbox = bytearray()
         self.limit = timeout  # seconds for each whole reply
+        self._timeout: float | None = None  # what the socket has now (see _bound)
         super().__init__(host, port, local_hostname=local_hostname, timeout=timeout, **extra)
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
@@ -56,7 +58,7 @@ class Wire(smtplib.SMTP):
                 raise Stalled(f"the server did not answer in full within {self.limit:g} s")
             if self.sock is None:
                 raise smtplib.SMTPServerDisconnected("not connected")
-            self.sock.settimeout(remaining)
+            self._bound(remaining)
             try:
                 chunk = self.sock.recv(16384)
             except TimeoutError:
@@ -91,14 +93,28 @@ class Wire(smtplib.SMTP):
                 break
             if line[3:4] != b"-":
                 break
-        if self.sock is not None:
-            self.sock.settimeout(self.limit)
         return code, b"\n".join(lines)
 
+    def _bound(self, remaining: float) -> None:
+        """Let the next wait on the socket end by the reply's deadline. settimeout is a
+        syscall that hands the GIL over (ioctl), and four sessions with a journal
+        made ~9 of them a message: it is called only when the timeout the socket has
+        could carry a wait past the deadline by more than SLACK of the timeout."""
+        if self.sock is None:
+            return
+        if self._timeout is None or self._timeout > remaining + SLACK * self.limit:
+            self.sock.settimeout(remaining)
+            self._timeout = remaining
+
     def send(self, s: Any) -> None:
-        if self.sock is not None:
+        if self.sock is not None and self._timeout != self.limit:
             self.sock.settimeout(self.limit)  # sendall: the total time, not between bytes
+            self._timeout = self.limit
         super().send(s)
+
+    def close(self) -> None:
+        super().close()
+        self._timeout = None
 
     def starttls(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         reply: tuple[int, bytes] = super().starttls(*args, **kwargs)
