@@ -440,3 +440,41 @@ def test_queueing_on_a_full_disk_raises_one_line(tmp_path: Path) -> None:
             journal.queue(entries)
         assert str(raised.value).startswith(f"{disk / JOURNAL}: cannot write the send journal")
         assert "\n" not in str(raised.value)
+
+
+def test_marks_committed_together_read_as_if_committed_one_by_one(tmp_path: Path) -> None:
+    """A batch of marks is two statements, whatever its size (the sqlite module hands
+    the GIL over at each one, and the sessions wait for it), and ends where the same
+    marks one by one would: the last state of each row, every attempt counted, when
+    it was sent, and every event in order."""
+    from advocacy.send.journal import Mark
+
+    keys = [f"r{i}" for i in range(7)]
+    marks = [Mark(k, "sending", attempt=True) for k in keys]
+    marks += [Mark(k, "sent", "250 ok") for k in keys[:5]] + [Mark("r5", "deferred", "451 x")]
+    marks += [Mark("r5", "sending", attempt=True), Mark("r5", "sent", "250 later")]
+
+    def journaled(where: Path, batches: list[list[Mark]]) -> tuple[list[tuple], list[tuple], int]:
+        where.mkdir()
+        journal = Journal.open(where)
+        journal.queue(
+            [Entry(k, "letter", k, "en", f"{k}@example.org", f"{k}.eml", "0" * 64, k) for k in keys]
+        )
+        statements: list[str] = []
+        journal.db.set_trace_callback(statements.append)
+        for batch in batches:
+            journal.mark_many(batch)
+        journal.db.set_trace_callback(None)
+        rows = journal.db.execute(
+            "SELECT key, state, reply, attempts, sent_at != '' FROM messages ORDER BY key"
+        ).fetchall()
+        events = journal.db.execute("SELECT key, state, reply FROM events ORDER BY id").fetchall()
+        journal.close()
+        return rows, events, len(statements)
+
+    together = journaled(tmp_path / "together", [marks])
+    apart = journaled(tmp_path / "apart", [[mark] for mark in marks])
+    assert together[:2] == apart[:2]
+    assert ("r5", "sent", "250 later", 2, 1) in together[0]
+    assert ("r6", "sending", "", 1, 0) in together[0]
+    assert together[2] == 4  # BEGIN, the rows, the events, COMMIT

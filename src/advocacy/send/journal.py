@@ -25,12 +25,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import BadInput, OutputError
 
 JOURNAL = "outbox.sqlite3"
 LOCK = ".outbox.lock"
+_T = TypeVar("_T")
 STATES = ("pending", "sending", "sent", "deferred", "failed", "unknown")
 
 _SCHEMA = """
@@ -311,24 +312,42 @@ class Journal:
         self.mark_many([Mark(key, state, reply, attempt)])
 
     def mark_many(self, marks: list[Mark]) -> None:
-        """State changes in order, in one transaction: one fsync for all of them."""
+        """State changes in order, in one transaction: one fsync for all of them, and
+        two statements whatever their number (the sqlite module hands the GIL over at
+        each statement, and the sending threads wait for it)."""
         for mark in marks:
             if mark.state not in STATES:
                 raise ValueError(mark.state)
+        # A row takes its last mark; its attempts count every mark that is one.
+        rows: dict[str, tuple[str, str, int, int]] = {}
+        for mark in marks:
+            _, _, attempts, sent = rows.get(mark.key, ("", "", 0, 0))
+            sent = sent or int(mark.state == "sent")
+            rows[mark.key] = (mark.state, mark.reply, attempts + int(mark.attempt), sent)
         now = _now()
         with self._write() as db:
-            for mark in marks:
+            for chunk in _chunks(list(rows.items())):
                 db.execute(
-                    """UPDATE messages SET state = ?, reply = ?, updated = ?,
-                         attempts = attempts + ?,
-                         sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END
-                       WHERE key = ?""",
-                    (mark.state, mark.reply, now, int(mark.attempt), mark.state, now, mark.key),
+                    f"""WITH v(key, state, reply, attempts, sent) AS
+                          (VALUES {", ".join(["(?, ?, ?, ?, ?)"] * len(chunk))})
+                        UPDATE messages SET state = v.state, reply = v.reply, updated = ?,
+                          attempts = messages.attempts + v.attempts,
+                          sent_at = CASE WHEN v.sent THEN ? ELSE messages.sent_at END
+                        FROM v WHERE messages.key = v.key""",
+                    [*(value for key, row in chunk for value in (key, *row)), now, now],
                 )
+            for part in _chunks(marks):
                 db.execute(
-                    "INSERT INTO events (key, at, state, reply) VALUES (?, ?, ?, ?)",
-                    (mark.key, now, mark.state, mark.reply),
+                    "INSERT INTO events (key, at, state, reply) VALUES "
+                    + ", ".join(["(?, ?, ?, ?)"] * len(part)),
+                    [value for m in part for value in (m.key, now, m.state, m.reply)],
                 )
+
+
+def _chunks(items: list[_T], size: int = 500) -> Iterator[list[_T]]:
+    """`items` in lists of `size`: a statement takes at most 32,766 parameters."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 @dataclass(frozen=True)
