@@ -54,6 +54,9 @@ class Behaviour:
     drop_at: str = "data"
     mail_reply: str = ""  # the reply to every MAIL FROM, e.g. "553 5.7.1 not owned by user"
     max_connections: int = 0  # more sessions at once are greeted with 421 and closed
+    # messages a session takes; the next MAIL FROM gets 421 and the connection closes,
+    # as Exim does past smtp_accept_max_per_connection
+    per_connection: int = 0
     reply_delay: float = 0.0  # seconds between accepting a message and answering 250
     command_delay: float = 0.0  # seconds before each SMTP command is handled
 
@@ -122,6 +125,7 @@ class _SMTP(SMTP):
 
     refused = False
     counted = False  # in owner.open_now
+    taken = 0  # messages accepted over this connection
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         owner = self.owner
@@ -163,6 +167,12 @@ class _SMTP(SMTP):
 
     async def smtp_MAIL(self, arg: str | None) -> None:
         await self._delay()
+        cap = self.owner.behaviour.per_connection
+        if cap and self.taken >= cap:
+            await self.push("421 4.7.0 too many messages in this connection")
+            assert self.transport is not None
+            self.transport.close()
+            return
         await super().smtp_MAIL(arg)
 
     async def smtp_RCPT(self, arg: str | None) -> None:
@@ -187,6 +197,7 @@ class _SMTP(SMTP):
             self.transport.close()
             return
         await super().smtp_DATA(arg)
+        self.taken += 1
 
 
 class MailServer:

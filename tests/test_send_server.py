@@ -1,7 +1,9 @@
 """What a real mail server sees of `advocacy send` (issue 20), against aiosmtpd on
 127.0.0.1: one login for a wrong password, a message lost after its final "." left
 unknown, a batch stopped when every message is refused, a pool that fits a server's
-connection cap, and the EHLO name, SIZE= and Date a mail admin looks at."""
+connection cap, sessions reused as Postfix's client does (and a server's cap of
+messages a connection learnt from its 421), and the EHLO name, SIZE= and Date a mail
+admin looks at."""
 
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from advocacy.send.dispatch import Dispatcher, Job, Policy
+from advocacy.send.smtp import parse_url
 from conftest import run_cli
-from mailserver import Behaviour, make_campaign, office, self_signed, server_tls
+from mailserver import Behaviour, MailServer, make_campaign, office, self_signed, server_tls
 from test_send import Servers, _ids, _journal, _offices, _send
 
 
@@ -216,3 +220,50 @@ def test_dkim_signatures_verify_against_the_public_key(
         tampered = received.data.replace(b"Office 1", b"Office 9").replace(b"Office 2", b"Office 9")
         assert not dkim.verify(tampered, dnsfunc=dns)
     assert set(asked) == {b"letters._domainkey.example.org."}
+
+
+def _jobs(tmp_path: Path, count: int) -> list[Job]:
+    from test_envelope import _built
+
+    tmp_path.mkdir(exist_ok=True)
+    jobs = []
+    for n in range(count):
+        path = tmp_path / f"{n}.eml"
+        path.write_bytes(_built(f"Office {n}", f"o{n}@example.org"))
+        jobs.append(Job(f"o{n:03d}", "l@example.org", f"o{n}@example.org", path))
+    return jobs
+
+
+def _deliver(server: MailServer, jobs: list[Job], policy: Policy) -> list[tuple[str, str, str]]:
+    from test_envelope import _Events
+
+    events = _Events()
+    Dispatcher(parse_url(server.url), None, policy, events).run(jobs)
+    return events.outcomes
+
+
+def test_a_session_is_reused_for_every_message_until_its_time_is_up(
+    tmp_path: Path, smtp_servers: Servers
+) -> None:
+    # As Postfix's own client: no cap on messages a connection, 300 s at most.
+    server = smtp_servers()
+    outcomes = _deliver(server, _jobs(tmp_path / "a", 150), Policy(connections=1))
+    assert [state for _, state, _ in outcomes] == ["sent"] * 150
+    assert server.connections == 1
+    slow = smtp_servers(behaviour=Behaviour(reply_delay=0.05))
+    outcomes = _deliver(slow, _jobs(tmp_path / "b", 8), Policy(connections=1, reuse_seconds=0.12))
+    assert [state for _, state, _ in outcomes] == ["sent"] * 8
+    assert 3 <= slow.connections <= 4  # a new session each ~0.12 s, with 2-3 messages
+
+
+def test_a_servers_cap_of_messages_a_connection_is_learnt_once(
+    tmp_path: Path, smtp_servers: Servers
+) -> None:
+    # Exim answers 421 to the MAIL FROM past smtp_accept_max_per_connection.
+    server = smtp_servers(behaviour=Behaviour(per_connection=5))
+    policy = Policy(connections=1, backoff=0.01)
+    outcomes = _deliver(server, _jobs(tmp_path, 23), policy)
+    assert sorted(server.ids().values()) == [1] * 23  # each once
+    deferred = [reply for _, state, reply in outcomes if state == "deferred"]
+    assert len(deferred) == 1 and deferred[0].startswith("421"), deferred
+    assert server.connections == 5  # 5 + 5 + 5 + 5 + 3, the first ended by the 421

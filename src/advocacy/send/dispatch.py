@@ -35,7 +35,7 @@ from ..errors import (
     Transient,
     Unresponsive,
 )
-from .smtp import Secret, Server, Session
+from .smtp import Reply, Secret, Server, Session
 from .verdict import Verdict
 
 
@@ -90,7 +90,12 @@ class Policy:
     rate: float | None = None  # messages per second
     retries: int = 4  # further tries of a message after a 4xx or a lost connection
     backoff: float = 2.0  # seconds before the first retry; doubled each time
-    per_session: int = 100  # messages before a fresh connection (servers cap sessions)
+    # A session is reused for at most `reuse_seconds`, as Postfix's own client does
+    # (smtp_connection_reuse_time_limit, 300 s; its count limit is off by default).
+    # A server that caps messages per connection answers 421 at the next MAIL FROM;
+    # from then on the run opens a new session after that many (`per_session`).
+    reuse_seconds: float = 300.0
+    per_session: int | None = None
 
 
 class _Queue:
@@ -168,6 +173,7 @@ class Dispatcher:
         self.alive = 0  # worker threads
         self.ceiling = policy.connections  # lowered when the server refuses a connection
         self.peak = 0  # the most sessions open at once
+        self.cap = policy.per_session  # messages a session takes, once the server says
 
     def run(self, jobs: Sequence[Job]) -> None:
         """Send everything; Ctrl-C lets each session finish its message, then re-raises."""
@@ -225,7 +231,7 @@ class Dispatcher:
                     if wait > 0 and self.stop.wait(wait):
                         self.queue.later(job)
                         return
-                if session is not None and session.messages >= self.policy.per_session:
+                if session is not None and self._worn(session):
                     session.quit()
                     session = None
                 if session is None:
@@ -254,6 +260,20 @@ class Dispatcher:
             with self.pool:
                 self.alive -= int(counted)
                 self.pool.notify_all()
+
+    def _worn(self, session: Session) -> bool:
+        """Time for a fresh session: this one is old, or has sent what the server takes."""
+        return (self.cap is not None and session.messages >= self.cap) or (
+            time.monotonic() - session.opened >= self.policy.reuse_seconds
+        )
+
+    def _capped(self, session: Session, reply: Reply) -> None:
+        """A 421 to MAIL FROM after messages went over this session: the server's cap
+        per connection, kept for the sessions to come (one message deferred, not one
+        a session)."""
+        if reply.code == 421 and reply.stage == "mail" and session.messages:
+            with self.pool:
+                self.cap = min(self.cap or session.messages, session.messages)
 
     def _connect(self, first: bool = False) -> Session | None:
         """A logged-in session, trying again with backoff; None when stopped. Raises
@@ -329,6 +349,7 @@ class Dispatcher:
             self._stop_if(self.verdict.unknown(False) or self.verdict.judge(None))
             self._grow()
         elif 400 <= reply.code < 500:
+            self._capped(session, reply)
             self._again(job, str(reply), True)
             return reply.code != 421  # 421: the server is closing this session
         else:

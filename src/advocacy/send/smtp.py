@@ -17,6 +17,7 @@ import re
 import smtplib
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,6 +151,7 @@ class Session:
         self.password = password
         self.conn: Wire | None = None
         self.messages = 0
+        self.opened = time.monotonic()
 
     def open(self) -> None:
         """Connect, greet, STARTTLS, log in. A failure after the greeting says QUIT
