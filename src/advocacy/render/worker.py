@@ -224,8 +224,10 @@ def init_process(config: WorkerConfig) -> None:
 def frozen() -> Iterator[None]:
     """The objects alive now, out of the collector's reach while the block runs: in
     the process that renders in-process, and in the parent just before it forks
-    (the children start with them frozen, and do not copy their pages to count them)."""
-    gc.collect()
+    (the children start with them frozen, and do not copy their pages to count them).
+    Only the young generations are collected first: a full collection walked the
+    ~100,000 objects of the imports for 45 ms before every batch, to find ~80."""
+    gc.collect(1)
     gc.freeze()
     try:
         yield
