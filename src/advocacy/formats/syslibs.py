@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes.util
+from typing import Any
 
 # Debian/Ubuntu package -> shared library name that ctypes can find.
 REQUIRED = {
@@ -29,10 +30,12 @@ def missing_message(packages: list[str]) -> str:
     )
 
 
-def speed_warning() -> str | None:
-    absent = missing(FAST)
-    if not absent:
+def speed_warning(weasyprint: Any) -> str | None:
+    """What WeasyPrint itself loaded (it looks for the library under six names): asking
+    ctypes' find_library instead ran `ldconfig -p`, a subprocess, on every render."""
+    if getattr(weasyprint.text.ffi, "harfbuzz_subset", True) is not None:
         return None
+    absent = list(FAST)
     return (
         f"{', '.join(absent)} is not installed, so PDFs render 3-4 times slower; "
         f"install it with: {apt_line(absent)}"

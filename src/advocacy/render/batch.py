@@ -90,13 +90,17 @@ def _formats(options: RenderOptions) -> tuple[str, ...]:
     return tuple(sorted(formats))
 
 
-def _static_warnings(campaign: Campaign) -> list[str]:
+def _static_warnings(campaign: Campaign, pdfs: bool) -> list[str]:
+    """`pdfs`: PDFs are to be made in this run (WeasyPrint is imported for them)."""
     warnings = []
     if campaign.config.sender.placeholder:
         warnings.append(wording.placeholder_sender().message)
-    speed = syslibs.speed_warning()
-    if speed:
-        warnings.append(speed)
+    if pdfs:
+        from ..formats.pdf import _import_weasyprint
+
+        speed = syslibs.speed_warning(_import_weasyprint())
+        if speed:
+            warnings.append(speed)
     return warnings
 
 
@@ -230,7 +234,7 @@ def render(
 
     if len(todo):  # nothing to make (send's check that the letters are current): no need
         _preflight(composer, recipients)
-    for message in _static_warnings(campaign):
+    for message in _static_warnings(campaign, "pdf" in formats and bool(len(todo))):
         summary.warnings.append(message)
         reporter.warn(message)
 
