@@ -394,7 +394,8 @@ def test_a_mark_on_disk_is_not_undone_by_a_later_failed_commit(
     session's commit has failed since (else its row would say `sending` of a letter
     that never left: unknown, and never sent again); the failed mark's own session,
     and every later mark, get the error."""
-    from advocacy.send.journal import Mark, Writer
+    from advocacy.send.journal import Mark
+    from advocacy.send.writer import Writer
 
     journal = Journal.open(tmp_path)
     journal.queue(

@@ -39,11 +39,12 @@ from ..render import manifest
 from ..render.batch import RenderOptions, RenderSummary, Reporter, SilentReporter, render
 from . import guard, ledger, outbound, outgoing, testcopy
 from .dispatch import Dispatcher, Job, Policy
-from .journal import Entry, Journal, Mark, Writer, exclusive
+from .journal import Entry, Journal, Mark, exclusive
 from .outgoing import Outgoing, envelope_problem, preview
 from .relay import Group, load_groups
 from .smtp import PASSWORD_ENV, Secret, Server, parse_rate, parse_url
 from .summary import SendSummary
+from .writer import Writer
 
 DEFAULT_CONNECTIONS = 3
 MAX_CONNECTIONS = 32
