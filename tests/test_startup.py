@@ -13,13 +13,20 @@ import pytest
 
 from conftest import REPO
 
-PROBE = """
-import ctypes.util, sys
+# Prepended to each probe: the programs the probe's process starts, in `started`.
+WATCH = """
+import sys
 started = []
 def hook(event, args):
     if event == "subprocess.Popen":
         started.append(args[1])
 sys.addaudithook(hook)
+"""
+
+PROBE = (
+    WATCH
+    + """
+import ctypes.util
 looked_up = ctypes.util.find_library
 from advocacy.formats.pdf import _import_weasyprint
 weasyprint = _import_weasyprint()
@@ -28,6 +35,7 @@ assert _import_weasyprint() is weasyprint
 document = weasyprint.HTML(string="<p>Minsk</p>").render()
 print(len(document.pages), started)
 """
+)
 
 
 def test_weasyprint_loads_its_libraries_without_starting_a_program() -> None:
@@ -66,13 +74,9 @@ def test_freezing_before_the_fork_walks_only_the_young_objects() -> None:
     assert gc.get_freeze_count() == 0  # given back after the block
 
 
-RENDER_PROBE = """
-import sys
-started = []
-def hook(event, args):
-    if event == "subprocess.Popen":
-        started.append(args[1])
-sys.addaudithook(hook)
+RENDER_PROBE = (
+    WATCH
+    + """
 from advocacy.cli import main
 sys.argv = ["advocacy", "render", "--to", "de-mfa", "--format", "pdf", "--format", "eml",
             "--out", sys.argv[1], "--jobs", "1"]
@@ -82,6 +86,7 @@ except SystemExit as end:
     assert not end.code, end.code
 print(started)
 """
+)
 
 
 def test_a_render_starts_no_program(tmp_path: Path) -> None:
